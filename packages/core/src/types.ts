@@ -1,0 +1,91 @@
+/**
+ * Shared public types: JSON values, encryption context, the {@link Keyring} contract.
+ * @module
+ */
+
+/** A JSON value as `JSON.parse` produces it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/**
+ * An encryption context: string keys to string values, bound to every field and to the header.
+ * Keys starting with `fieldseal:` are reserved.
+ */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/** One data key wrapped by one key-encryption key. */
+export interface WrappedKey {
+  /** Provider id (`local`, `rsa`, `aws-kms`, `azure-keyvault`, `gcp-kms`, `vault-transit`, …); at most 255 UTF-8 bytes. */
+  readonly provider: string;
+  /** The KEK that wrapped it, including its version where the provider has versions; at most 65,535 UTF-8 bytes. */
+  readonly keyId: string;
+  /** The provider's ciphertext of the data key; at most 65,535 bytes. */
+  readonly ciphertext: Uint8Array;
+}
+
+/** What {@link Keyring.wrap} receives. */
+export interface WrapRequest {
+  /**
+   * A data key produced by another keyring (multi-keyring). When absent, the keyring generates a
+   * fresh 32-byte key (locally from the CSPRNG, or in the KMS). The keyring must not modify or keep it.
+   */
+  readonly dataKey?: Uint8Array;
+  /** The full encryption context (stored and required-but-not-stored pairs). */
+  readonly context: EncryptionContext;
+}
+
+/** What {@link Keyring.wrap} returns. */
+export interface WrapResult {
+  /**
+   * The 32-byte data key. The caller takes ownership and zeroes it after use, so a keyring that
+   * keeps a key (a cache) must return a copy.
+   */
+  readonly dataKey: Uint8Array;
+  /** At least one wrapped copy of `dataKey`. */
+  readonly wrapped: readonly WrappedKey[];
+}
+
+/** What {@link Keyring.unwrap} receives. */
+export interface UnwrapRequest {
+  /** Every wrapped key of one key group, as stored; the keyring picks the ones it is configured for. */
+  readonly wrapped: readonly WrappedKey[];
+  /** The full encryption context (stored and required-but-not-stored pairs). */
+  readonly context: EncryptionContext;
+}
+
+/**
+ * A keyring produces, wraps and unwraps data keys (DEKs) with key-encryption keys (KEKs).
+ *
+ * Contract, checked by core around every call: `wrap` returns a 32-byte data key and at least one
+ * wrapped key; `unwrap` returns a 32-byte key, which core then checks against the group's key
+ * commitment. A keyring only ever uses the KEKs it was configured with: a key id written in a
+ * document is never followed to an arbitrary key (strict keyrings). When nothing it holds fits,
+ * `unwrap` throws {@link KeyUnavailableError} with one reason per wrapped key tried.
+ */
+export interface Keyring {
+  /** Produce (or receive) the data key for one key group and wrap it under every KEK of this keyring. */
+  wrap(request: WrapRequest): Promise<WrapResult>;
+  /** Unwrap one of the wrapped keys with a KEK this keyring is configured with. */
+  unwrap(request: UnwrapRequest): Promise<Uint8Array>;
+}
+
+/** Size and shape limits that protect against resource-exhaustion inputs. */
+export interface Limits {
+  /** Deepest nesting of objects and arrays in a document. Default 128. */
+  readonly maxDepth: number;
+  /** Largest serialized value of one field, in bytes. Default 16 MiB. */
+  readonly maxFieldBytes: number;
+  /** Most encrypted fields in one document. Default 100,000. */
+  readonly maxFields: number;
+  /** Most wrapped keys in one key group. Default 16. */
+  readonly maxWrappedKeys: number;
+  /** Most key groups in one document. Default 16. */
+  readonly maxGroups: number;
+  /** Largest encoded header, in bytes (before base64url). Default 1 MiB. */
+  readonly maxHeaderBytes: number;
+  /** Most encryption-context pairs. Default 64. */
+  readonly maxContextPairs: number;
+}
