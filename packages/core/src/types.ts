@@ -89,3 +89,18 @@ export interface Limits {
   /** Most encryption-context pairs. Default 64. */
   readonly maxContextPairs: number;
 }
+
+/**
+ * Optional keyring capability: re-wrap a group's wrapped keys inside the key service (AWS KMS
+ * `ReEncrypt`, Vault transit `rewrap`), so the new wrapped keys are produced by the service from the
+ * old ones. {@link rewrap} uses it when the target keyring offers it; it still unwraps the data key
+ * once, because the header MAC that authenticates the wrapped keys is keyed from the data key.
+ */
+export interface ServiceRewrapCapable {
+  /**
+   * Return wrapped keys under this keyring's KEKs for the same data key, produced in the service
+   * from `request.wrapped`, or `undefined` when none of them can be re-wrapped server-side (then the
+   * caller falls back to unwrap + wrap).
+   */
+  rewrapInService(request: UnwrapRequest): Promise<readonly WrappedKey[] | undefined>;
+}
