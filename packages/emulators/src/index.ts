@@ -7,3 +7,4 @@
  * @module
  */
 export * from './harness.js';
+export * from './azure/index.js';

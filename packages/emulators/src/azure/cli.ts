@@ -1,0 +1,85 @@
+// `fieldseal-emulators azure [--port N] [--tls] [--key NAME]... [--kty RSA|oct-HSM] [--token T]`:
+// run the Azure Key Vault emulator for offline development until interrupted.
+import { AZURE_EMULATOR_DEFAULT_TOKEN, startAzureKeyVaultEmulator } from './emulator.js';
+import type { AzureEmulatedKeyType } from './keys.js';
+
+const USAGE = 'usage: fieldseal-emulators azure [--port N] [--tls] [--key NAME]... [--kty RSA|RSA-HSM|oct-HSM] [--token TOKEN]';
+
+/** Parsed command line. */
+interface AzureCliArgs {
+  port: number;
+  tls: boolean;
+  keys: string[];
+  kty: AzureEmulatedKeyType;
+  token: string;
+}
+
+function parseArgs(argv: readonly string[]): AzureCliArgs {
+  const args: AzureCliArgs = { port: 0, tls: false, keys: [], kty: 'RSA', token: AZURE_EMULATOR_DEFAULT_TOKEN };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535\n${USAGE}`);
+        args.port = port;
+        break;
+      }
+      case '--tls':
+        args.tls = true;
+        break;
+      case '--key':
+        args.keys.push(value());
+        break;
+      case '--kty': {
+        const kty = value();
+        if (kty !== 'RSA' && kty !== 'RSA-HSM' && kty !== 'oct-HSM' && kty !== 'oct') throw new Error(`--kty must be RSA, RSA-HSM, oct or oct-HSM\n${USAGE}`);
+        args.kty = kty;
+        break;
+      }
+      case '--token':
+        args.token = value();
+        break;
+      default:
+        throw new Error(`unknown argument ${String(flag)}\n${USAGE}`);
+    }
+  }
+  if (args.keys.length === 0) args.keys.push('kek');
+  return args;
+}
+
+/**
+ * Start the Azure Key Vault emulator from the command line, print its endpoint, key ids and the
+ * environment to use, and run until SIGINT or SIGTERM.
+ * @param argv - Arguments after `azure`.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token] });
+  const out: string[] = [`Azure Key Vault emulator listening on ${kv.url} (test-only; keys live in memory)`];
+  for (const name of args.keys) {
+    const { version } = await kv.createKey(name, { kty: args.kty });
+    out.push(`key ${name}: ${kv.keyId(name, version)}`);
+  }
+  out.push(
+    '',
+    `export AZURE_KEYVAULT_URL=${kv.url}`,
+    `export AZURE_KEYVAULT_KEY_ID=${kv.keyId(args.keys[0]!)}`,
+    `export FIELDSEAL_AZURE_EMULATOR_TOKEN=${args.token}`,
+    '',
+    'Client options: { disableChallengeResourceVerification: true' + (args.tls ? ', tlsOptions: { ca: <packages/emulators/fixtures/test-only-tls.cert.pem> } }' : ', allowInsecureConnection: true }'),
+    'Credential: any TokenCredential whose getToken() returns the token above.',
+  );
+  process.stdout.write(out.join('\n') + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await kv.close();
+}
