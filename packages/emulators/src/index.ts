@@ -8,3 +8,4 @@
  */
 export * from './harness.js';
 export * from './azure/index.js';
+export * from './vault/index.js';

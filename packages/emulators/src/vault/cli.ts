@@ -1,0 +1,76 @@
+/**
+ * `fieldseal-emulators vault [--port N] [--tls] [--token T] [--mount PATH] [--key NAME]...`:
+ * start the Vault transit emulator on loopback and print the endpoint and the environment to use.
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { startVaultTransitEmulator } from './emulator.js';
+
+interface CliOptions {
+  port: number;
+  tls: boolean;
+  token: string | undefined;
+  mounts: string[];
+  keys: string[];
+}
+
+function parse(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { port: 8200, tls: false, token: undefined, mounts: [], keys: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--tls') options.tls = true;
+    else if (arg === '--port') {
+      const port = Number(value());
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be an integer from 0 to 65535');
+      options.port = port;
+    } else if (arg === '--token') options.token = value();
+    else if (arg === '--mount') options.mounts.push(value());
+    else if (arg === '--key') options.keys.push(value());
+    else throw new Error(`unknown option ${arg} (options: --port N, --tls, --token T, --mount PATH, --key NAME)`);
+  }
+  return options;
+}
+
+/**
+ * Start the emulator and keep it running until SIGINT/SIGTERM. Keys named with `--key` are
+ * created as derived `aes256-gcm96` keys in the first mount, the shape `@fieldseal/vault-transit`
+ * expects.
+ * @param argv Arguments after `vault`.
+ * @throws Error on an unknown option or a port that is taken.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const options = parse(argv);
+  const emulator = await startVaultTransitEmulator({
+    port: options.port,
+    tls: options.tls,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.mounts.length > 0 ? { mounts: options.mounts } : {}),
+  });
+  for (const key of options.keys) emulator.createKey(key, { derived: true });
+  const lines = [
+    `Vault transit emulator listening on ${emulator.url} (mounts: ${(options.mounts.length > 0 ? options.mounts : ['transit']).join(', ')})`,
+    'For tests and offline development only: keys live in memory and vanish on exit.',
+    '',
+    `export VAULT_ADDR=${emulator.url}`,
+    `export VAULT_TOKEN=${emulator.token}`,
+  ];
+  if (options.tls) {
+    lines.push(`export VAULT_CACERT=${fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url))}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await emulator.close();
+}
