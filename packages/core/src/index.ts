@@ -1,6 +1,17 @@
 /**
  * fieldseal core: field-level envelope encryption for JSON documents.
+ *
+ * `encrypt` / `decrypt` / `inspect` / `rewrap` / `reencrypt` over format v1, the `Keyring`
+ * contract with `LocalKeyring` and `MultiKeyring`, typed errors with stable codes. Runs on Node
+ * (node:crypto) and in browsers (WebCrypto) with byte-identical output.
  * @module
  */
 export * from './errors.js';
 export type * from './types.js';
+export { encrypt, type EncryptOptions, type KeyGroup } from './encrypt.js';
+export { decrypt, type DecryptOptions } from './decrypt.js';
+export { inspect, type InspectOptions, type InspectResult, type InspectedGroup, type InspectedWrappedKey } from './inspect.js';
+export { encodeContext } from './lib/context.js';
+export { DEFAULT_LIMITS } from './lib/limits.js';
+export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
+export { MultiKeyring } from './keyrings/multi.js';

@@ -1,0 +1,94 @@
+import { backend as defaultBackend } from '#backend';
+import { InvalidArgumentError } from './errors.js';
+import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
+import type { Backend } from './lib/backend/types.js';
+import { contextEntries } from './lib/context.js';
+import { assertKeyring } from './lib/keyring-call.js';
+import { resolveLimits } from './lib/limits.js';
+import { openSealed, type OpenRequest } from './lib/open.js';
+import { headerNameOption, optionsObject, selectorList } from './lib/options.js';
+
+/** Options of {@link decrypt}. */
+export interface DecryptOptions {
+  /** Keyring used for every key group (unless `keyrings` names one for the group). */
+  readonly keyring?: Keyring;
+  /** Keyrings per key group name, for documents with several groups. */
+  readonly keyrings?: Readonly<Record<string, Keyring>>;
+  /**
+   * The context the caller expects: every pair must match the document's stored context, and the
+   * values of its required-but-not-stored keys must be supplied here.
+   */
+  readonly context?: EncryptionContext;
+  /** Partial decrypt: only fields matching these selectors (others stay encrypted, header kept). */
+  readonly paths?: readonly string[];
+  /** Partial decrypt: only these key groups. */
+  readonly groups?: readonly string[];
+  /** With `paths`: a selector that matches no encrypted field is an error. */
+  readonly strict?: boolean;
+  /** Name of the reserved header property. Default `_fieldseal`. */
+  readonly headerName?: string;
+  /** Override resource limits. */
+  readonly limits?: Partial<Limits>;
+}
+
+/** @internal Build the open request shared by decrypt, rewrap and reencrypt. */
+export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequest> = {}): OpenRequest {
+  optionsObject(options, 'decrypt');
+  const limits = resolveLimits(options.limits);
+  if (options.keyring !== undefined) assertKeyring(options.keyring, 'keyring');
+  const keyrings = options.keyrings;
+  if (keyrings !== undefined) {
+    if (keyrings === null || typeof keyrings !== 'object') throw new InvalidArgumentError('keyrings must map group names to keyrings');
+    for (const name of Object.keys(keyrings)) assertKeyring(keyrings[name], `keyrings["${name}"]`);
+  }
+  if (options.keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
+  return {
+    keyringFor: (group) => (keyrings !== undefined && Object.prototype.hasOwnProperty.call(keyrings, group) ? keyrings[group] : options.keyring),
+    expected: contextEntries(options.context, 'context', limits.maxContextPairs),
+    ...(options.paths !== undefined ? { selectors: selectorList(options.paths, 'paths') } : {}),
+    ...(options.groups !== undefined ? { groups: selectorList(options.groups, 'groups') } : {}),
+    headerName: headerNameOption(options.headerName),
+    strict: options.strict === true,
+    limits,
+    ...extra,
+  };
+}
+
+/** @internal Decrypt with an explicit crypto backend (tests run both). */
+export async function decryptWith(backend: Backend, sealed: unknown, options: DecryptOptions): Promise<JsonObject> {
+  const req = openRequestFrom(options);
+  const opened = await openSealed(backend, sealed, req);
+  if (opened.complete) delete opened.document[req.headerName];
+  return opened.document;
+}
+
+/**
+ * Decrypts a sealed document, entirely or partially.
+ *
+ * Before any field is decrypted: the header is decoded within limits, the expected context is
+ * checked, every targeted field is checked present and encrypted and no unlisted ciphertext may
+ * appear (completeness), each needed data key is unwrapped by a configured keyring only, and its
+ * key commitment and the header MAC are verified in constant time. A full decrypt removes the
+ * header; a partial one keeps it, with the other fields still encrypted.
+ *
+ * Importable from `@fieldseal/core`.
+ *
+ * @example
+ * ```ts
+ * import { decrypt } from '@fieldseal/core';
+ * const record = await decrypt(sealed, { keyring, context: { tenant: 't1', rowId: '42' } });
+ * ```
+ * @param sealed A document produced by {@link encrypt}.
+ * @param options Keyring(s), the expected context, optional partial selection.
+ * @returns A new document with the targeted fields restored to their original JSON values.
+ * @throws {DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when anything fails authentication (also when a required context value is wrong).
+ * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when an expected pair differs or a required key is missing.
+ * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when a field was removed, duplicated or replaced by plaintext, or the header is missing.
+ * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no configured keyring can unwrap a needed data key.
+ * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for malformed input, header or field blobs.
+ * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite.
+ * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (e.g. wrapped keys per group).
+ */
+export function decrypt(sealed: JsonObject, options: DecryptOptions): Promise<JsonObject> {
+  return decryptWith(defaultBackend, sealed, options);
+}

@@ -1,0 +1,82 @@
+import { backend as defaultBackend } from '#backend';
+import type { EncryptionContext, JsonObject, Limits } from './types.js';
+import { entriesToRecord } from './lib/context.js';
+import { SUITE_NAMES } from './lib/format/constants.js';
+import { resolveLimits } from './lib/limits.js';
+import { headerNameOption } from './lib/options.js';
+import { readSealed } from './lib/open.js';
+
+/** A wrapped key as {@link inspect} shows it: who wrapped it, never its bytes. */
+export interface InspectedWrappedKey {
+  readonly provider: string;
+  readonly keyId: string;
+}
+
+/** One key group as {@link inspect} shows it. */
+export interface InspectedGroup {
+  readonly name: string;
+  /** RFC 6901 JSON Pointers of the fields this group encrypted. */
+  readonly fields: readonly string[];
+  readonly wrappedKeys: readonly InspectedWrappedKey[];
+}
+
+/** What {@link inspect} returns. Contains no secret: no key bytes, no wrapped keys, no plaintext. */
+export interface InspectResult {
+  readonly version: number;
+  readonly suite: { readonly id: number; readonly name: string };
+  /** base64url of the 256-bit message id. */
+  readonly messageId: string;
+  /** The stored encryption context. */
+  readonly context: EncryptionContext;
+  /** Names of context keys that are bound but not stored (their values must be supplied to decrypt). */
+  readonly requiredContextKeys: readonly string[];
+  readonly groups: readonly InspectedGroup[];
+  /** Size of the decoded header in bytes. */
+  readonly headerBytes: number;
+}
+
+/** Options of {@link inspect}. */
+export interface InspectOptions {
+  /** Name of the reserved header property. Default `_fieldseal`. */
+  readonly headerName?: string;
+  /** Override resource limits. */
+  readonly limits?: Partial<Limits>;
+}
+
+/**
+ * Describes a sealed document's header without any key: version, suite, context, and per key
+ * group the encrypted fields and which provider/key wrapped the data key. Structure is validated;
+ * authenticity is not (that needs a key: use {@link decrypt}). The basis of rotation predicates.
+ *
+ * Importable from `@fieldseal/core`.
+ *
+ * @example
+ * ```ts
+ * import { inspect } from '@fieldseal/core';
+ * const info = inspect(sealed);
+ * console.log(info.groups.map((g) => g.wrappedKeys.map((k) => k.keyId)));
+ * ```
+ * @param sealed A sealed document.
+ * @param options Header name and limits.
+ * @returns The header summary.
+ * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for a malformed header.
+ * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when there is no header.
+ * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown version or suite.
+ */
+export function inspect(sealed: JsonObject, options: InspectOptions = {}): InspectResult {
+  const limits = resolveLimits(options.limits);
+  const { header } = readSealed(defaultBackend, sealed, headerNameOption(options.headerName), limits);
+  return {
+    version: header.version,
+    suite: { id: header.suite, name: SUITE_NAMES[header.suite] ?? 'unknown' },
+    messageId: defaultBackend.base64urlEncode(header.messageId),
+    context: entriesToRecord(header.storedContext),
+    requiredContextKeys: [...header.requiredKeys],
+    groups: header.groups.map((g) => ({
+      name: g.name,
+      fields: [...g.pointers],
+      wrappedKeys: g.wrapped.map((k) => ({ provider: k.provider, keyId: k.keyId })),
+    })),
+    headerBytes: header.body.length + header.macs.length * 32,
+  };
+}

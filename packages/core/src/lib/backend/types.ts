@@ -1,0 +1,46 @@
+/**
+ * The crypto seam: the only primitives core needs, implemented once over node:crypto and once over
+ * WebCrypto (chosen by the `#backend` import condition). Nothing else in core touches a crypto API,
+ * so both backends produce byte-identical output and are tested against the same vectors.
+ */
+
+/** One field to seal: its additional authenticated data and its plaintext. */
+export interface SealItem {
+  readonly aad: Uint8Array;
+  readonly plaintext: Uint8Array;
+}
+
+/** One field to open: its additional authenticated data and its `iv ‖ ciphertext ‖ tag` blob. */
+export interface OpenItem {
+  readonly aad: Uint8Array;
+  readonly blob: Uint8Array;
+}
+
+export interface Backend {
+  readonly name: 'node' | 'web';
+  /** Cryptographically secure random bytes. */
+  randomBytes(length: number): Uint8Array;
+  /** HKDF-SHA256 (RFC 5869) extract-and-expand. */
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /** HMAC-SHA256. */
+  hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** AES-256-GCM with a fresh random 96-bit IV per item; returns `iv ‖ ciphertext ‖ tag` per item. */
+  sealMany(key: Uint8Array, items: readonly SealItem[]): Promise<Uint8Array[]>;
+  /** Inverse of `sealMany`; throws DecryptionFailedError if any item fails authentication. */
+  openMany(key: Uint8Array, items: readonly OpenItem[]): Promise<Uint8Array[]>;
+  /** Constant-time equality of two byte strings (false when lengths differ). */
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+  /** base64url without padding. */
+  base64urlEncode(bytes: Uint8Array): string;
+  /** Strict base64url decoding (no padding, no other alphabet); returns undefined when invalid. */
+  base64urlDecode(text: string): Uint8Array | undefined;
+  /** UTF-8 encoding of a well-formed string. */
+  utf8Encode(text: string): Uint8Array;
+  /** Strict UTF-8 decoding. */
+  utf8Decode(bytes: Uint8Array): string;
+}
+
+/** AES-GCM parameters shared by both backends (NIST SP 800-38D). */
+export const IV_LENGTH = 12;
+export const TAG_LENGTH = 16;
+export const KEY_LENGTH = 32;

@@ -1,0 +1,34 @@
+import { ascii } from '../bytes.js';
+
+/** Format version byte of the header. */
+export const FORMAT_VERSION = 1;
+/**
+ * Suite 1: AES-256-GCM (96-bit random IV, 128-bit tag) per field; HKDF-SHA256 per-document keys;
+ * HMAC-SHA256 header MAC; 256-bit key commitment.
+ */
+export const SUITE_V1 = 1;
+export const SUITE_NAMES: Readonly<Record<number, string>> = { [SUITE_V1]: 'AES-256-GCM/HKDF-SHA256/HMAC-SHA256-commit' };
+
+/** Prefix of every field ciphertext string. */
+export const FIELD_PREFIX = 'fs1.';
+/** Prefix of the header string. */
+export const HEADER_PREFIX = 'fs1h.';
+/** Default name of the reserved header property. */
+export const DEFAULT_HEADER_NAME = '_fieldseal';
+/** Default key group name. */
+export const DEFAULT_GROUP = 'default';
+
+export const MESSAGE_ID_LENGTH = 32;
+export const COMMITMENT_LENGTH = 32;
+export const MAC_LENGTH = 32;
+export const DATA_KEY_LENGTH = 32;
+
+/** Plaintext type tags (first plaintext byte of a field). */
+export const TYPE_STRING = 0x73; // 's': UTF-8 of the string
+export const TYPE_JSON = 0x6a; // 'j': UTF-8 of JSON.stringify(value)
+
+/** Domain-separation labels; each ends with a zero byte in the encodings. */
+export const LABEL_KEYS = ascii('fieldseal/v1/keys\0');
+export const LABEL_FIELD = ascii('fieldseal/v1/field\0');
+export const LABEL_HEADER = ascii('fieldseal/v1/header\0');
+export const LABEL_LOCAL_WRAP = ascii('fieldseal/v1/local-wrap\0');

@@ -1,0 +1,57 @@
+import type { Backend } from '../backend/types.js';
+import { ByteWriter, zeroize } from '../bytes.js';
+import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, SUITE_V1 } from './constants.js';
+
+const encoder = new TextEncoder();
+
+/** The keys one key group uses in one document. Zero them with `zeroize` when done. */
+export interface GroupKeys {
+  readonly encryptionKey: Uint8Array;
+  readonly macKey: Uint8Array;
+  readonly commitment: Uint8Array;
+}
+
+/**
+ * HKDF-SHA256(ikm = DEK, salt = message id, info = "fieldseal/v1/keys\0" ‖ suite ‖ u8 len ‖ group name, L = 96),
+ * split into encryption key [0,32), MAC key [32,64) and key commitment [64,96).
+ * The random per-document salt makes every document's field key fresh even when a cache reuses the
+ * DEK, so the GCM random-IV bound applies per document, not per DEK (security property 3). The
+ * group name in `info` separates groups that share a DEK.
+ */
+export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string): Promise<GroupKeys> {
+  const name = encoder.encode(groupName);
+  const info = new ByteWriter().bytes(LABEL_KEYS).u8(SUITE_V1).u8(name.length).bytes(name).finish();
+  const okm = await backend.hkdfSha256(dataKey, messageId, info, DATA_KEY_LENGTH * 2 + COMMITMENT_LENGTH);
+  const keys = {
+    encryptionKey: okm.slice(0, 32),
+    macKey: okm.slice(32, 64),
+    commitment: okm.slice(64, 96),
+  };
+  zeroize(okm);
+  return keys;
+}
+
+/**
+ * The document-constant prefix of every field AAD:
+ * "fieldseal/v1/field\0" ‖ suite ‖ message id ‖ u8 len ‖ group name ‖ u32 len ‖ canonical full context.
+ * A field's AAD is this prefix followed by the UTF-8 of its JSON Pointer.
+ */
+export function fieldAadPrefix(messageId: Uint8Array, groupName: string, canonicalContext: Uint8Array): Uint8Array {
+  const name = encoder.encode(groupName);
+  return new ByteWriter().bytes(LABEL_FIELD).u8(SUITE_V1).bytes(messageId).u8(name.length).bytes(name).u32(canonicalContext.length).bytes(canonicalContext).finish();
+}
+
+/** AAD of one field: prefix ‖ UTF-8(pointer). */
+export function fieldAad(prefix: Uint8Array, pointer: string): Uint8Array {
+  const p = encoder.encode(pointer);
+  const out = new Uint8Array(prefix.length + p.length);
+  out.set(prefix, 0);
+  out.set(p, prefix.length);
+  return out;
+}
+
+/** MAC of one group: HMAC-SHA256(macKey, "fieldseal/v1/header\0" ‖ body ‖ u32 len ‖ canonical full context). */
+export function headerMac(backend: Backend, macKey: Uint8Array, body: Uint8Array, canonicalContext: Uint8Array): Promise<Uint8Array> {
+  const input = new ByteWriter().bytes(LABEL_HEADER).bytes(body).u32(canonicalContext.length).bytes(canonicalContext).finish();
+  return backend.hmacSha256(macKey, input);
+}

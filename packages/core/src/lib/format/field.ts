@@ -1,0 +1,71 @@
+import { DecryptionFailedError, LimitExceededError, MalformedError } from '../../errors.js';
+import type { JsonValue } from '../../types.js';
+import type { Backend } from '../backend/types.js';
+import { IV_LENGTH, TAG_LENGTH } from '../backend/types.js';
+import { FIELD_PREFIX, TYPE_JSON, TYPE_STRING } from './constants.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A field's plaintext: one type byte, then UTF-8. Strings ('s') are stored as their own UTF-8 so the
+ * common case carries no JSON quoting; every other value, and strings with lone surrogates (which
+ * UTF-8 cannot carry), is stored as JSON text ('j'), which restores its JSON type exactly.
+ */
+export function encodeFieldPlaintext(value: JsonValue, maxBytes: number): Uint8Array {
+  let tag: number;
+  let text: string;
+  if (typeof value === 'string' && value.isWellFormed()) {
+    tag = TYPE_STRING;
+    text = value;
+  } else {
+    tag = TYPE_JSON;
+    text = JSON.stringify(value);
+  }
+  // Cheap bound before encoding: UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (text.length > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
+  const out = new Uint8Array(1 + text.length * 3);
+  out[0] = tag;
+  const { written } = encoder.encodeInto(text, out.subarray(1));
+  if (written > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
+  return out.subarray(0, 1 + written);
+}
+
+/** Inverse of encodeFieldPlaintext, on authenticated bytes. */
+export function decodeFieldPlaintext(bytes: Uint8Array): JsonValue {
+  let text: string;
+  try {
+    text = decoder.decode(bytes.subarray(1));
+  } catch {
+    throw new DecryptionFailedError();
+  }
+  if (bytes[0] === TYPE_STRING) return text;
+  if (bytes[0] === TYPE_JSON) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      throw new MalformedError('a decrypted field is not valid JSON');
+    }
+  }
+  throw new MalformedError('a decrypted field has an unknown type tag');
+}
+
+/** The field string: prefix + base64url(iv ‖ ciphertext ‖ tag). */
+export function fieldToString(backend: Backend, blob: Uint8Array): string {
+  return FIELD_PREFIX + backend.base64urlEncode(blob);
+}
+
+/** Whether a string has the shape of a field ciphertext (used to detect duplicates and downgrades). */
+export function looksLikeField(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(FIELD_PREFIX) && value.length >= FIELD_PREFIX.length + Math.ceil(((IV_LENGTH + TAG_LENGTH + 1) * 4) / 3);
+}
+
+/** Decode a field string into its blob; undefined-free: throws MalformedError. */
+export function fieldFromString(backend: Backend, value: string, maxFieldBytes: number): Uint8Array {
+  if (value.length > Math.ceil(((maxFieldBytes + 1 + IV_LENGTH + TAG_LENGTH) * 4) / 3) + FIELD_PREFIX.length) {
+    throw new LimitExceededError(`a field ciphertext exceeds ${maxFieldBytes} bytes`, 'maxFieldBytes');
+  }
+  const blob = backend.base64urlDecode(value.slice(FIELD_PREFIX.length));
+  if (blob === undefined || blob.length < IV_LENGTH + TAG_LENGTH + 1) throw new MalformedError('a field ciphertext is malformed');
+  return blob;
+}

@@ -1,0 +1,170 @@
+import { LimitExceededError, MalformedError, UnsupportedVersionError } from '../../errors.js';
+import type { Limits, WrappedKey } from '../../types.js';
+import type { Backend } from '../backend/types.js';
+import { ByteReader, ByteWriter, compareBytes } from '../bytes.js';
+import { type ContextEntry } from '../context.js';
+import { parsePointer } from '../pointer.js';
+import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, SUITE_V1 } from './constants.js';
+
+/** One key group as stored in the header. */
+export interface HeaderGroup {
+  readonly name: string;
+  readonly wrapped: readonly WrappedKey[];
+  readonly commitment: Uint8Array;
+  /** RFC 6901 pointers of the fields this group encrypted. */
+  readonly pointers: readonly string[];
+}
+
+/** The decoded header. `body` is the exact authenticated bytes; `macs[i]` belongs to `groups[i]`. */
+export interface Header {
+  readonly version: number;
+  readonly suite: number;
+  readonly messageId: Uint8Array;
+  readonly storedContext: readonly ContextEntry[];
+  readonly requiredKeys: readonly string[];
+  readonly groups: readonly HeaderGroup[];
+  readonly body: Uint8Array;
+  readonly macs: readonly Uint8Array[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function str(r: ByteReader, length: number, what: string): string {
+  try {
+    return decoder.decode(r.bytes(length));
+  } catch {
+    throw new MalformedError(`header: ${what} is not valid UTF-8`);
+  }
+}
+
+/** Encode everything but the MACs (the authenticated body). Inputs are already validated. */
+export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | 'suite'>): Uint8Array {
+  const w = new ByteWriter().u8(FORMAT_VERSION).u8(SUITE_V1).bytes(h.messageId);
+  w.u16(h.storedContext.length);
+  for (const e of h.storedContext) w.u16(e.keyBytes.length).bytes(e.keyBytes).u16(e.valueBytes.length).bytes(e.valueBytes);
+  const required = h.requiredKeys.map((k) => encoder.encode(k)).sort(compareBytes);
+  w.u16(required.length);
+  for (const k of required) w.u16(k.length).bytes(k);
+  w.u8(h.groups.length);
+  for (const g of h.groups) {
+    const name = encoder.encode(g.name);
+    w.u8(name.length).bytes(name).u8(g.wrapped.length);
+    for (const k of g.wrapped) {
+      const provider = encoder.encode(k.provider);
+      const keyId = encoder.encode(k.keyId);
+      w.u8(provider.length).bytes(provider).u16(keyId.length).bytes(keyId).u16(k.ciphertext.length).bytes(k.ciphertext);
+    }
+    w.bytes(g.commitment).u32(g.pointers.length);
+    for (const p of g.pointers) {
+      const pb = encoder.encode(p);
+      w.u16(pb.length).bytes(pb);
+    }
+  }
+  return w.finish();
+}
+
+/** The header string: prefix + base64url(body ‖ mac_1 ‖ … ‖ mac_n). */
+export function headerToString(backend: Backend, body: Uint8Array, macs: readonly Uint8Array[]): string {
+  const all = new Uint8Array(body.length + macs.length * MAC_LENGTH);
+  all.set(body, 0);
+  macs.forEach((m, i) => all.set(m, body.length + i * MAC_LENGTH));
+  return HEADER_PREFIX + backend.base64urlEncode(all);
+}
+
+/**
+ * Decode and structurally validate a header string. Checks every length, count and limit, the
+ * canonical ordering of context keys, pointer syntax, uniqueness; authenticity is checked later
+ * with the group's MAC key.
+ */
+export function decodeHeader(backend: Backend, value: unknown, limits: Limits): Header {
+  if (typeof value !== 'string' || !value.startsWith(HEADER_PREFIX)) throw new MalformedError('the header is missing or not a fieldseal header');
+  const encodedLimit = Math.ceil((limits.maxHeaderBytes * 4) / 3) + HEADER_PREFIX.length + 4;
+  if (value.length > encodedLimit) throw new LimitExceededError(`the header exceeds ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
+  const bytes = backend.base64urlDecode(value.slice(HEADER_PREFIX.length));
+  if (bytes === undefined) throw new MalformedError('the header is not valid base64url');
+  const r = new ByteReader(bytes, 'header');
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(`unsupported format version ${version}`);
+  const suite = r.u8();
+  if (suite !== SUITE_V1) throw new UnsupportedVersionError(`unsupported algorithm suite ${suite}`);
+  const messageId = r.bytes(MESSAGE_ID_LENGTH);
+
+  const pairCount = r.u16();
+  if (pairCount > limits.maxContextPairs) throw new LimitExceededError(`the header context has more than ${limits.maxContextPairs} pairs`, 'maxContextPairs');
+  const storedContext: ContextEntry[] = [];
+  for (let i = 0; i < pairCount; i++) {
+    const klen = r.u16();
+    const keyBytes = r.bytes(klen);
+    const vlen = r.u16();
+    const valueBytes = r.bytes(vlen);
+    let key: string, val: string;
+    try {
+      key = decoder.decode(keyBytes);
+      val = decoder.decode(valueBytes);
+    } catch {
+      throw new MalformedError('header: a context entry is not valid UTF-8');
+    }
+    const prev = storedContext[i - 1];
+    if (prev !== undefined && compareBytes(prev.keyBytes, keyBytes) >= 0) throw new MalformedError('header: context keys are not in canonical order');
+    storedContext.push({ key, value: val, keyBytes, valueBytes });
+  }
+
+  const requiredCount = r.u16();
+  if (requiredCount > limits.maxContextPairs) throw new LimitExceededError(`the header names more than ${limits.maxContextPairs} required context keys`, 'maxContextPairs');
+  const requiredKeys: string[] = [];
+  let prevRequired: Uint8Array | undefined;
+  for (let i = 0; i < requiredCount; i++) {
+    const kb = r.bytes(r.u16());
+    if (prevRequired !== undefined && compareBytes(prevRequired, kb) >= 0) throw new MalformedError('header: required context keys are not in canonical order');
+    prevRequired = kb;
+    const k = str(new ByteReader(kb, 'header'), kb.length, 'a required context key');
+    if (storedContext.some((e) => e.key === k)) throw new MalformedError('header: a context key is both stored and required');
+    requiredKeys.push(k);
+  }
+
+  const groupCount = r.u8();
+  if (groupCount === 0) throw new MalformedError('header: no key groups');
+  if (groupCount > limits.maxGroups) throw new LimitExceededError(`the header has more than ${limits.maxGroups} key groups`, 'maxGroups');
+  const groups: HeaderGroup[] = [];
+  const allPointers = new Set<string>();
+  let totalFields = 0;
+  for (let g = 0; g < groupCount; g++) {
+    const nameLen = r.u8();
+    if (nameLen === 0) throw new MalformedError('header: empty group name');
+    const name = str(r, nameLen, 'a group name');
+    if (groups.some((x) => x.name === name)) throw new MalformedError('header: duplicate group name');
+    const wrappedCount = r.u8();
+    if (wrappedCount === 0) throw new MalformedError('header: a key group has no wrapped keys');
+    if (wrappedCount > limits.maxWrappedKeys) throw new LimitExceededError(`a key group has more than ${limits.maxWrappedKeys} wrapped keys`, 'maxWrappedKeys');
+    const wrapped: WrappedKey[] = [];
+    for (let k = 0; k < wrappedCount; k++) {
+      const provider = str(r, r.u8(), 'a provider id');
+      const keyId = str(r, r.u16(), 'a key id');
+      const ciphertext = r.bytes(r.u16()).slice();
+      wrapped.push(Object.freeze({ provider, keyId, ciphertext }));
+    }
+    const commitment = r.bytes(COMMITMENT_LENGTH).slice();
+    const fieldCount = r.u32();
+    totalFields += fieldCount;
+    if (totalFields > limits.maxFields) throw new LimitExceededError(`the header lists more than ${limits.maxFields} fields`, 'maxFields');
+    // Each pointer takes at least 2 bytes: refuse counts the remaining bytes cannot hold before allocating.
+    if (fieldCount * 2 > r.remaining) throw new MalformedError('header is truncated');
+    const pointers: string[] = [];
+    for (let f = 0; f < fieldCount; f++) {
+      const p = str(r, r.u16(), 'a field pointer');
+      const tokens = parsePointer(p);
+      if (tokens === undefined || tokens.length === 0) throw new MalformedError('header: invalid field pointer');
+      if (allPointers.has(p)) throw new MalformedError('header: a field is listed twice');
+      allPointers.add(p);
+      pointers.push(p);
+    }
+    groups.push({ name, wrapped, commitment, pointers });
+  }
+  const body = bytes.subarray(0, r.position);
+  const macs: Uint8Array[] = [];
+  for (let g = 0; g < groupCount; g++) macs.push(r.bytes(MAC_LENGTH));
+  if (r.remaining !== 0) throw new MalformedError('header has trailing bytes');
+  if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header exceeds ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
+  return { version, suite, messageId, storedContext, requiredKeys, groups, body, macs };
+}

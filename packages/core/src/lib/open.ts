@@ -1,0 +1,209 @@
+import { ContextMismatchError, DecryptionFailedError, IncompleteError, InvalidArgumentError, InvalidSelectorError, KeyUnavailableError } from '../errors.js';
+import type { EncryptionContext, JsonObject, JsonValue, Keyring, Limits } from '../types.js';
+import type { Backend } from './backend/types.js';
+import { zeroize } from './bytes.js';
+import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
+import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
+import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
+import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
+import { cloneDocument } from './json.js';
+import { unwrapChecked } from './keyring-call.js';
+import { parsePointer, resolvePointer, setOwn, toPointer } from './pointer.js';
+import { compileSelector, evaluateSelector } from './selector.js';
+import { countFieldLike } from './seal.js';
+
+/** The full context of a sealed document: its stored pairs plus the caller's required values. */
+export interface DocumentContext {
+  readonly entries: readonly ContextEntry[];
+  readonly canonical: Uint8Array;
+  readonly record: EncryptionContext;
+  readonly required: readonly ContextEntry[];
+}
+
+/**
+ * Check the caller's expected context against the header (security property 7): every expected
+ * pair must equal a stored pair or supply a required key; every required key must be supplied.
+ */
+export function resolveDocumentContext(header: Header, expected: readonly ContextEntry[]): DocumentContext {
+  const stored = new Map(header.storedContext.map((e) => [e.key, e] as const));
+  const requiredNames = new Set(header.requiredKeys);
+  const required: ContextEntry[] = [];
+  for (const e of expected) {
+    const s = stored.get(e.key);
+    if (s !== undefined) {
+      if (s.value !== e.value) throw new ContextMismatchError(`the encryption context value of "${e.key}" does not match the document`, e.key);
+    } else if (requiredNames.has(e.key)) {
+      required.push(e);
+    } else {
+      throw new ContextMismatchError(`the document's encryption context has no key "${e.key}"`, e.key);
+    }
+  }
+  for (const name of header.requiredKeys) {
+    if (!required.some((e) => e.key === name)) throw new ContextMismatchError(`the required encryption context key "${name}" was not supplied`, name);
+  }
+  const entries = mergeEntries(header.storedContext, required);
+  return { entries, canonical: encodeEntries(entries), record: entriesToRecord(entries), required };
+}
+
+/** Unwrap a group's data key and verify its commitment and the header MAC, before any field is opened. */
+export async function unlockGroup(backend: Backend, header: Header, groupIndex: number, keyring: Keyring, ctx: DocumentContext): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
+  const group = header.groups[groupIndex]!;
+  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name);
+  let keys: GroupKeys | undefined;
+  try {
+    keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name);
+    // Key commitment (property 4), then header integrity (property 5), both constant time.
+    if (!backend.timingSafeEqual(keys.commitment, group.commitment)) throw new DecryptionFailedError();
+    const mac = await headerMac(backend, keys.macKey, header.body, ctx.canonical);
+    if (!backend.timingSafeEqual(mac, header.macs[groupIndex]!)) throw new DecryptionFailedError();
+    return { keys, dataKey };
+  } catch (err) {
+    zeroize(dataKey, keys?.encryptionKey, keys?.macKey);
+    throw err;
+  }
+}
+
+/** What the caller asked to open. */
+export interface OpenRequest {
+  readonly keyringFor: (group: string) => Keyring | undefined;
+  readonly expected: readonly ContextEntry[];
+  readonly selectors?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly headerName: string;
+  readonly strict: boolean;
+  readonly limits: Limits;
+  /** Keep the unwrapped data keys (rewrap needs them); the caller must zeroize them. */
+  readonly keepDataKeys?: boolean;
+}
+
+/** The result of opening a sealed document. */
+export interface Opened {
+  readonly document: JsonObject;
+  readonly header: Header;
+  readonly context: DocumentContext;
+  /** Pointers opened, per group index. */
+  readonly opened: ReadonlyMap<number, readonly string[]>;
+  readonly complete: boolean;
+  readonly dataKeys: ReadonlyMap<number, Uint8Array>;
+}
+
+/** Parse the sealed document and its header, without keys. */
+export function readSealed(backend: Backend, sealed: unknown, headerName: string, limits: Limits): { document: JsonObject; header: Header } {
+  const document = cloneDocument(sealed, limits.maxDepth, 'sealed document');
+  if (!Object.prototype.hasOwnProperty.call(document, headerName)) throw new IncompleteError(`the document has no "${headerName}" header: it is not sealed, or the header was removed`);
+  const header = decodeHeader(backend, document[headerName], limits);
+  return { document, header };
+}
+
+/** Decide which fields to open: all, those matching selectors, or those of named groups. */
+function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): Map<number, string[]> {
+  const targets = new Map<number, string[]>();
+  if (req.selectors !== undefined) {
+    const groupOf = new Map<string, number>();
+    header.groups.forEach((g, i) => g.pointers.forEach((p) => groupOf.set(p, i)));
+    for (const source of req.selectors) {
+      const matches = evaluateSelector(compileSelector(source), document, req.headerName);
+      let hit = false;
+      for (const tokens of matches) {
+        const pointer = toPointer(tokens);
+        const gi = groupOf.get(pointer);
+        if (gi === undefined) continue;
+        hit = true;
+        const list = targets.get(gi) ?? [];
+        if (!list.includes(pointer)) list.push(pointer);
+        targets.set(gi, list);
+      }
+      if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
+    }
+    return targets;
+  }
+  const names = req.groups;
+  if (names !== undefined) {
+    for (const n of names) if (!header.groups.some((g) => g.name === n)) throw new InvalidArgumentError(`the document has no key group "${n}"`);
+  }
+  header.groups.forEach((g, i) => {
+    if (names === undefined || names.includes(g.name)) targets.set(i, [...g.pointers]);
+  });
+  return targets;
+}
+
+/** Completeness (property 6): listed fields are present and encrypted, and nothing unlisted looks encrypted. */
+function checkCompleteness(document: JsonObject, header: Header, targets: Map<number, string[]>): void {
+  let listedFieldLike = 0;
+  const targetSet = new Set<string>();
+  for (const list of targets.values()) for (const p of list) targetSet.add(p);
+  for (const g of header.groups) {
+    for (const pointer of g.pointers) {
+      const r = resolvePointer(document, parsePointer(pointer)!);
+      const isField = r.found && looksLikeField(r.value);
+      if (isField) listedFieldLike++;
+      if (!targetSet.has(pointer)) continue;
+      if (!r.found) throw new IncompleteError(`the encrypted field ${pointer} is missing`, pointer);
+      if (!isField) throw new IncompleteError(`the field ${pointer} should be encrypted but holds something else (a downgrade or a partial decrypt)`, pointer);
+    }
+  }
+  if (countFieldLike(document) > listedFieldLike) throw new IncompleteError('a field ciphertext appears at a place the header does not list (duplicated or moved)');
+}
+
+function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
+  const keyring = req.keyringFor(group.name);
+  if (keyring === undefined) throw new KeyUnavailableError(`no keyring was given for key group "${group.name}"`);
+  return keyring;
+}
+
+/** Open a sealed document: the shared engine of decrypt, rewrap and reencrypt. */
+export async function openSealed(backend: Backend, sealed: unknown, req: OpenRequest): Promise<Opened> {
+  const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
+  const context = resolveDocumentContext(header, req.expected);
+  const targets = chooseTargets(document, header, req);
+  checkCompleteness(document, header, targets);
+
+  const indices = [...targets.keys()];
+  const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
+  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context)));
+  const failure = unlocked.find((u) => u.status === 'rejected');
+  if (failure !== undefined) {
+    for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
+    throw (failure as PromiseRejectedResult).reason;
+  }
+  const dataKeys = new Map<number, Uint8Array>();
+  try {
+    const results = await Promise.all(
+      indices.map(async (gi, n) => {
+        const { keys, dataKey } = (unlocked[n] as PromiseFulfilledResult<{ keys: GroupKeys; dataKey: Uint8Array }>).value;
+        if (req.keepDataKeys) dataKeys.set(gi, dataKey);
+        else zeroize(dataKey);
+        const pointers = targets.get(gi)!;
+        const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
+        const items = pointers.map((p) => {
+          const value = resolvePointer(document, parsePointer(p)!).value as string;
+          return { aad: fieldAad(prefix, p), blob: fieldFromString(backend, value, req.limits.maxFieldBytes) };
+        });
+        try {
+          const plaintexts = await backend.openMany(keys.encryptionKey, items);
+          return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(pt)) };
+        } finally {
+          zeroize(keys.encryptionKey, keys.macKey);
+        }
+      }),
+    );
+    for (const { pointers, values } of results) {
+      pointers.forEach((p, i) => {
+        const tokens = parsePointer(p)!;
+        // Decrypted JSON is data from whoever held the key: bound its depth like any input.
+        const value = cloneDocument({ v: values[i] }, Math.max(1, req.limits.maxDepth - tokens.length + 1), 'a decrypted field').v as JsonValue;
+        const parent = resolvePointer(document, tokens.slice(0, -1)).value as Record<string, unknown> | unknown[];
+        setOwn(parent, tokens[tokens.length - 1]!, value);
+      });
+    }
+  } catch (err) {
+    for (const k of dataKeys.values()) zeroize(k);
+    throw err;
+  }
+  let openedCount = 0;
+  for (const list of targets.values()) openedCount += list.length;
+  let listedCount = 0;
+  for (const g of header.groups) listedCount += g.pointers.length;
+  const complete = openedCount === listedCount && targets.size === header.groups.length;
+  return { document, header, context, opened: targets, complete, dataKeys };
+}

@@ -1,0 +1,62 @@
+/** A path into a JSON document: object member names and array indices. */
+export type PathToken = string | number;
+
+/** RFC 6901 JSON Pointer string of a token path (`~` -> `~0`, `/` -> `~1`). */
+export function toPointer(tokens: readonly PathToken[]): string {
+  let out = '';
+  for (const t of tokens) out += '/' + (typeof t === 'number' ? String(t) : t.replace(/~/g, '~0').replace(/\//g, '~1'));
+  return out;
+}
+
+/** Parse an RFC 6901 pointer into raw tokens (all strings); undefined when malformed. */
+export function parsePointer(pointer: string): string[] | undefined {
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) return undefined;
+  const parts = pointer.slice(1).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (/~[^01]|~$/.test(p)) return undefined;
+    out.push(p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  }
+  return out;
+}
+
+/** RFC 6901 array index: "0" or no leading zeros. */
+export function isArrayIndexToken(token: string): boolean {
+  return /^(0|[1-9][0-9]{0,15})$/.test(token);
+}
+
+/** Own data property lookup that never touches the prototype chain or invokes getters. */
+export function getOwn(container: unknown, token: string): { found: boolean; value?: unknown } {
+  if (Array.isArray(container)) {
+    if (!isArrayIndexToken(token)) return { found: false };
+    const i = Number(token);
+    return i < container.length ? { found: true, value: container[i] } : { found: false };
+  }
+  if (container !== null && typeof container === 'object' && Object.prototype.hasOwnProperty.call(container, token)) {
+    return { found: true, value: (container as Record<string, unknown>)[token] };
+  }
+  return { found: false };
+}
+
+/** Resolve a pointer in a (cloned, validated) document. */
+export function resolvePointer(doc: unknown, tokens: readonly string[]): { found: boolean; value?: unknown } {
+  let cur: unknown = doc;
+  for (const t of tokens) {
+    const r = getOwn(cur, t);
+    if (!r.found) return r;
+    cur = r.value;
+  }
+  return { found: true, value: cur };
+}
+
+/** Set a value in a document we own (a clone). `__proto__` is written as a plain own property. */
+export function setOwn(container: Record<string, unknown> | unknown[], token: string | number, value: unknown): void {
+  if (Array.isArray(container)) {
+    container[Number(token)] = value;
+  } else if (token === '__proto__') {
+    Object.defineProperty(container, token, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    container[token as string] = value;
+  }
+}

@@ -1,0 +1,166 @@
+import { InvalidArgumentError, InvalidSelectorError, LimitExceededError, MalformedError } from '../errors.js';
+import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../types.js';
+import type { Backend } from './backend/types.js';
+import { zeroize } from './bytes.js';
+import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
+import { MESSAGE_ID_LENGTH } from './format/constants.js';
+import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac } from './format/document-keys.js';
+import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
+import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
+import { wrapChecked } from './keyring-call.js';
+import { setOwn, toPointer, type PathToken } from './pointer.js';
+import { compileSelector, evaluateSelector } from './selector.js';
+
+/** One concrete field to encrypt. */
+export interface PlannedField {
+  readonly tokens: readonly PathToken[];
+  readonly pointer: string;
+}
+
+/** One key group with its concrete fields. */
+export interface GroupPlan {
+  readonly name: string;
+  readonly keyring: Keyring;
+  readonly fields: readonly PlannedField[];
+}
+
+const encoder = new TextEncoder();
+
+/** Check a group name: 1..255 UTF-8 bytes, well-formed. */
+export function checkGroupName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed() || encoder.encode(name).length > 255) {
+    throw new InvalidArgumentError('a key group name must be a non-empty string of at most 255 UTF-8 bytes');
+  }
+  return name;
+}
+
+/** Resolve selectors to concrete pointers per group, refusing conflicts and overlaps. */
+export function planSelections(
+  doc: JsonObject,
+  groups: readonly { name: string; keyring: Keyring; selectors: readonly string[] }[],
+  headerName: string,
+  strict: boolean,
+  limits: Limits,
+): GroupPlan[] {
+  const owner = new Map<string, string>();
+  const plans: GroupPlan[] = [];
+  for (const g of groups) {
+    const fields: PlannedField[] = [];
+    for (const source of g.selectors) {
+      const compiled = compileSelector(source);
+      const matches = evaluateSelector(compiled, doc, headerName);
+      if (matches.length === 0 && strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched nothing (strict mode)`, source);
+      for (const tokens of matches) {
+        for (const t of tokens) if (typeof t === 'string' && !t.isWellFormed()) throw new MalformedError('a selected path has a member name with a lone surrogate');
+        const pointer = toPointer(tokens);
+        const prev = owner.get(pointer);
+        if (prev === g.name) continue;
+        if (prev !== undefined) throw new InvalidSelectorError(`the field ${pointer} is selected by key groups "${prev}" and "${g.name}"`, source);
+        owner.set(pointer, g.name);
+        fields.push({ tokens, pointer });
+      }
+    }
+    plans.push({ name: g.name, keyring: g.keyring, fields });
+  }
+  if (owner.size > limits.maxFields) throw new LimitExceededError(`more than ${limits.maxFields} fields selected`, 'maxFields');
+  // A selection inside another selection would be encrypted twice and could not be restored.
+  for (const plan of plans) {
+    for (const f of plan.fields) {
+      for (let k = 1; k < f.tokens.length; k++) {
+        const ancestor = toPointer(f.tokens.slice(0, k));
+        if (owner.has(ancestor)) throw new InvalidSelectorError(`selections overlap: ${ancestor} contains ${f.pointer}`, f.pointer);
+      }
+    }
+  }
+  return plans;
+}
+
+/** Count strings that look like field ciphertexts anywhere in a document (iteratively). */
+export function countFieldLike(doc: JsonValue): number {
+  let n = 0;
+  const stack: JsonValue[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (typeof v === 'string') {
+      if (looksLikeField(v)) n++;
+    } else if (Array.isArray(v)) {
+      for (const c of v) stack.push(c);
+    } else if (v !== null && typeof v === 'object') {
+      for (const k of Object.keys(v)) stack.push(v[k]!);
+    }
+  }
+  return n;
+}
+
+function getAt(doc: JsonObject, tokens: readonly PathToken[]): JsonValue {
+  let cur: JsonValue = doc;
+  for (const t of tokens) cur = (cur as Record<string, JsonValue>)[t as string]!;
+  return cur;
+}
+
+function setAt(doc: JsonObject, tokens: readonly PathToken[], value: JsonValue): void {
+  let cur: JsonValue = doc;
+  for (let i = 0; i < tokens.length - 1; i++) cur = (cur as Record<string, JsonValue>)[tokens[i] as string]!;
+  setOwn(cur as Record<string, unknown>, tokens[tokens.length - 1]!, value);
+}
+
+/**
+ * Encrypt the planned fields of `doc` (a clone we own, modified in place) and add the header.
+ * Used by encrypt and reencrypt.
+ */
+export async function sealPlanned(
+  backend: Backend,
+  doc: JsonObject,
+  plans: readonly GroupPlan[],
+  stored: readonly ContextEntry[],
+  required: readonly ContextEntry[],
+  headerName: string,
+  limits: Limits,
+): Promise<JsonObject> {
+  // No string outside the selection may look like a field ciphertext: decrypt relies on that to
+  // detect a ciphertext duplicated to an unlisted place.
+  const fieldLike = countFieldLike(doc);
+  if (fieldLike > 0) {
+    let selectedFieldLike = 0;
+    for (const p of plans) for (const f of p.fields) if (looksLikeField(getAt(doc, f.tokens))) selectedFieldLike++;
+    if (fieldLike > selectedFieldLike) throw new MalformedError('the document contains an unselected string that looks like a fieldseal ciphertext ("fs1." prefix); select it or change it');
+  }
+  const full = mergeEntries(stored, required);
+  const canonical = encodeEntries(full);
+  const keyringContext = entriesToRecord(full);
+  const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
+
+  const sealedGroups = await Promise.all(
+    plans.map(async (plan) => {
+      const { dataKey, wrapped } = await wrapChecked(plan.keyring, keyringContext, limits);
+      const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name);
+      zeroize(dataKey);
+      try {
+        const prefix = fieldAadPrefix(messageId, plan.name, canonical);
+        const items = plan.fields.map((f) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes) }));
+        const blobs = await backend.sealMany(keys.encryptionKey, items);
+        for (const item of items) zeroize(item.plaintext);
+        return { plan, wrapped, keys, blobs };
+      } catch (err) {
+        zeroize(keys.encryptionKey, keys.macKey);
+        throw err;
+      }
+    }),
+  );
+  try {
+    const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({
+      name: g.plan.name,
+      wrapped: g.wrapped as readonly WrappedKey[],
+      commitment: g.keys.commitment,
+      pointers: g.plan.fields.map((f) => f.pointer),
+    }));
+    const body = encodeHeaderBody({ messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
+    if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
+    const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
+    for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, fieldToString(backend, g.blobs[i]!)));
+    setOwn(doc as Record<string, unknown>, headerName, headerToString(backend, body, macs));
+    return doc;
+  } finally {
+    for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
+  }
+}
