@@ -11,7 +11,7 @@ export function assertKeyring(keyring: unknown, what: string): asserts keyring i
   }
 }
 
-function checkWrapped(list: unknown, limits: Limits): WrappedKey[] {
+export function checkWrapped(list: unknown, limits: Limits): WrappedKey[] {
   if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('keyring contract violated: wrap returned no wrapped keys');
   if (list.length > limits.maxWrappedKeys) throw new LimitExceededError(`a keyring produced more than ${limits.maxWrappedKeys} wrapped keys`, 'maxWrappedKeys');
   return list.map((k: WrappedKey) => {

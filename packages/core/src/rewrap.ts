@@ -1,0 +1,131 @@
+import { backend as defaultBackend } from '#backend';
+import { InvalidArgumentError } from './errors.js';
+import type { EncryptionContext, JsonObject, Keyring, Limits, ServiceRewrapCapable, WrappedKey } from './types.js';
+import type { Backend } from './lib/backend/types.js';
+import { zeroize } from './lib/bytes.js';
+import { contextEntries } from './lib/context.js';
+import { headerMac, type GroupKeys } from './lib/format/document-keys.js';
+import { encodeHeaderBody, headerToString, type HeaderGroup } from './lib/format/header.js';
+import { assertKeyring, checkWrapped, wrapChecked } from './lib/keyring-call.js';
+import { resolveLimits } from './lib/limits.js';
+import { readSealed, resolveDocumentContext, unlockGroup } from './lib/open.js';
+import { headerNameOption, optionsObject } from './lib/options.js';
+
+/** Options of {@link rewrap}. */
+export interface RewrapOptions {
+  /** Keyring that can unwrap the current data keys (every key group). */
+  readonly keyring?: Keyring;
+  /** Per-group source keyrings. */
+  readonly keyrings?: Readonly<Record<string, Keyring>>;
+  /** Keyring to wrap the data keys under from now on (every key group). */
+  readonly to?: Keyring;
+  /** Per-group target keyrings (override `to`). */
+  readonly toKeyrings?: Readonly<Record<string, Keyring>>;
+  /** Expected context, including the values of required-but-not-stored keys. */
+  readonly context?: EncryptionContext;
+  /** Name of the reserved header property. Default `_fieldseal`. */
+  readonly headerName?: string;
+  /** Override resource limits. */
+  readonly limits?: Partial<Limits>;
+}
+
+/** What {@link rewrap} and {@link reencrypt} return. */
+export interface RotationResult {
+  /** The rotated document (the unchanged input when `changed` is false). */
+  readonly document: JsonObject;
+  /** False when the document was already in the target state. */
+  readonly changed: boolean;
+}
+
+function sameKeyIdentities(a: readonly WrappedKey[], b: readonly WrappedKey[]): boolean {
+  const ids = (list: readonly WrappedKey[]) => list.map((k) => `${k.provider}\u0000${k.keyId}`).sort().join('\u0001');
+  return ids(a) === ids(b);
+}
+
+function pick(map: Readonly<Record<string, Keyring>> | undefined, name: string, fallback: Keyring | undefined): Keyring | undefined {
+  return map !== undefined && Object.prototype.hasOwnProperty.call(map, name) ? map[name] : fallback;
+}
+
+/** @internal rewrap with an explicit backend. */
+export async function rewrapWith(backend: Backend, sealed: unknown, options: RewrapOptions): Promise<RotationResult> {
+  optionsObject(options, 'rewrap');
+  const limits = resolveLimits(options.limits);
+  const headerName = headerNameOption(options.headerName);
+  const { document, header } = readSealed(backend, sealed, headerName, limits);
+  const ctx = resolveDocumentContext(header, contextEntries(options.context, 'context', limits.maxContextPairs));
+
+  const sources = header.groups.map((g) => pick(options.keyrings, g.name, options.keyring));
+  const targets = header.groups.map((g) => pick(options.toKeyrings, g.name, options.to));
+  header.groups.forEach((g, i) => {
+    if (sources[i] === undefined || targets[i] === undefined) throw new InvalidArgumentError(`rewrap needs a source and a target keyring for key group "${g.name}"`);
+    assertKeyring(sources[i], 'keyring');
+    assertKeyring(targets[i], 'to');
+  });
+
+  // Every group's data key is needed: each group's MAC covers the whole header, wrapped keys included.
+  const unlocked: { keys: GroupKeys; dataKey: Uint8Array }[] = [];
+  try {
+    for (let i = 0; i < header.groups.length; i++) unlocked.push(await unlockGroup(backend, header, i, sources[i]!, ctx));
+    let changed = false;
+    const groups: HeaderGroup[] = [];
+    for (let i = 0; i < header.groups.length; i++) {
+      const g = header.groups[i]!;
+      const target = targets[i]!;
+      let wrapped: readonly WrappedKey[] | undefined;
+      const service = target as Partial<ServiceRewrapCapable>;
+      if (typeof service.rewrapInService === 'function') {
+        const fromService = await service.rewrapInService({ wrapped: g.wrapped, context: ctx.record });
+        if (fromService !== undefined) wrapped = checkWrapped(fromService, limits);
+      }
+      if (wrapped === undefined) {
+        const result = await wrapChecked(target, ctx.record, limits, unlocked[i]!.dataKey);
+        if (result.dataKey !== unlocked[i]!.dataKey) zeroize(result.dataKey);
+        wrapped = result.wrapped;
+      }
+      if (sameKeyIdentities(wrapped, g.wrapped)) {
+        groups.push(g);
+      } else {
+        changed = true;
+        groups.push({ ...g, wrapped });
+      }
+    }
+    if (!changed) {
+      return { document: document, changed: false };
+    }
+    const body = encodeHeaderBody({ messageId: header.messageId, storedContext: header.storedContext, requiredKeys: header.requiredKeys, groups });
+    const macs = await Promise.all(unlocked.map((u) => headerMac(backend, u.keys.macKey, body, ctx.canonical)));
+    Object.defineProperty(document, headerName, { value: headerToString(backend, body, macs), enumerable: true, writable: true, configurable: true });
+    return { document, changed: true };
+  } finally {
+    for (const u of unlocked) zeroize(u.dataKey, u.keys.encryptionKey, u.keys.macKey);
+  }
+}
+
+/**
+ * Re-wraps a sealed document's data keys under new key-encryption keys: field ciphertexts stay
+ * byte-for-byte the same; the header gets new wrapped keys and new MACs. Cost is one unwrap and one
+ * wrap per key group, whatever the number of fields. Idempotent: when the target keyring produces
+ * wrapped keys from the same providers and key ids as the document already has, the document comes
+ * back unchanged with `changed: false`.
+ *
+ * Uses the target keyring's server-side re-wrap (`ServiceRewrapCapable`, e.g. AWS KMS ReEncrypt)
+ * when it offers one. The data key is still unwrapped once in this process, because the header
+ * MACs that authenticate the wrapped keys are keyed from it.
+ *
+ * Importable from `@fieldseal/core`.
+ *
+ * @example
+ * ```ts
+ * import { rewrap } from '@fieldseal/core';
+ * const { document, changed } = await rewrap(sealed, { keyring: oldKeys, to: newKeys, context: { tenant: 't1' } });
+ * ```
+ * @param sealed A sealed document.
+ * @param options Source and target keyrings and the expected context.
+ * @returns The re-wrapped document and whether it changed.
+ * @throws {DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when the header does not authenticate.
+ * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when a data key cannot be unwrapped.
+ * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when the expected context differs.
+ */
+export function rewrap(sealed: JsonObject, options: RewrapOptions): Promise<RotationResult> {
+  return rewrapWith(defaultBackend, sealed, options);
+}

@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import { decrypt, encrypt, inspect, LocalKeyring, reencrypt, rewrap } from '@fieldseal/core';
+
+const doc = { id: 7, ssn: '078-05-1120', email: 'x@example.com', cards: ['4111111111111111', '4012888888881881'] };
+
+function fieldsOf(sealed: Record<string, unknown>) {
+  const { _fieldseal, ...rest } = sealed;
+  return JSON.stringify(rest);
+}
+
+describe('rewrap / reencrypt', () => {
+  test('rewrap changes only the header; the new keyring opens, the old one no longer does', async () => {
+    const oldKeys = await LocalKeyring.generate({ name: 'old' });
+    const newKeys = await LocalKeyring.generate({ name: 'new' });
+    const sealed = await encrypt(doc, { keyring: oldKeys, paths: ['$.ssn', '$.cards[*]'], context: { tenant: 't1' }, requiredContext: { row: '7' } });
+    const { document, changed } = await rewrap(sealed, { keyring: oldKeys, to: newKeys, context: { tenant: 't1', row: '7' } });
+    expect(changed).toBe(true);
+    expect(fieldsOf(document)).toBe(fieldsOf(sealed));
+    expect(document._fieldseal).not.toBe(sealed._fieldseal);
+    expect(inspect(document).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'new/v1' }]);
+    expect(await decrypt(document, { keyring: newKeys, context: { tenant: 't1', row: '7' } })).toEqual(doc);
+    await expect(decrypt(document, { keyring: oldKeys, context: { tenant: 't1', row: '7' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_KEY_UNAVAILABLE' });
+  });
+
+  test('rewrap is idempotent: already in the target state comes back unchanged', async () => {
+    const keys = await LocalKeyring.generate({ name: 'k' });
+    const sealed = await encrypt(doc, { keyring: keys, paths: ['$.ssn'] });
+    const result = await rewrap(sealed, { keyring: keys, to: keys });
+    expect(result.changed).toBe(false);
+    expect(result.document).toEqual(sealed);
+  });
+
+  test('rewrap to a new primary version of the same local keyring', async () => {
+    const v1 = await LocalKeyring.generate({ name: 'main' });
+    const v2 = v1.withNewPrimary();
+    const sealed = await encrypt(doc, { keyring: v1, paths: ['$.ssn'] });
+    const { document, changed } = await rewrap(sealed, { keyring: v2, to: v2 });
+    expect(changed).toBe(true);
+    expect(inspect(document).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+    expect((await decrypt(document, { keyring: v2 })).ssn).toBe(doc.ssn);
+  });
+
+  test('rewrap refuses a tampered header before wrapping anything', async () => {
+    const a = await LocalKeyring.generate({ name: 'a' });
+    const sealed = await encrypt(doc, { keyring: a, paths: ['$.ssn'], context: { tenant: 't1' } });
+    await expect(rewrap(sealed, { keyring: a, to: a, context: { tenant: 't2' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_CONTEXT_MISMATCH' });
+  });
+
+  test('reencrypt re-seals every field with a new message id under the target keyring', async () => {
+    const a = await LocalKeyring.generate({ name: 'a' });
+    const b = await LocalKeyring.generate({ name: 'b' });
+    const sealed = await encrypt(doc, { keyring: a, paths: ['$.ssn', '$.cards[*]'], context: { tenant: 't1' }, requiredContext: { row: '7' } });
+    const { document } = await reencrypt(sealed, { keyring: a, to: b, context: { tenant: 't1', row: '7' } });
+    expect(inspect(document).messageId).not.toBe(inspect(sealed).messageId);
+    expect(document.ssn).not.toBe(sealed.ssn);
+    expect(inspect(document).requiredContextKeys).toEqual(['row']);
+    expect(await decrypt(document, { keyring: b, context: { tenant: 't1', row: '7' } })).toEqual(doc);
+  });
+});
