@@ -9,3 +9,4 @@
 export * from './harness.js';
 export * from './azure/index.js';
 export * from './vault/index.js';
+export * from './aws/index.js';
