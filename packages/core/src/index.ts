@@ -15,5 +15,6 @@ export { encodeContext } from './lib/context.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';
 export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
 export { MultiKeyring } from './keyrings/multi.js';
+export { RsaKeyring, type RsaKeyInput, type RsaPublicKeyringOptions, type RsaPrivateKeyringOptions, type RsaGenerateOptions } from './keyrings/rsa.js';
 export { rewrap, type RewrapOptions, type RotationResult } from './rewrap.js';
 export { reencrypt, type ReencryptOptions } from './reencrypt.js';
