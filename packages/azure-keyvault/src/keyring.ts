@@ -1,0 +1,248 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { CryptographyClient, KeyClient, KeyClientOptions } from '@azure/keyvault-keys';
+import { FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
+import type { KeyUnavailableReason, Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
+import { ClientCache, checkTimeout, createKeyClient } from './client.js';
+import type { AzureKeyVaultRetryOptions } from './client.js';
+import { toProviderError } from './errors.js';
+import { fetchPublicKeyWith } from './fetch-public-key.js';
+import { AZURE_KEYVAULT_PROVIDER_ID, formatAzureKeyId, parseAzureKeyId, sameAzureKey } from './key-id.js';
+import type { AzureKeyId } from './key-id.js';
+import { importRsaOaepPublicKey, publicKeyId, rsaOaep256Wrap, takeDataKey } from './public-key.js';
+import type { AzurePublicKeyJwk } from './public-key.js';
+
+/** Key wrap algorithms: `RSA-OAEP-256` for RSA keys (Key Vault and Managed HSM), `A256KW` for Managed HSM AES-256 keys. */
+export type AzureKeyWrapAlgorithm = 'RSA-OAEP-256' | 'A256KW';
+
+/** Where `wrap` happens. */
+export type AzureWrapMode =
+  /** `wrapkey` in Key Vault (default). */
+  | 'remote'
+  /** Client-side: RSA-OAEP-256 locally with the key's public half (fetched once, or given); unwrap stays in Key Vault. */
+  | 'local';
+
+/** Options of {@link AzureKeyVaultKeyring}. */
+export interface AzureKeyVaultKeyringOptions {
+  /**
+   * The key: `https://{vault}.vault.azure.net/keys/{name}` (wrap with the latest version) or
+   * `.../keys/{name}/{version}` (pin a version). Managed HSM: `https://{hsm}.managedhsm.azure.net/keys/...`.
+   */
+  readonly keyId: string;
+  /** Any `TokenCredential`, e.g. `new DefaultAzureCredential()` from `@azure/identity`. Required unless `keyClient` is given. */
+  readonly credential?: TokenCredential;
+  /** A configured `KeyClient` for the key's vault (then `credential`, `clientOptions` and `retry` are not used). */
+  readonly keyClient?: KeyClient;
+  /** Options for the `KeyClient` this keyring creates (TLS, proxy, `serviceVersion`, `allowInsecureConnection`, ...). */
+  readonly clientOptions?: KeyClientOptions;
+  /** Retry policy (overrides `clientOptions.retryOptions`). */
+  readonly retry?: AzureKeyVaultRetryOptions;
+  /** Timeout of each HTTP attempt, in ms. Default: none (the SDK's). */
+  readonly timeoutMs?: number;
+  /** Key wrap algorithm. Default `RSA-OAEP-256`. */
+  readonly algorithm?: AzureKeyWrapAlgorithm;
+  /** Where `wrap` runs. Default `remote`. */
+  readonly wrapMode?: AzureWrapMode;
+  /**
+   * For `wrapMode: 'local'`: the public key to wrap with (JWK with the versioned `kid`, or an SPKI PEM
+   * together with a versioned `keyId`). When absent it is fetched once with `getKey`.
+   */
+  readonly publicKey?: AzurePublicKeyJwk | string;
+}
+
+/** How many per-version clients a keyring keeps (each fetched its key once). */
+const MAX_VERSION_CLIENTS = 32;
+
+/**
+ * A keyring over one Azure Key Vault or Managed HSM key, through the real `@azure/keyvault-keys`
+ * `CryptographyClient`.
+ *
+ * - `wrap`: `wrapkey` in Key Vault with `RSA-OAEP-256` (RSA keys) or `A256KW` (Managed HSM AES keys),
+ *   or, with `wrapMode: 'local'`, RSA-OAEP-256 locally under the key's public half.
+ * - `unwrap`: `unwrapkey` in Key Vault with the exact version recorded in the wrapped key, so
+ *   documents wrapped before a key rotation keep opening.
+ * - Wrapped keys: provider `azure-keyvault`, keyId the full versioned kid
+ *   (`https://{vault}/keys/{name}/{version}`), ciphertext the bytes Key Vault returned.
+ * - Strict: unwrap only calls Key Vault for wrapped keys of the configured vault and key name (any
+ *   version of it); any other key id in a document is never followed.
+ * - Key Vault has no additional authenticated data; the encryption context is bound by fieldseal's
+ *   header MAC and field AADs, keyed from the data key.
+ *
+ * @example
+ * ```ts
+ * import { DefaultAzureCredential } from '@azure/identity';
+ * import { encrypt, decrypt } from '@fieldseal/core';
+ * import { AzureKeyVaultKeyring } from '@fieldseal/azure-keyvault';
+ *
+ * const keyring = new AzureKeyVaultKeyring({
+ *   keyId: 'https://my-vault.vault.azure.net/keys/fieldseal-kek',
+ *   credential: new DefaultAzureCredential(),
+ * });
+ * const sealed = await encrypt(customer, { keyring, paths: ['$.ssn'], context: { tenant: 't1' } });
+ * const opened = await decrypt(sealed, { keyring, context: { tenant: 't1' } });
+ * ```
+ */
+export class AzureKeyVaultKeyring implements Keyring {
+  /** The configured key id (as given, possibly versionless). */
+  readonly keyId: string;
+  /** The wrap algorithm. */
+  readonly algorithm: AzureKeyWrapAlgorithm;
+  /** Where `wrap` runs. */
+  readonly wrapMode: AzureWrapMode;
+  readonly #key: AzureKeyId;
+  readonly #keyClient: KeyClient;
+  readonly #timeoutMs: number | undefined;
+  readonly #versionClients = new ClientCache(MAX_VERSION_CLIENTS);
+  readonly #publicKeyOption: AzurePublicKeyJwk | string | undefined;
+  #wrapClient: CryptographyClient | undefined;
+  #localKey: Promise<{ keyId: string; key: CryptoKey }> | undefined;
+
+  /**
+   * @param options - The key, a credential (or a configured `KeyClient`), and optional algorithm,
+   * wrap mode, retries and timeout.
+   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or option;
+   * {@link AzureCredentialRequiredError} (same code) when neither `credential` nor `keyClient` is given.
+   */
+  constructor(options: AzureKeyVaultKeyringOptions) {
+    /* Precondition: options is an object with a key id. */
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
+    this.#key = parseAzureKeyId(options.keyId);
+    this.keyId = options.keyId;
+    const algorithm = options.algorithm ?? 'RSA-OAEP-256';
+    if (algorithm !== 'RSA-OAEP-256' && algorithm !== 'A256KW') throw new InvalidArgumentError("algorithm must be 'RSA-OAEP-256' or 'A256KW'");
+    const wrapMode = options.wrapMode ?? 'remote';
+    if (wrapMode !== 'remote' && wrapMode !== 'local') throw new InvalidArgumentError("wrapMode must be 'remote' or 'local'");
+    /* Precondition: local wrapping needs an RSA key. */
+    if (wrapMode === 'local' && algorithm !== 'RSA-OAEP-256') throw new InvalidArgumentError("wrapMode 'local' needs algorithm 'RSA-OAEP-256' (AES keys never leave the HSM)");
+    if (options.publicKey !== undefined && wrapMode !== 'local') throw new InvalidArgumentError("publicKey is only used with wrapMode 'local'");
+    this.algorithm = algorithm;
+    this.wrapMode = wrapMode;
+    this.#timeoutMs = checkTimeout(options.timeoutMs);
+    this.#publicKeyOption = options.publicKey;
+    if (options.publicKey !== undefined) {
+      // Check now that the given public key belongs to the configured key, so a mix-up fails at start.
+      const kid = parseAzureKeyId(publicKeyId(options.publicKey, this.#key.version === undefined ? undefined : options.keyId));
+      if (!sameAzureKey(this.#key, kid)) throw new InvalidArgumentError('publicKey.kid names a different key than keyId');
+    }
+    if (options.keyClient !== undefined) {
+      if (new URL(options.keyClient.vaultUrl).origin !== this.#key.vaultUrl) throw new InvalidArgumentError('keyClient is for a different vault than keyId');
+      this.#keyClient = options.keyClient;
+    } else {
+      this.#keyClient = createKeyClient(this.#key.vaultUrl, options.credential, options.clientOptions, options.retry);
+    }
+    Object.freeze(this);
+  }
+
+  /**
+   * Wrap the data key (a fresh random one unless given) under the configured key.
+   *
+   * With a versionless key id, Key Vault wraps with its latest version and the version it reports is
+   * recorded; with a versioned id that version is used.
+   * @param request - Optional data key, and the encryption context (not sent: Key Vault has no AAD).
+   * @returns The data key (a copy the caller owns and zeroes) and one wrapped key.
+   * @throws {@link ProviderError} `ERR_FIELDSEAL_PROVIDER` with `kind` and `retryable` when Key Vault fails.
+   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
+   */
+  async wrap(request: WrapRequest): Promise<WrapResult> {
+    const dataKey = takeDataKey(request);
+    try {
+      if (this.wrapMode === 'local') {
+        const { keyId, key } = await this.#publicKey();
+        return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaep256Wrap(key, dataKey) }] };
+      }
+      const client = (this.#wrapClient ??= this.#keyClient.getCryptographyClient(this.#key.name, this.#key.version === undefined ? {} : { keyVersion: this.#key.version }));
+      let reportedKid: unknown;
+      const result = await client.wrapKey(this.algorithm, dataKey, {
+        ...this.#requestOptions(),
+        onResponse: (raw) => {
+          if (raw.status === 200 && /\/wrapkey(\?|$)/.test(raw.request.url)) reportedKid = (raw.parsedBody as { kid?: unknown } | undefined)?.kid;
+        },
+      });
+      const keyId = this.#recordedKeyId(reportedKid);
+      return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: Uint8Array.from(result.result) }] };
+    } catch (err) {
+      dataKey.fill(0);
+      if (err instanceof FieldsealError && !(err instanceof ProviderError)) throw err;
+      throw toProviderError(err, this.keyId, 'wrapKey');
+    }
+  }
+
+  /**
+   * Unwrap a data key in Key Vault with the key version recorded in the wrapped key.
+   * @param request - The wrapped keys of one key group; only `azure-keyvault` keys of the configured
+   * vault and key name are tried.
+   * @returns The 32-byte data key; the caller owns it and zeroes it after use.
+   * @throws {@link KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` with one reason per wrapped key
+   * tried; a Key Vault failure is a {@link ProviderError} in the reason's `cause`.
+   */
+  async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
+    const reasons: KeyUnavailableReason[] = [];
+    for (const wrapped of request.wrapped) {
+      if (wrapped.provider !== AZURE_KEYVAULT_PROVIDER_ID) continue;
+      let candidate: AzureKeyId;
+      try {
+        candidate = parseAzureKeyId(wrapped.keyId, 'wrapped keyId');
+      } catch {
+        reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, message: 'the wrapped key names no valid Key Vault key id' });
+        continue;
+      }
+      const version = candidate.version;
+      if (!sameAzureKey(this.#key, candidate) || version === undefined) {
+        reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: version === undefined ? 'the wrapped key id has no version' : 'not the key this keyring is configured with (strict keyring)' });
+        continue;
+      }
+      const client = this.#versionClients.get(version.toLowerCase(), () => this.#keyClient.getCryptographyClient(this.#key.name, { keyVersion: version }));
+      try {
+        const result = await client.unwrapKey(this.algorithm, wrapped.ciphertext, this.#requestOptions());
+        const dataKey = Uint8Array.from(result.result);
+        result.result.fill(0);
+        if (dataKey.length !== 32) {
+          dataKey.fill(0);
+          throw new ProviderError({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, kind: 'invalid-ciphertext', retryable: false, message: 'unwrapKey returned a key of the wrong length' });
+        }
+        return dataKey;
+      } catch (err) {
+        const cause = toProviderError(err, wrapped.keyId, 'unwrapKey');
+        reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: `${cause.kind}${cause.retryable ? ' (retryable)' : ''}: unwrapKey failed`, cause });
+      }
+    }
+    if (reasons.length === 0) reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, message: 'no wrapped key from azure-keyvault in this group' });
+    throw new KeyUnavailableError('no data key could be unwrapped', reasons);
+  }
+
+  #requestOptions(): { requestOptions?: { timeout: number } } {
+    return this.#timeoutMs === undefined ? {} : { requestOptions: { timeout: this.#timeoutMs } };
+  }
+
+  /** The versioned key id to record for a remote wrap: the version Key Vault says it used. */
+  #recordedKeyId(reportedKid: unknown): string {
+    if (typeof reportedKid === 'string') {
+      let reported: AzureKeyId | undefined;
+      try {
+        reported = parseAzureKeyId(reportedKid, 'kid');
+      } catch {
+        reported = undefined;
+      }
+      if (reported === undefined || !sameAzureKey(this.#key, reported) || reported.version === undefined || (this.#key.version !== undefined && reported.version.toLowerCase() !== this.#key.version.toLowerCase())) {
+        throw new ProviderError({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, kind: 'other', retryable: false, message: 'Key Vault reported a kid that does not belong to the configured key' });
+      }
+      return formatAzureKeyId(this.#key, reported.version);
+    }
+    if (this.#key.version !== undefined) return formatAzureKeyId(this.#key, this.#key.version);
+    throw new ProviderError({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, kind: 'other', retryable: false, message: 'Key Vault did not report which key version wrapped the data key' });
+  }
+
+  /** Import the public key once: the given one, or fetched with getKey (retried on the next call if that fails). */
+  #publicKey(): Promise<{ keyId: string; key: CryptoKey }> {
+    this.#localKey ??= (async () => {
+      const jwk = this.#publicKeyOption ?? (await fetchPublicKeyWith(this.#keyClient, this.#key, this.#requestOptions()));
+      const keyId = publicKeyId(jwk, typeof jwk === 'string' || jwk.kid === undefined ? this.keyId : undefined);
+      if (!sameAzureKey(this.#key, parseAzureKeyId(keyId))) throw new InvalidArgumentError('the public key belongs to a different key than keyId');
+      return { keyId, key: await importRsaOaepPublicKey(jwk) };
+    })();
+    const pending = this.#localKey;
+    pending.catch(() => {
+      if (this.#localKey === pending) this.#localKey = undefined;
+    });
+    return pending;
+  }
+}
