@@ -1,0 +1,101 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseContextFlags } from './context-flags.js';
+import { usage } from './exit-error.js';
+import type { CommandIo } from './io.js';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** One CLI command: its flags, its help line, and a lazy import of the code that runs it. */
+export interface CommandSpec {
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Values, io: CommandIo): Promise<void>;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
+function required(values: Values, name: string): string {
+  const v = str(values[name]);
+  if (v === undefined) throw usage(`--${name} is required`);
+  return v;
+}
+
+/** Every command. Each `run` imports its module lazily, so `fieldseal inspect` loads no provider SDK. */
+export const commands: Record<string, CommandSpec> = {
+  keygen: {
+    summary: 'create a local key file (mode 0600) or add a new primary version to one',
+    usage: 'fieldseal keygen --out keys.json [--name main] | fieldseal keygen --add keys.json',
+    options: { out: { type: 'string' }, add: { type: 'string' }, name: { type: 'string' } },
+    async run(v, io) {
+      const { keygen } = await import('./commands/keygen/index.js');
+      await keygen({ ...(str(v.out) !== undefined ? { out: str(v.out)! } : {}), ...(str(v.add) !== undefined ? { add: str(v.add)! } : {}), ...(str(v.name) !== undefined ? { name: str(v.name)! } : {}) }, io);
+    },
+  },
+  encrypt: {
+    summary: 'encrypt selected fields of a JSON document (or NDJSON stream)',
+    usage: "fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--path ...] [--context k=v ...] [--required-context k=v ...] [--strict] [--in FILE] [--out FILE] [--ndjson]",
+    options: { keyring: { type: 'string' }, path: { type: 'string', multiple: true }, context: { type: 'string', multiple: true }, 'required-context': { type: 'string', multiple: true }, strict: { type: 'boolean' }, in: { type: 'string' }, out: { type: 'string' }, ndjson: { type: 'boolean' } },
+    async run(v, io) {
+      const { encrypt } = await import('./commands/encrypt/index.js');
+      const context = parseContextFlags(list(v.context), '--context');
+      const requiredContext = parseContextFlags(list(v['required-context']), '--required-context');
+      await encrypt(
+        { keyring: required(v, 'keyring'), paths: list(v.path), ...(context ? { context } : {}), ...(requiredContext ? { requiredContext } : {}), strict: v.strict === true, ...(str(v.in) ? { in: str(v.in)! } : {}), ...(str(v.out) ? { out: str(v.out)! } : {}), ndjson: v.ndjson === true },
+        io,
+      );
+    },
+  },
+  decrypt: {
+    summary: 'decrypt a sealed document (or NDJSON stream), entirely or only --path selections',
+    usage: 'fieldseal decrypt --keyring local:keys.json [--context k=v ...] [--path ...] [--in FILE] [--out FILE] [--ndjson]',
+    options: { keyring: { type: 'string' }, path: { type: 'string', multiple: true }, context: { type: 'string', multiple: true }, in: { type: 'string' }, out: { type: 'string' }, ndjson: { type: 'boolean' } },
+    async run(v, io) {
+      const { decrypt } = await import('./commands/decrypt/index.js');
+      const context = parseContextFlags(list(v.context), '--context');
+      await decrypt({ keyring: required(v, 'keyring'), paths: list(v.path), ...(context ? { context } : {}), ...(str(v.in) ? { in: str(v.in)! } : {}), ...(str(v.out) ? { out: str(v.out)! } : {}), ndjson: v.ndjson === true }, io);
+    },
+  },
+  inspect: {
+    summary: 'print the header summary of a sealed document as JSON (needs no key)',
+    usage: 'fieldseal inspect [--in FILE]',
+    options: { in: { type: 'string' } },
+    async run(v, io) {
+      const { inspect } = await import('./commands/inspect/index.js');
+      await inspect(str(v.in) ? { in: str(v.in)! } : {}, io);
+    },
+  },
+  demo: {
+    summary: 'seal and open a sample record with a throwaway keyring, and show tampering rejected',
+    usage: 'fieldseal demo',
+    options: { keep: { type: 'boolean' } },
+    async run(v, io) {
+      const { demo } = await import('./commands/demo/index.js');
+      await demo({ keep: v.keep === true }, io);
+    },
+  },
+};
+
+/** The help text. */
+export function helpText(): string {
+  const lines = ['fieldseal: field-level envelope encryption for JSON documents', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`, `             ${c.usage}`);
+  lines.push('', 'global flags: --debug (print stack traces), --help', 'exit codes: 0 success, 1 cryptographic/authentication/data failure, 2 usage error');
+  return lines.join('\n') + '\n';
+}
+
+/** Parse argv (without node and script) into a command and its flag values. */
+export function parseCommandLine(argv: readonly string[]): { name: string; spec: CommandSpec; values: Values } | { help: true } {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { help: true };
+  const spec = commands[name];
+  if (spec === undefined) throw usage(`unknown command "${name}" (try: fieldseal --help)`);
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...spec.options, debug: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: false, strict: true }) as { values: Values });
+  } catch (err) {
+    throw usage(`${(err as Error).message}\nusage: ${spec.usage}`);
+  }
+  if (values.help === true) return { help: true };
+  return { name, spec, values };
+}

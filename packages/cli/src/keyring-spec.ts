@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { LocalKeyring, type Keyring } from '@fieldseal/core';
+import { usage } from './exit-error.js';
+
+/** Provider packages that can build a keyring from a JSON config (`<provider>:<config.json>`). */
+const PROVIDER_PACKAGES: Readonly<Record<string, string>> = {
+  'aws-kms': '@fieldseal/aws-kms',
+  'azure-keyvault': '@fieldseal/azure-keyvault',
+  'gcp-kms': '@fieldseal/gcp-kms',
+  'vault-transit': '@fieldseal/vault-transit',
+};
+
+/**
+ * Build a keyring from a spec: `local:keys.json` (a local key file) or `<provider>:<config.json>`
+ * for a provider package that is installed. Provider packages are imported lazily, so commands
+ * with local keys never load a cloud SDK.
+ */
+export async function keyringFromSpec(spec: string): Promise<Keyring> {
+  const i = spec.indexOf(':');
+  if (i <= 0 || i === spec.length - 1) throw usage(`keyring spec "${spec}" must look like local:keys.json or <provider>:<config.json>`);
+  const kind = spec.slice(0, i);
+  const path = spec.slice(i + 1);
+  if (kind === 'local') return LocalKeyring.fromKeyFile(await readText(path, 'key file'));
+  const pkg = PROVIDER_PACKAGES[kind];
+  if (pkg === undefined) throw usage(`unknown keyring kind "${kind}" (known: local, ${Object.keys(PROVIDER_PACKAGES).join(', ')})`);
+  let mod: { keyringFromConfig?: (config: unknown) => Promise<Keyring> };
+  try {
+    mod = (await import(pkg)) as typeof mod;
+  } catch {
+    throw usage(`keyring kind "${kind}" needs the package ${pkg}: npm install ${pkg}`);
+  }
+  if (typeof mod.keyringFromConfig !== 'function') throw usage(`${pkg} does not export keyringFromConfig`);
+  let config: unknown;
+  try {
+    config = JSON.parse(await readText(path, 'keyring config'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw usage(`the keyring config ${path} is not valid JSON`);
+    throw err;
+  }
+  return mod.keyringFromConfig(config);
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw usage(`cannot read the ${what} ${path}${code ? ` (${code})` : ''}`);
+  }
+}

@@ -1,0 +1,6 @@
+// tsc does not set the executable bit; npm links these as `fieldseal` and `fieldseal-emulators`.
+import { chmodSync, existsSync } from 'node:fs';
+
+for (const bin of ['packages/cli/dist/bin.js', 'packages/emulators/dist/bin.js']) {
+  if (existsSync(bin)) chmodSync(bin, 0o755);
+}
