@@ -1,6 +1,7 @@
 // Sealing documents through core encrypt/decrypt with Azure Key Vault keyrings against the emulator:
 // rotation, context binding despite Key Vault having no AAD, and client-side (public-key) sealing.
 import { decrypt, encrypt, inspect, LocalKeyring, MultiKeyring, rewrap } from '@fieldseal/core';
+import type { JsonObject } from '@fieldseal/core';
 import { startAzureKeyVaultEmulator } from '@fieldseal/emulators';
 import type { AzureKeyVaultEmulator } from '@fieldseal/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ function keyring(keyId: string, extra: Partial<ConstructorParameters<typeof Azur
 }
 
 /** Replace bytes inside the base64url header (same length), keeping the prefix. */
-function tamperHeader(sealed: Record<string, unknown>, from: string, to: string): Record<string, unknown> {
+function tamperHeader(sealed: JsonObject, from: string, to: string): JsonObject {
   const header = sealed._fieldseal as string;
   const prefix = header.slice(0, header.indexOf('.') + 1);
   const bytes = Buffer.from(header.slice(prefix.length), 'base64url');
@@ -82,7 +83,7 @@ describe('encrypt/decrypt with AzureKeyVaultKeyring', () => {
 
     // A field copied into a document sealed for another tenant under the same Azure key fails as well.
     const other = await encrypt(customer, { keyring: ring, paths, context: { tenant: 't2' }, requiredContext: { rowId: '42' } });
-    await expect(decrypt({ ...other, ssn: sealed.ssn }, { keyring: ring, context: { tenant: 't2', rowId: '42' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_DECRYPTION_FAILED' });
+    await expect(decrypt({ ...other, ssn: sealed.ssn! }, { keyring: ring, context: { tenant: 't2', rowId: '42' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_DECRYPTION_FAILED' });
   });
 
   it('works inside a MultiKeyring with a local break-glass key: either one opens', async () => {
