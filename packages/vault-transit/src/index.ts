@@ -1,0 +1,16 @@
+/**
+ * fieldseal keyring for HashiCorp Vault transit: data keys generated, wrapped, unwrapped and
+ * re-wrapped by a transit key, with the encryption context bound in Vault.
+ *
+ * @module
+ */
+export {
+  VaultTransitKeyring,
+  type VaultTransitKeyringOptions,
+  type VaultContextBinding,
+  type VaultTokenSource,
+  type VaultTransitKeyInfo,
+} from './keyring.js';
+export { keyringFromConfig, type VaultTransitConfig, type KeyringFromConfigOptions } from './config.js';
+export { VAULT_TRANSIT_PROVIDER, VaultTransitRequestError, toProviderError } from './errors.js';
+export type { VaultTransitClient, VaultRequestOptions } from './client.js';

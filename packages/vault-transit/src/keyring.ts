@@ -1,0 +1,491 @@
+/**
+ * {@link VaultTransitKeyring}: data keys wrapped by a HashiCorp Vault transit key.
+ * @module
+ */
+import {
+  type EncryptionContext,
+  InvalidArgumentError,
+  type Keyring,
+  KeyUnavailableError,
+  type KeyUnavailableReason,
+  ProviderError,
+  type ServiceRewrapCapable,
+  type UnwrapRequest,
+  type WrappedKey,
+  type WrapRequest,
+  type WrapResult,
+} from '@fieldseal/core';
+import nodeVault from 'node-vault';
+import type { VaultRequestOptions, VaultTransitClient } from './client.js';
+import { vaultContext } from './context.js';
+import { toProviderError, VAULT_TRANSIT_PROVIDER } from './errors.js';
+
+/**
+ * How the fieldseal encryption context is bound to the wrapped data key inside Vault.
+ *
+ * - `'derived-key'` (default): the transit key is created with `derived=true`, and every call sends
+ *   the context as `context`; Vault derives a separate key per context (HKDF-SHA256). Works with
+ *   `datakey`, `encrypt`, `decrypt` *and* `rewrap`, so server-side rotation keeps the data key inside
+ *   Vault. Vault silently ignores `context` on keys that are not derived: use
+ *   {@link VaultTransitKeyring.verifyKey} (or `verifyKey: true`) to catch that misconfiguration.
+ * - `'associated-data'`: a non-derived AEAD key, with the context sent as `associated_data`. Vault's
+ *   `rewrap` and `datakey` endpoints do not accept `associated_data` (vault#31791), so this keyring
+ *   generates data keys locally and re-wraps client-side (unwrap, then encrypt under the newest version).
+ */
+export type VaultContextBinding = 'derived-key' | 'associated-data';
+
+/** A Vault token, or a function returning the current one (for tokens the application renews). */
+export type VaultTokenSource = string | (() => string | Promise<string>);
+
+/** Options of {@link VaultTransitKeyring}. */
+export interface VaultTransitKeyringOptions {
+  /** Name of the transit key (Vault key names: letters, digits, `_`, `-`, `.`). */
+  readonly keyName: string;
+  /** Mount path of the transit engine. Default `transit`. */
+  readonly mount?: string;
+  /**
+   * Vault Enterprise / HCP namespace, sent as `X-Vault-Namespace` (e.g. `admin` on HCP Vault). When
+   * omitted, the client's own namespace applies (node-vault: its `namespace` option or `VAULT_NAMESPACE`).
+   */
+  readonly namespace?: string;
+  /**
+   * A configured client (a `node-vault` client, or anything with its `write`/`read`). The keyring
+   * never closes or reconfigures it. When omitted, the keyring builds a node-vault client from
+   * `endpoint`, `token` and `requestOptions`.
+   */
+  readonly client?: VaultTransitClient;
+  /** Vault address, e.g. `https://vault.internal:8200`. Required when `client` is omitted. */
+  readonly endpoint?: string;
+  /**
+   * The token, sent as `X-Vault-Token` on every request. Required when `client` is omitted; with a
+   * caller's client it overrides the client's token. Renewing the token is the caller's job: pass a
+   * function to hand the keyring the current token on every call.
+   */
+  readonly token?: VaultTokenSource;
+  /** node-vault `requestOptions` for a client the keyring builds (e.g. `{ ca: pem }` for a private CA). */
+  readonly requestOptions?: Record<string, unknown>;
+  /** How the context is bound. Default `'derived-key'`. */
+  readonly contextBinding?: VaultContextBinding;
+  /** Per-request timeout in milliseconds; 0 waits forever. Default 10,000. */
+  readonly timeoutMs?: number;
+  /**
+   * Check the key once, before the first operation ({@link VaultTransitKeyring.verifyKey}); needs
+   * `read` on `<mount>/keys/<name>`. Default false.
+   */
+  readonly verifyKey?: boolean;
+}
+
+/** What {@link VaultTransitKeyring.verifyKey} learned about the transit key. */
+export interface VaultTransitKeyInfo {
+  /** Vault key type, e.g. `aes256-gcm96`. */
+  readonly type: string;
+  /** Whether the key derives a key per context. */
+  readonly derived: boolean;
+  /** The version new data keys are wrapped under. */
+  readonly latestVersion: number;
+  /** Wrapped keys below this version no longer open. */
+  readonly minDecryptionVersion: number;
+}
+
+const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;
+const PATH = /^[\w.-]+(?:\/[\w.-]+)*$/;
+const CIPHERTEXT = /^vault:v([1-9]\d{0,8}):[A-Za-z0-9+/]+={0,2}$/;
+const AEAD_TYPES = new Set(['aes256-gcm96', 'aes128-gcm96', 'chacha20-poly1305']);
+const DATA_KEY_BYTES = 32;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function checkPath(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
+  const trimmed = value.replace(/^\/+|\/+$/g, '');
+  if (!PATH.test(trimmed) || trimmed.split('/').some((s) => s === '.' || s === '..')) {
+    throw new InvalidArgumentError(`${what} must be a Vault path (segments of letters, digits, "_", "-", ".")`);
+  }
+  return trimmed;
+}
+
+function field(body: unknown, name: string): unknown {
+  const data = body !== null && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
+  return data !== null && typeof data === 'object' ? (data as Record<string, unknown>)[name] : undefined;
+}
+
+/**
+ * A keyring whose data keys are wrapped by a HashiCorp Vault transit key.
+ *
+ * - `wrap` without a data key asks Vault for one (`datakey/plaintext/:name`); with a data key from
+ *   another keyring it uses `encrypt/:name`. `unwrap` uses `decrypt/:name`.
+ * - The fieldseal encryption context is bound in Vault (see {@link VaultContextBinding}).
+ * - Wrapped keys have provider `vault-transit` and key id `[<namespace>/]<mount>/<name>:v<N>`, where
+ *   N is the transit key version, so `inspect` shows which version wrapped each document and a
+ *   rotation job can select documents below a version. The wrapped bytes are Vault's ciphertext
+ *   string (`vault:vN:…`) in UTF-8.
+ * - After `keys/:name/rotate` new data keys use the new version and old documents still open, until
+ *   `min_decryption_version` is raised: then unwrapping older versions fails with a reason whose
+ *   cause is a `ProviderError` of kind `disabled`.
+ * - {@link VaultTransitKeyring.rewrapInService} moves wrapped keys to the newest version with
+ *   transit `rewrap`: the data key never leaves Vault.
+ * - Strict: only wrapped keys under this keyring's own key (same namespace, mount and name, any
+ *   version) are sent to Vault; no key id found in a document is ever followed elsewhere.
+ *
+ * Errors: `wrap` throws {@link ProviderError} (`provider: 'vault-transit'`, `kind`, `retryable`).
+ * `unwrap` throws {@link KeyUnavailableError} with one reason per wrapped key tried (each reason's
+ * `cause` is the `ProviderError`), except when a failure is transient (`retryable`: Vault unreachable,
+ * 5xx, 429): then it throws that `ProviderError`, because retrying may succeed.
+ *
+ * @example
+ * ```ts
+ * import nodeVault from 'node-vault';
+ * import { encrypt, decrypt } from '@fieldseal/core';
+ * import { VaultTransitKeyring } from '@fieldseal/vault-transit';
+ *
+ * const client = nodeVault({ endpoint: process.env.VAULT_ADDR, token: process.env.VAULT_TOKEN });
+ * const keyring = new VaultTransitKeyring({ client, mount: 'transit', keyName: 'customer-kek' });
+ * const sealed = await encrypt(customer, { keyring, paths: ['$.ssn'], context: { tenant: 't1' } });
+ * const opened = await decrypt(sealed, { keyring, context: { tenant: 't1' } });
+ * ```
+ */
+export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
+  /** Always `vault-transit`. */
+  readonly provider = VAULT_TRANSIT_PROVIDER;
+  /** The key's full path, `[<namespace>/]<mount>/<name>`; key ids are this plus `:v<N>`. */
+  readonly keyPath: string;
+  /** The mount path of the transit engine. */
+  readonly mount: string;
+  /** The transit key name. */
+  readonly keyName: string;
+  /** The namespace requests go to (`''` for the root namespace). */
+  readonly namespace: string;
+  /** How the context is bound. */
+  readonly contextBinding: VaultContextBinding;
+
+  readonly #client: VaultTransitClient;
+  readonly #token: VaultTokenSource | undefined;
+  readonly #namespaceHeader: string | undefined;
+  readonly #timeoutMs: number;
+  #verified: Promise<VaultTransitKeyInfo> | undefined;
+  readonly #verifyFirst: boolean;
+
+  /**
+   * @param options Key name, mount, namespace, and either a client or an endpoint and token.
+   * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key name, mount,
+   *   namespace or timeout, a missing endpoint/token without a client, or a namespace that conflicts
+   *   with the client's.
+   */
+  constructor(options: VaultTransitKeyringOptions) {
+    /* Precondition: options is an object naming a valid transit key. */
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
+    if (typeof options.keyName !== 'string' || !KEY_NAME.test(options.keyName)) {
+      throw new InvalidArgumentError('keyName must be a Vault key name (letters, digits, "_", "-", ".")');
+    }
+    this.keyName = options.keyName;
+    this.mount = checkPath(options.mount ?? 'transit', 'mount');
+    const binding = options.contextBinding ?? 'derived-key';
+    if (binding !== 'derived-key' && binding !== 'associated-data') {
+      throw new InvalidArgumentError('contextBinding must be "derived-key" or "associated-data"');
+    }
+    this.contextBinding = binding;
+    const timeout = options.timeoutMs ?? 10_000;
+    if (!Number.isSafeInteger(timeout) || timeout < 0) throw new InvalidArgumentError('timeoutMs must be a non-negative integer');
+    this.#timeoutMs = timeout;
+    const token = options.token;
+    if (token !== undefined && !(typeof token === 'function' || (typeof token === 'string' && token.length > 0))) {
+      throw new InvalidArgumentError('token must be a non-empty string or a function returning one');
+    }
+    this.#token = token;
+
+    if (options.client !== undefined) {
+      /* Precondition: a caller's client has write and read. */
+      const c = options.client as Partial<VaultTransitClient> | null;
+      if (c === null || typeof c !== 'object' || typeof c.write !== 'function' || typeof c.read !== 'function') {
+        throw new InvalidArgumentError('client must be a node-vault client (with write and read)');
+      }
+      if (options.endpoint !== undefined || options.requestOptions !== undefined) {
+        throw new InvalidArgumentError('endpoint and requestOptions apply only when the keyring builds the client; configure your client instead');
+      }
+      this.#client = options.client;
+    } else {
+      /* Precondition: without a client, the endpoint and token are explicit (no silent VAULT_* fallback). */
+      if (typeof options.endpoint !== 'string' || !/^https?:\/\/[^/]/.test(options.endpoint)) {
+        throw new InvalidArgumentError('endpoint must be an http(s) URL when no client is given');
+      }
+      if (token === undefined) throw new InvalidArgumentError('token is required when no client is given');
+      const client = nodeVault({
+        apiVersion: 'v1',
+        endpoint: options.endpoint,
+        ...(typeof token === 'string' ? { token } : {}),
+        ...(options.requestOptions !== undefined ? { requestOptions: options.requestOptions } : {}),
+      });
+      // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from the environment;
+      // a keyring built from explicit options uses exactly those options.
+      const mutable = client as unknown as { token?: string; namespace?: string; pathPrefix?: string };
+      if (typeof token !== 'string') mutable.token = undefined;
+      mutable.namespace = undefined;
+      mutable.pathPrefix = '';
+      this.#client = client as unknown as VaultTransitClient;
+    }
+
+    const clientNamespace = typeof this.#client.namespace === 'string' ? this.#client.namespace.replace(/^\/+|\/+$/g, '') : '';
+    if (options.namespace !== undefined) {
+      const ns = options.namespace === '' ? '' : checkPath(options.namespace, 'namespace');
+      // node-vault overwrites X-Vault-Namespace with its own namespace, so two different ones cannot work.
+      if (clientNamespace !== '' && clientNamespace !== ns) {
+        throw new InvalidArgumentError(`namespace "${ns}" conflicts with the client's namespace "${clientNamespace}"`);
+      }
+      this.namespace = ns;
+      this.#namespaceHeader = ns === '' ? undefined : ns;
+    } else {
+      this.namespace = clientNamespace;
+      this.#namespaceHeader = undefined;
+    }
+    this.keyPath = `${this.namespace === '' ? '' : `${this.namespace}/`}${this.mount}/${this.keyName}`;
+    this.#verifyFirst = options.verifyKey === true;
+    Object.freeze(this);
+  }
+
+  /** The key id of one version of this keyring's key: `<keyPath>:v<version>`. */
+  keyId(version: number): string {
+    return `${this.keyPath}:v${version}`;
+  }
+
+  /**
+   * Read the transit key (`GET <mount>/keys/<name>`) and check that it can bind the context the way
+   * this keyring binds it: an AEAD key type, `derived=true` for `'derived-key'` binding (Vault
+   * ignores `context` otherwise) and not derived for `'associated-data'`.
+   *
+   * @returns The key's type, derivation and versions.
+   * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the key cannot bind the context as configured.
+   * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when Vault refuses or fails (e.g. kind `auth`
+   *   without `read` permission, `not-found` for a missing key).
+   */
+  async verifyKey(): Promise<VaultTransitKeyInfo> {
+    const keyPath = this.keyPath;
+    let body: unknown;
+    try {
+      body = await this.#client.read(`${this.mount}/keys/${this.keyName}`, await this.#requestOptions());
+    } catch (err) {
+      throw toProviderError(err, keyPath, 'read key');
+    }
+    const type = field(body, 'type');
+    const derived = field(body, 'derived');
+    const latest = field(body, 'latest_version');
+    const minDecryption = field(body, 'min_decryption_version');
+    if (typeof type !== 'string' || typeof derived !== 'boolean' || typeof latest !== 'number' || typeof minDecryption !== 'number') {
+      throw new ProviderError({ provider: this.provider, keyId: keyPath, kind: 'other', retryable: false, message: 'read key: unexpected response from Vault' });
+    }
+    if (!AEAD_TYPES.has(type)) throw new InvalidArgumentError(`${keyPath}: key type ${type} cannot wrap data keys (use aes256-gcm96)`);
+    if (this.contextBinding === 'derived-key' && !derived) {
+      throw new InvalidArgumentError(`${keyPath}: the key is not derived, so Vault would ignore the encryption context; create it with derived=true or use contextBinding "associated-data"`);
+    }
+    if (this.contextBinding === 'associated-data' && derived) {
+      throw new InvalidArgumentError(`${keyPath}: the key is derived; use contextBinding "derived-key"`);
+    }
+    return { type, derived, latestVersion: latest, minDecryptionVersion: minDecryption };
+  }
+
+  /**
+   * Produce a data key in Vault (`datakey/plaintext`), or wrap the given one (`encrypt`), bound to the context.
+   *
+   * @param request The context, and the data key when another keyring produced it.
+   * @returns A fresh 32-byte data key (the caller owns and zeroes it) and one wrapped key.
+   * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when Vault refuses or fails (`kind`, `retryable`).
+   * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a data key that is not 32 bytes.
+   */
+  async wrap(request: WrapRequest): Promise<WrapResult> {
+    const context = this.#context(request);
+    const given = request.dataKey;
+    if (given !== undefined && (!(given instanceof Uint8Array) || given.length !== DATA_KEY_BYTES)) {
+      throw new InvalidArgumentError('dataKey must be a 32-byte Uint8Array');
+    }
+    await this.#ready();
+    const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
+
+    if (given === undefined && this.contextBinding === 'derived-key') {
+      const body = await this.#call('datakey/plaintext', { ...bind, bits: 256 }, this.keyPath, 'datakey');
+      const dataKey = this.#decodeKey(field(body, 'plaintext'), 'datakey');
+      try {
+        return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'datakey')] };
+      } catch (err) {
+        dataKey.fill(0);
+        throw err;
+      }
+    }
+    // Vault's datakey has no associated_data, so with that binding the data key comes from the local CSPRNG.
+    const dataKey = given !== undefined ? given.slice() : crypto.getRandomValues(new Uint8Array(DATA_KEY_BYTES));
+    const plaintext = Buffer.from(dataKey);
+    try {
+      const body = await this.#call('encrypt', { ...bind, plaintext: plaintext.toString('base64') }, this.keyPath, 'encrypt');
+      return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'encrypt')] };
+    } catch (err) {
+      dataKey.fill(0);
+      throw err;
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /**
+   * Unwrap the first wrapped key under this keyring's transit key that Vault decrypts with the context.
+   *
+   * @param request The group's wrapped keys and the full context.
+   * @returns The 32-byte data key (the caller owns and zeroes it).
+   * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no wrapped key is under this
+   *   key, or Vault refused every one (one reason per wrapped key; each `cause` a `ProviderError`
+   *   with `kind` `invalid-ciphertext`, `disabled`, `auth`, `not-found`, …).
+   * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` with `retryable: true` when a failure was
+   *   transient (Vault unreachable, 5xx, throttled) and nothing succeeded.
+   */
+  async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
+    const context = this.#context(request);
+    const candidates = this.#candidates(request);
+    const reasons: KeyUnavailableReason[] = [...candidates.rejected];
+    let transient: ProviderError | undefined;
+    if (candidates.usable.length > 0) await this.#ready();
+    for (const { key, ciphertext } of candidates.usable) {
+      try {
+        const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
+        const body = await this.#call('decrypt', { ...bind, ciphertext }, key.keyId, 'decrypt');
+        return this.#decodeKey(field(body, 'plaintext'), 'decrypt', key.keyId);
+      } catch (err) {
+        const pe = toProviderError(err, key.keyId, 'decrypt');
+        if (pe.retryable) transient ??= pe;
+        reasons.push({ provider: this.provider, keyId: key.keyId, message: pe.message, cause: pe });
+      }
+    }
+    if (transient !== undefined) throw transient;
+    if (reasons.length === 0) reasons.push({ provider: this.provider, keyId: this.keyPath, message: `no wrapped key under ${this.keyPath}` });
+    throw new KeyUnavailableError('Vault transit could not unwrap the data key', reasons);
+  }
+
+  /**
+   * Re-wrap this keyring's wrapped keys under the newest version of the transit key with Vault's
+   * `rewrap`: the data key never leaves Vault. Core's `rewrap` uses this when the target keyring
+   * is this one (same namespace, mount and key).
+   *
+   * @param request The group's wrapped keys and the full context.
+   * @returns One wrapped key under the newest version, or `undefined` when nothing here can be
+   *   re-wrapped in Vault (no wrapped key under this key; `'associated-data'` binding; a token whose
+   *   policy lacks `rewrap`), so the caller falls back to unwrap + wrap.
+   * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when Vault refused every wrapped key.
+   * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` with `retryable: true` for transient failures.
+   */
+  async rewrapInService(request: UnwrapRequest): Promise<readonly WrappedKey[] | undefined> {
+    if (this.contextBinding !== 'derived-key') return undefined; // rewrap cannot carry associated_data
+    const context = this.#context(request);
+    const candidates = this.#candidates(request);
+    if (candidates.usable.length === 0) return undefined;
+    await this.#ready();
+    const reasons: KeyUnavailableReason[] = [];
+    let transient: ProviderError | undefined;
+    let denied = false;
+    for (const { key, ciphertext } of candidates.usable) {
+      try {
+        const body = await this.#call('rewrap', { context, ciphertext }, key.keyId, 'rewrap');
+        return [this.#wrappedKey(field(body, 'ciphertext'), 'rewrap')];
+      } catch (err) {
+        const pe = toProviderError(err, key.keyId, 'rewrap');
+        if (pe.retryable) transient ??= pe;
+        if (pe.kind === 'auth') denied = true;
+        reasons.push({ provider: this.provider, keyId: key.keyId, message: pe.message, cause: pe });
+      }
+    }
+    if (transient !== undefined) throw transient;
+    // A policy may allow decrypt/encrypt but not rewrap: then the client-side path still works.
+    if (denied) return undefined;
+    throw new KeyUnavailableError('Vault transit could not rewrap the data key', reasons);
+  }
+
+  #context(request: WrapRequest | UnwrapRequest): string {
+    if (request === null || typeof request !== 'object') throw new InvalidArgumentError('request must be an object');
+    const context: EncryptionContext = request.context ?? {};
+    if (context === null || typeof context !== 'object') throw new InvalidArgumentError('context must be an object of string pairs');
+    for (const k of Object.keys(context)) {
+      if (typeof context[k] !== 'string') throw new InvalidArgumentError(`context: the value of "${k}" must be a string`);
+    }
+    return vaultContext(context);
+  }
+
+  /** Split the group's wrapped keys into ours (with their Vault ciphertext) and ours-but-malformed. */
+  #candidates(request: UnwrapRequest): { usable: { key: WrappedKey; ciphertext: string }[]; rejected: KeyUnavailableReason[] } {
+    if (!Array.isArray(request.wrapped)) throw new InvalidArgumentError('wrapped must be an array of wrapped keys');
+    const usable: { key: WrappedKey; ciphertext: string }[] = [];
+    const rejected: KeyUnavailableReason[] = [];
+    const prefix = `${this.keyPath}:v`;
+    for (const key of request.wrapped) {
+      if (key?.provider !== this.provider || typeof key.keyId !== 'string' || !key.keyId.startsWith(prefix)) continue;
+      const version = key.keyId.slice(prefix.length);
+      let text: string | undefined;
+      try {
+        text = key.ciphertext instanceof Uint8Array ? fromUtf8.decode(key.ciphertext) : undefined;
+      } catch {
+        text = undefined;
+      }
+      const match = text === undefined ? null : CIPHERTEXT.exec(text);
+      if (!/^[1-9]\d{0,8}$/.test(version) || match === null || match[1] !== version) {
+        rejected.push({ provider: this.provider, keyId: key.keyId, message: 'malformed wrapped key: not a Vault ciphertext of the version in its key id' });
+        continue;
+      }
+      usable.push({ key, ciphertext: text! });
+    }
+    return { usable, rejected };
+  }
+
+  async #ready(): Promise<void> {
+    if (!this.#verifyFirst) return;
+    // Object.freeze(this) leaves private fields writable; a failed check is retried next time.
+    this.#verified ??= this.verifyKey().catch((err: unknown) => {
+      this.#verified = undefined;
+      throw err;
+    });
+    await this.#verified;
+  }
+
+  async #requestOptions(): Promise<VaultRequestOptions | undefined> {
+    const headers: Record<string, string> = {};
+    if (this.#token !== undefined) {
+      let token: unknown;
+      try {
+        token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+      } catch (err) {
+        throw new ProviderError({ provider: this.provider, keyId: this.keyPath, kind: 'auth', retryable: false, message: 'the token source failed', cause: err });
+      }
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new ProviderError({ provider: this.provider, keyId: this.keyPath, kind: 'auth', retryable: false, message: 'the token source returned no token' });
+      }
+      headers['X-Vault-Token'] = token;
+    }
+    if (this.#namespaceHeader !== undefined) headers['X-Vault-Namespace'] = this.#namespaceHeader;
+    const options: VaultRequestOptions = {};
+    if (Object.keys(headers).length > 0) options.headers = headers;
+    if (this.#timeoutMs > 0) options.timeout = this.#timeoutMs;
+    return Object.keys(options).length > 0 ? options : undefined;
+  }
+
+  async #call(operation: string, body: Record<string, unknown>, keyId: string, what: string): Promise<unknown> {
+    try {
+      const requestOptions = await this.#requestOptions();
+      return await this.#client.write(`${this.mount}/${operation}/${this.keyName}`, body, requestOptions);
+    } catch (err) {
+      throw toProviderError(err, keyId, what);
+    }
+  }
+
+  #wrappedKey(ciphertext: unknown, what: string): WrappedKey {
+    const match = typeof ciphertext === 'string' ? CIPHERTEXT.exec(ciphertext) : null;
+    if (match === null) {
+      throw new ProviderError({ provider: this.provider, keyId: this.keyPath, kind: 'other', retryable: false, message: `${what}: Vault returned no vault:vN: ciphertext` });
+    }
+    return { provider: this.provider, keyId: this.keyId(Number(match[1])), ciphertext: utf8.encode(ciphertext as string) };
+  }
+
+  #decodeKey(plaintext: unknown, what: string, keyId = this.keyPath): Uint8Array {
+    const bytes = typeof plaintext === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(plaintext) ? Buffer.from(plaintext, 'base64') : undefined;
+    try {
+      if (bytes?.length !== DATA_KEY_BYTES) {
+        throw new ProviderError({ provider: this.provider, keyId, kind: 'invalid-ciphertext', retryable: false, message: `${what}: Vault did not return a 32-byte data key` });
+      }
+      return new Uint8Array(bytes);
+    } finally {
+      bytes?.fill(0);
+    }
+  }
+}
