@@ -1,0 +1,39 @@
+import { backend } from '#backend';
+import { ascii, concatBytes } from '../bytes.js';
+
+/*
+ * Beacon derivation, specified in docs/BEACONS.md ("Format"):
+ *   field key = HKDF-SHA256(IKM = root key, salt = empty, info = LABEL_BEACON_FIELD ‖ UTF-8(field), L = 32)
+ *   tag       = HMAC-SHA256(field key, UTF-8(normalized value))
+ *   beacon    = key id ‖ ":" ‖ lowercase hex of the first `bits` bits of tag, ceil(bits / 4) digits
+ *   check     = HKDF-SHA256(IKM = root key, salt = empty, info = LABEL_BEACON_CHECK, L = 16)
+ * Field names cannot contain a zero byte, so the two infos never collide.
+ */
+export const LABEL_BEACON_FIELD = ascii('fieldseal/v1/beacon-field\0');
+export const LABEL_BEACON_CHECK = ascii('fieldseal/v1/beacon-check\0');
+export const ROOT_KEY_LENGTH = 32;
+export const CHECK_LENGTH = 16;
+export const BEACON_SEPARATOR = ':';
+const EMPTY = new Uint8Array(0);
+
+/** Per-field HMAC key from the root key. */
+export function deriveFieldKey(rootKey: Uint8Array, field: string): Promise<Uint8Array> {
+  return backend.hkdfSha256(rootKey, EMPTY, concatBytes(LABEL_BEACON_FIELD, backend.utf8Encode(field)), 32);
+}
+
+/** Key check value stored in the key document: detects a wrong root key without revealing it. */
+export function deriveKeyCheck(rootKey: Uint8Array): Promise<Uint8Array> {
+  return backend.hkdfSha256(rootKey, EMPTY, LABEL_BEACON_CHECK, CHECK_LENGTH);
+}
+
+/** The truncated HMAC of a normalized value, as fixed-width lowercase hex. */
+export async function beaconDigits(fieldKey: Uint8Array, normalized: string, bits: number): Promise<string> {
+  const tag = await backend.hmacSha256(fieldKey, backend.utf8Encode(normalized));
+  // Read the first 8 bytes big-endian and keep the top `bits` bits (bits <= 64).
+  let v = 0n;
+  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(tag[i]!);
+  tag.fill(0);
+  return (v >> BigInt(64 - bits)).toString(16).padStart(Math.ceil(bits / 4), '0');
+}
+
+export { backend };

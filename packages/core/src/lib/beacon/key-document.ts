@@ -1,0 +1,107 @@
+import { MalformedError, UnsupportedVersionError } from '../../errors.js';
+import type { BeaconKeyDocument, BeaconKeyDocumentWrappedKey } from '../../beacons/beacon-key.js';
+import type { WrappedKey } from '../../types.js';
+import { backend, CHECK_LENGTH } from './derive.js';
+import { KEY_ID_PATTERN } from './state.js';
+
+export const DOCUMENT_TYPE = 'fieldseal.beacon-key';
+export const DOCUMENT_VERSION = 1;
+const MAX_DOCUMENT_CHARS = 1024 * 1024;
+const MAX_WRAPPED = 16;
+
+/*
+ * Pairs added to the keyring context, binding the wrapped root key to its purpose and its id (a
+ * document whose id was edited no longer unwraps). Keyrings refuse the core-reserved "fieldseal:"
+ * prefix, so these use "fieldseal." and the caller's context may not.
+ */
+export const BEACON_CONTEXT_PREFIX = 'fieldseal.';
+export function keyringContext(stored: Readonly<Record<string, string>>, id: string): Record<string, string> {
+  // Null prototype: a stored "__proto__" key stays a plain pair.
+  const out: Record<string, string> = Object.create(null);
+  for (const k of Object.keys(stored)) out[k] = stored[k]!;
+  out['fieldseal.purpose'] = 'beacon-root-key';
+  out['fieldseal.beacon-key-id'] = id;
+  return out;
+}
+
+export function serializeWrapped(wrapped: readonly WrappedKey[]): BeaconKeyDocumentWrappedKey[] {
+  return wrapped.map((w) => Object.freeze({ provider: w.provider, keyId: w.keyId, ciphertext: backend.base64urlEncode(w.ciphertext) }));
+}
+
+function own(obj: object, key: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(obj, key);
+  return d && 'value' in d ? d.value : undefined;
+}
+
+function isPlainObject(v: unknown): v is object {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/** Strictly parse a key document (object or JSON text). Messages never quote wrapped-key bytes. */
+export function parseKeyDocument(input: unknown): { doc: BeaconKeyDocument; wrapped: WrappedKey[]; check: Uint8Array } {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    if (input.length > MAX_DOCUMENT_CHARS) throw new MalformedError('beacon key document is too large');
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw new MalformedError('beacon key document is not valid JSON');
+    }
+  }
+  const bad = (why: string): never => {
+    throw new MalformedError(`beacon key document: ${why}`);
+  };
+  if (!isPlainObject(value)) bad('not a JSON object');
+  const v = value as object;
+  if (own(v, 'type') !== DOCUMENT_TYPE) bad(`"type" must be "${DOCUMENT_TYPE}"`);
+  if (own(v, 'version') !== DOCUMENT_VERSION) {
+    if (typeof own(v, 'version') === 'number') throw new UnsupportedVersionError(`beacon key document version ${String(own(v, 'version'))} is not supported`);
+    bad('"version" is missing');
+  }
+  const id = own(v, 'id');
+  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) bad('"id" must be 1 to 32 characters of A-Z a-z 0-9 _ -');
+  const created = own(v, 'created');
+  if (typeof created !== 'string' || created.length > 64) bad('"created" must be a timestamp string');
+  const ctx = own(v, 'context');
+  if (!isPlainObject(ctx)) bad('"context" must be an object of strings');
+  const context: Record<string, string> = Object.create(null);
+  const ctxKeys = Object.keys(ctx as object);
+  if (ctxKeys.length > 64) bad('"context" has too many pairs');
+  for (const k of ctxKeys) {
+    const cv = own(ctx as object, k);
+    if (typeof cv !== 'string') bad('"context" values must be strings');
+    if (k.startsWith('fieldseal:') || k.startsWith(BEACON_CONTEXT_PREFIX)) bad('"context" uses a reserved key');
+    context[k] = cv as string;
+  }
+  const checkText = own(v, 'check');
+  const check = typeof checkText === 'string' ? backend.base64urlDecode(checkText) : undefined;
+  if (check === undefined || check.length !== CHECK_LENGTH) bad(`"check" must be ${CHECK_LENGTH} bytes of base64url`);
+  const list = own(v, 'wrapped');
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WRAPPED) bad(`"wrapped" must list 1 to ${MAX_WRAPPED} wrapped keys`);
+  const wrapped: WrappedKey[] = [];
+  const wrappedOut: BeaconKeyDocumentWrappedKey[] = [];
+  for (const w of list as unknown[]) {
+    if (!isPlainObject(w)) bad('a wrapped key is not an object');
+    const provider = own(w as object, 'provider');
+    const keyId = own(w as object, 'keyId');
+    const ct = own(w as object, 'ciphertext');
+    if (typeof provider !== 'string' || provider.length === 0 || provider.length > 255) bad('a wrapped key has an invalid "provider"');
+    if (typeof keyId !== 'string' || keyId.length > 65_535) bad('a wrapped key has an invalid "keyId"');
+    const bytes = typeof ct === 'string' && ct.length <= 87_384 ? backend.base64urlDecode(ct) : undefined;
+    if (bytes === undefined || bytes.length === 0) bad('a wrapped key has an invalid "ciphertext" (base64url expected)');
+    wrapped.push(Object.freeze({ provider: provider as string, keyId: keyId as string, ciphertext: bytes! }));
+    wrappedOut.push(Object.freeze({ provider: provider as string, keyId: keyId as string, ciphertext: ct as string }));
+  }
+  const doc: BeaconKeyDocument = Object.freeze({
+    type: DOCUMENT_TYPE,
+    version: DOCUMENT_VERSION,
+    id: id as string,
+    created: created as string,
+    context: Object.freeze(context),
+    check: checkText as string,
+    wrapped: Object.freeze(wrappedOut),
+  });
+  return { doc, wrapped, check: check! };
+}
