@@ -18,5 +18,6 @@ export { MultiKeyring } from './keyrings/multi.js';
 export { RsaKeyring, type RsaKeyInput, type RsaPublicKeyringOptions, type RsaPrivateKeyringOptions, type RsaGenerateOptions } from './keyrings/rsa.js';
 export { rewrap, type RewrapOptions, type RotationResult } from './rewrap.js';
 export { reencrypt, type ReencryptOptions } from './reencrypt.js';
+export { needsRotation, keyVersionOf, type RotationTarget } from './needs-rotation.js';
 export * from './beacons/index.js';
 export { CachingKeyring, type CachingKeyringOptions, type CachingKeyringEncryptOptions, type CachingKeyringDecryptOptions, type CachingWrapRequest, type CachingKeyringEvent, type CachingKeyringOperation, type CachingKeyringEvictionReason, type CachingKeyringCounters, type CachingKeyringStats } from './keyrings/caching.js';
