@@ -53,33 +53,54 @@ function parseArgs(argv: readonly string[]): AzureCliArgs {
   return args;
 }
 
+/** Where the CLI writes and when it stops; injectable so tests need no signals. */
+export interface AzureCliIo {
+  /** Print text. */
+  write(text: string): void;
+  /** Resolves when the emulator should stop. */
+  readonly until: Promise<void>;
+}
+
+/**
+ * Run the emulator CLI: start, create the keys, print endpoint, key ids and environment, then
+ * wait for `io.until` and close.
+ * @param argv - Arguments after `azure`.
+ * @param io - Output and stop trigger.
+ */
+export async function runAzureEmulatorCli(argv: readonly string[], io: AzureCliIo): Promise<void> {
+  const args = parseArgs(argv);
+  const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token] });
+  try {
+    const out: string[] = [`Azure Key Vault emulator listening on ${kv.url} (test-only; keys live in memory)`];
+    for (const name of args.keys) {
+      const { version } = await kv.createKey(name, { kty: args.kty });
+      out.push(`key ${name}: ${kv.keyId(name, version)}`);
+    }
+    out.push(
+      '',
+      `export AZURE_KEYVAULT_URL=${kv.url}`,
+      `export AZURE_KEYVAULT_KEY_ID=${kv.keyId(args.keys[0]!)}`,
+      `export FIELDSEAL_AZURE_EMULATOR_TOKEN=${args.token}`,
+      '',
+      'Client options: { disableChallengeResourceVerification: true' + (args.tls ? ', tlsOptions: { ca: <packages/emulators/fixtures/test-only-tls.cert.pem> } }' : ', allowInsecureConnection: true }'),
+      'Credential: any TokenCredential whose getToken() returns the token above.',
+    );
+    io.write(out.join('\n') + '\n');
+    await io.until;
+  } finally {
+    await kv.close();
+  }
+}
+
 /**
  * Start the Azure Key Vault emulator from the command line, print its endpoint, key ids and the
  * environment to use, and run until SIGINT or SIGTERM.
  * @param argv - Arguments after `azure`.
  */
 export async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token] });
-  const out: string[] = [`Azure Key Vault emulator listening on ${kv.url} (test-only; keys live in memory)`];
-  for (const name of args.keys) {
-    const { version } = await kv.createKey(name, { kty: args.kty });
-    out.push(`key ${name}: ${kv.keyId(name, version)}`);
-  }
-  out.push(
-    '',
-    `export AZURE_KEYVAULT_URL=${kv.url}`,
-    `export AZURE_KEYVAULT_KEY_ID=${kv.keyId(args.keys[0]!)}`,
-    `export FIELDSEAL_AZURE_EMULATOR_TOKEN=${args.token}`,
-    '',
-    'Client options: { disableChallengeResourceVerification: true' + (args.tls ? ', tlsOptions: { ca: <packages/emulators/fixtures/test-only-tls.cert.pem> } }' : ', allowInsecureConnection: true }'),
-    'Credential: any TokenCredential whose getToken() returns the token above.',
-  );
-  process.stdout.write(out.join('\n') + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const until = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  await kv.close();
+  await runAzureEmulatorCli(argv, { write: (text) => process.stdout.write(text), until });
 }
