@@ -1,5 +1,6 @@
 // `fieldseal-emulators azure [--port N] [--tls] [--key NAME]... [--kty RSA|oct-HSM] [--token T]`:
 // run the Azure Key Vault emulator for offline development until interrupted.
+import { fileURLToPath } from 'node:url';
 import { AZURE_EMULATOR_DEFAULT_TOKEN, startAzureKeyVaultEmulator } from './emulator.js';
 import type { AzureEmulatedKeyType } from './keys.js';
 
@@ -70,6 +71,7 @@ export interface AzureCliIo {
 export async function runAzureEmulatorCli(argv: readonly string[], io: AzureCliIo): Promise<void> {
   const args = parseArgs(argv);
   const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token] });
+  const caFile = fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url));
   try {
     const out: string[] = [`Azure Key Vault emulator listening on ${kv.url} (test-only; keys live in memory)`];
     for (const name of args.keys) {
@@ -82,8 +84,10 @@ export async function runAzureEmulatorCli(argv: readonly string[], io: AzureCliI
       `export AZURE_KEYVAULT_KEY_ID=${kv.keyId(args.keys[0]!)}`,
       `export FIELDSEAL_AZURE_EMULATOR_TOKEN=${args.token}`,
       '',
-      'Client options: { disableChallengeResourceVerification: true' + (args.tls ? ', tlsOptions: { ca: <packages/emulators/fixtures/test-only-tls.cert.pem> } }' : ', allowInsecureConnection: true }'),
+      'Client options: { disableChallengeResourceVerification: true' + (args.tls ? `, tlsOptions: { ca: <contents of ${caFile}> } }` : ', allowInsecureConnection: true }'),
       'Credential: any TokenCredential whose getToken() returns the token above.',
+      '@fieldseal/azure-keyvault keyringFromConfig JSON:',
+      JSON.stringify({ keyId: kv.keyId(args.keys[0]!), disableChallengeResourceVerification: true, ...(args.tls ? { tlsCaFile: caFile } : { allowInsecureConnection: true }) }),
     );
     io.write(out.join('\n') + '\n');
     await io.until;
