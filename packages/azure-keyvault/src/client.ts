@@ -10,9 +10,9 @@ import { AzureCredentialRequiredError } from './errors.js';
 export interface AzureKeyVaultRetryOptions {
   /** Retries after the first attempt. SDK default 3. */
   readonly maxRetries?: number;
-  /** Base delay of the exponential backoff, ms. SDK default 800. */
+  /** Base delay of the exponential backoff, ms. SDK default 1,000. */
   readonly retryDelayMs?: number;
-  /** Largest delay between attempts, ms. SDK default 60,000. */
+  /** Largest delay between attempts, ms. SDK default 64,000. */
   readonly maxRetryDelayMs?: number;
 }
 
