@@ -3,7 +3,7 @@ import { decrypt, encrypt, LocalKeyring, type JsonObject } from '@fieldseal/core
 import { compileSelector, evaluateSelector } from '../src/lib/selector.js';
 import { toPointer } from '../src/lib/pointer.js';
 
-const doc = {
+const doc: JsonObject = {
   a: { b: 1, 'odd key': 2, "it's": 3 },
   items: [{ x: 1, ssn: 's1' }, { x: 2 }, { x: 3, nested: { ssn: 's2' } }],
   ssn: 's0',
@@ -41,21 +41,21 @@ describe('selectors (RFC 9535 subset)', () => {
 
   test('strict mode makes a selector matching nothing an error; default ignores it', async () => {
     const keyring = await LocalKeyring.generate();
-    const sealed = await encrypt(doc as JsonObject, { keyring, paths: ['$.nope', '$.ssn'] });
+    const sealed = await encrypt(doc, { keyring, paths: ['$.nope', '$.ssn'] });
     expect(sealed.ssn).toMatch(/^fs1\./);
-    await expect(encrypt(doc as JsonObject, { keyring, paths: ['$.nope'], strict: true })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR', selector: '$.nope' });
+    await expect(encrypt(doc, { keyring, paths: ['$.nope'], strict: true })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR', selector: '$.nope' });
   });
 
   test('overlapping selections and a field claimed by two groups are refused', async () => {
     const keyring = await LocalKeyring.generate();
-    await expect(encrypt(doc as JsonObject, { keyring, paths: ['$.a', '$.a.b'] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
-    await expect(encrypt(doc as JsonObject, { keyring, paths: ['$.items[0]', '$..ssn'] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
-    await expect(encrypt(doc as JsonObject, { keyring, paths: ['$.ssn'], groups: [{ name: 'g', keyring, paths: ['$..ssn'] }] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
+    await expect(encrypt(doc, { keyring, paths: ['$.a', '$.a.b'] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
+    await expect(encrypt(doc, { keyring, paths: ['$.items[0]', '$..ssn'] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
+    await expect(encrypt(doc, { keyring, paths: ['$.ssn'], groups: [{ name: 'g', keyring, paths: ['$..ssn'] }] })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
   });
 
   test('partial decrypt with selectors opens only the matching fields and keeps the header', async () => {
     const keyring = await LocalKeyring.generate();
-    const sealed = await encrypt(doc as JsonObject, { keyring, paths: ['$..ssn', '$.a.b'] });
+    const sealed = await encrypt(doc, { keyring, paths: ['$..ssn', '$.a.b'] });
     const partial = await decrypt(sealed, { keyring, paths: ['$.ssn'] });
     expect(partial.ssn).toBe('s0');
     expect((partial.a as JsonObject).b).toMatch(/^fs1\./);

@@ -4,7 +4,7 @@ import type { Backend } from './backend/types.js';
 import { zeroize } from './bytes.js';
 import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
 import { MESSAGE_ID_LENGTH } from './format/constants.js';
-import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac } from './format/document-keys.js';
+import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
 import { wrapChecked } from './keyring-call.js';
@@ -130,23 +130,26 @@ export async function sealPlanned(
   const keyringContext = entriesToRecord(full);
   const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
 
-  const sealedGroups = await Promise.all(
-    plans.map(async (plan) => {
-      const { dataKey, wrapped } = await wrapChecked(plan.keyring, keyringContext, limits);
+  // Wrap in parallel (KMS latency), then derive and seal group by group in a fixed order.
+  const wrappedGroups = await Promise.all(plans.map((plan) => wrapChecked(plan.keyring, keyringContext, limits)));
+  const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; blobs: Uint8Array[] }[] = [];
+  try {
+    for (let i = 0; i < plans.length; i++) {
+      const plan = plans[i]!;
+      const { dataKey, wrapped } = wrappedGroups[i]!;
       const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name);
       zeroize(dataKey);
-      try {
-        const prefix = fieldAadPrefix(messageId, plan.name, canonical);
-        const items = plan.fields.map((f) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes) }));
-        const blobs = await backend.sealMany(keys.encryptionKey, items);
-        for (const item of items) zeroize(item.plaintext);
-        return { plan, wrapped, keys, blobs };
-      } catch (err) {
-        zeroize(keys.encryptionKey, keys.macKey);
-        throw err;
-      }
-    }),
-  );
+      sealedGroups.push({ plan, wrapped, keys, blobs: [] });
+      const prefix = fieldAadPrefix(messageId, plan.name, canonical);
+      const items = plan.fields.map((f) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes) }));
+      sealedGroups[i]!.blobs = await backend.sealMany(keys.encryptionKey, items);
+      for (const item of items) zeroize(item.plaintext);
+    }
+  } catch (err) {
+    for (const w of wrappedGroups) zeroize(w.dataKey);
+    for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
+    throw err;
+  }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({
       name: g.plan.name,

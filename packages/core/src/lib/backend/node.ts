@@ -48,7 +48,7 @@ export const backend: Backend = {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const blob = Buffer.allocUnsafe(IV_LENGTH + item.plaintext.length + TAG_LENGTH);
-      const iv = takeRandom(IV_LENGTH);
+      const iv = item.iv === undefined ? takeRandom(IV_LENGTH) : asBuffer(item.iv);
       iv.copy(blob, 0);
       const cipher = createCipheriv('aes-256-gcm', keyObject, iv, { authTagLength: TAG_LENGTH });
       cipher.setAAD(item.aad);

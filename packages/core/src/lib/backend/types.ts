@@ -8,6 +8,11 @@
 export interface SealItem {
   readonly aad: Uint8Array;
   readonly plaintext: Uint8Array;
+  /**
+   * Internal only, for reproducing the published test vectors byte for byte: a fixed IV. Public
+   * APIs never accept an IV; production paths always draw a fresh random one.
+   */
+  readonly iv?: Uint8Array;
 }
 
 /** One field to open: its additional authenticated data and its `iv ‖ ciphertext ‖ tag` blob. */

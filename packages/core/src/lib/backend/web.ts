@@ -77,7 +77,7 @@ export const backend: Backend = {
     const k = await importAesKey(key);
     return Promise.all(
       items.map(async (item) => {
-        const iv = backend.randomBytes(IV_LENGTH);
+        const iv = item.iv ?? backend.randomBytes(IV_LENGTH);
         const sealed = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: item.aad as BufferSource, tagLength: TAG_LENGTH * 8 }, k, item.plaintext as BufferSource));
         const blob = new Uint8Array(IV_LENGTH + sealed.length);
         blob.set(iv, 0);
