@@ -41,9 +41,10 @@ function parse(argv: readonly string[]): CliOptions {
  * created as derived `aes256-gcm96` keys in the first mount, the shape `@fieldseal/vault-transit`
  * expects.
  * @param argv Arguments after `vault`.
+ * @param io For tests and embedding: `signal` stops the emulator, `out` receives what is printed (default stdout).
  * @throws Error on an unknown option or a port that is taken.
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], io: { signal?: AbortSignal; out?: { write(text: string): unknown } } = {}): Promise<void> {
   const options = parse(argv);
   const emulator = await startVaultTransitEmulator({
     port: options.port,
@@ -62,15 +63,18 @@ export async function main(argv: string[]): Promise<void> {
   if (options.tls) {
     lines.push(`export VAULT_CACERT=${fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url))}`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  (io.out ?? process.stdout).write(lines.join('\n') + '\n');
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
       resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop);
   });
   await emulator.close();
 }

@@ -29,12 +29,19 @@ export interface TransitKeyOptions {
 
 /** What `GET <mount>/keys/:name` reports about a key. */
 export interface TransitKeyInfo {
+  /** Key name. */
   readonly name: string;
+  /** Key type. */
   readonly type: TransitKeyType;
+  /** Whether a key is derived per `context`. */
   readonly derived: boolean;
+  /** The version new ciphertexts use. */
   readonly latestVersion: number;
+  /** Ciphertexts below this version are refused. */
   readonly minDecryptionVersion: number;
+  /** Explicit `key_version`s below this are refused on encrypt (0: no limit). */
   readonly minEncryptionVersion: number;
+  /** Whether `DELETE keys/:name` is allowed. */
   readonly deletionAllowed: boolean;
   /** Version -> creation time (Unix seconds). */
   readonly versions: Readonly<Record<string, number>>;
