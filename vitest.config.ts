@@ -8,6 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['fieldseal-source', 'node', 'import', 'default'], externalConditions: ['fieldseal-source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'benchmarks/**/*.test.ts'],
+    globalSetup: ['./test/setup/build.mjs'],
     setupFiles: ['./test/setup/loopback-guard.mjs', './test/setup/vitest-hooks.mjs'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
