@@ -1,6 +1,6 @@
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decrypt, encrypt, inspect, KeyUnavailableError, LocalKeyring, MultiKeyring, ProviderError, rewrap, type JsonObject } from '@fieldseal/core';
+import { CachingKeyring, decrypt, encrypt, inspect, KeyUnavailableError, LocalKeyring, MultiKeyring, ProviderError, rewrap, type JsonObject } from '@fieldseal/core';
 import { startVaultTransitEmulator, type VaultTransitEmulator } from '@fieldseal/emulators';
 import { VaultTransitKeyring } from '@fieldseal/vault-transit';
 
@@ -101,5 +101,18 @@ describe('documents sealed with a Vault transit key', () => {
     const err = await decrypt(sealed, { keyring: kr, context }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).retryable).toBe(true);
+  });
+
+  it('behind a CachingKeyring: 64 concurrent cold encrypts and 1,000 records make one Vault call each way', async () => {
+    const caching = new CachingKeyring({ keyring: keyring() });
+    vault.counters.reset();
+    const first = await Promise.all(Array.from({ length: 64 }, () => encrypt(customer(), { keyring: caching, paths, context })));
+    expect(vault.counters.snapshot()).toEqual({ datakey: 1 });
+    const rest = await Promise.all(Array.from({ length: 936 }, () => encrypt(customer(), { keyring: caching, paths, context })));
+    expect(vault.counters.snapshot()).toEqual({ datakey: 1 });
+    const all = [...first, ...rest];
+    const reader = new CachingKeyring({ keyring: new VaultTransitKeyring({ client, keyName: (caching.keyring as VaultTransitKeyring).keyName }) });
+    for (const sealed of all) expect(await decrypt(sealed, { keyring: reader, context })).toEqual(customer());
+    expect(vault.counters.snapshot()).toEqual({ datakey: 1, decrypt: 1 });
   });
 });
