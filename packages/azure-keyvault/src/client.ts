@@ -23,19 +23,28 @@ function nonNegativeInteger(value: unknown, what: string): number | undefined {
 }
 
 /**
- * Build a KeyClient for `vaultUrl` with the caller's options and retry policy. The options object is
- * copied, because the SDK mutates the one it is given.
+ * Check the credential and merge the retry policy into the caller's pipeline options.
  * @internal
  */
-export function createKeyClient(vaultUrl: string, credential: TokenCredential | undefined, clientOptions: KeyClientOptions | undefined, retry: AzureKeyVaultRetryOptions | undefined): KeyClient {
+export function pipelineOptions(credential: TokenCredential | undefined, clientOptions: KeyClientOptions | undefined, retry: AzureKeyVaultRetryOptions | undefined): KeyClientOptions {
   if (credential === undefined || credential === null || typeof (credential as { getToken?: unknown }).getToken !== 'function') throw new AzureCredentialRequiredError();
+  if (clientOptions !== undefined && (clientOptions === null || typeof clientOptions !== 'object')) throw new InvalidArgumentError('clientOptions must be an object');
   const retryOptions = {
     ...clientOptions?.retryOptions,
     ...(retry?.maxRetries === undefined ? {} : { maxRetries: nonNegativeInteger(retry.maxRetries, 'retry.maxRetries') }),
     ...(retry?.retryDelayMs === undefined ? {} : { retryDelayInMs: nonNegativeInteger(retry.retryDelayMs, 'retry.retryDelayMs') }),
     ...(retry?.maxRetryDelayMs === undefined ? {} : { maxRetryDelayInMs: nonNegativeInteger(retry.maxRetryDelayMs, 'retry.maxRetryDelayMs') }),
   };
-  return new KeyClient(vaultUrl, credential, { ...clientOptions, retryOptions });
+  return { ...clientOptions, retryOptions };
+}
+
+/**
+ * Build a KeyClient for `vaultUrl`. The options object is copied, because the SDK mutates the one
+ * it is given.
+ * @internal
+ */
+export function createKeyClient(vaultUrl: string, credential: TokenCredential | undefined, clientOptions: KeyClientOptions | undefined, retry: AzureKeyVaultRetryOptions | undefined): KeyClient {
+  return new KeyClient(vaultUrl, credential!, pipelineOptions(credential, clientOptions, retry));
 }
 
 /** Check a timeout option. @internal */

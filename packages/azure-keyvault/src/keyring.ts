@@ -1,8 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { CryptographyClient, KeyClient, KeyClientOptions } from '@azure/keyvault-keys';
+import { CryptographyClient } from '@azure/keyvault-keys';
+import type { KeyClient, KeyClientOptions, KeyVaultKey } from '@azure/keyvault-keys';
 import { FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import type { KeyUnavailableReason, Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
-import { ClientCache, checkTimeout, createKeyClient } from './client.js';
+import { ClientCache, checkTimeout, createKeyClient, pipelineOptions } from './client.js';
 import type { AzureKeyVaultRetryOptions } from './client.js';
 import { toProviderError } from './errors.js';
 import { fetchPublicKeyWith } from './fetch-public-key.js';
@@ -28,11 +29,12 @@ export interface AzureKeyVaultKeyringOptions {
    * `.../keys/{name}/{version}` (pin a version). Managed HSM: `https://{hsm}.managedhsm.azure.net/keys/...`.
    */
   readonly keyId: string;
-  /** Any `TokenCredential`, e.g. `new DefaultAzureCredential()` from `@azure/identity`. Required unless `keyClient` is given. */
-  readonly credential?: TokenCredential;
-  /** A configured `KeyClient` for the key's vault (then `credential`, `clientOptions` and `retry` are not used). */
-  readonly keyClient?: KeyClient;
-  /** Options for the `KeyClient` this keyring creates (TLS, proxy, `serviceVersion`, `allowInsecureConnection`, ...). */
+  /** Any `TokenCredential`, e.g. `new DefaultAzureCredential()` from `@azure/identity`. */
+  readonly credential: TokenCredential;
+  /**
+   * Pipeline options for the SDK clients this keyring creates: TLS, proxy, `serviceVersion`,
+   * `additionalPolicies`, `httpClient`, `allowInsecureConnection`, ...
+   */
   readonly clientOptions?: KeyClientOptions;
   /** Retry policy (overrides `clientOptions.retryOptions`). */
   readonly retry?: AzureKeyVaultRetryOptions;
@@ -89,18 +91,20 @@ export class AzureKeyVaultKeyring implements Keyring {
   /** Where `wrap` runs. */
   readonly wrapMode: AzureWrapMode;
   readonly #key: AzureKeyId;
-  readonly #keyClient: KeyClient;
+  readonly #credential: TokenCredential;
+  readonly #clientOptions: KeyClientOptions;
   readonly #timeoutMs: number | undefined;
   readonly #versionClients = new ClientCache(MAX_VERSION_CLIENTS);
   readonly #publicKeyOption: AzurePublicKeyJwk | string | undefined;
   #wrapClient: CryptographyClient | undefined;
+  #keyClient: KeyClient | undefined;
   #localKey: Promise<{ keyId: string; key: CryptoKey }> | undefined;
 
   /**
-   * @param options - The key, a credential (or a configured `KeyClient`), and optional algorithm,
-   * wrap mode, retries and timeout.
+   * @param options - The key, a credential, and optional client options, algorithm, wrap mode,
+   * retries and timeout.
    * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or option;
-   * {@link AzureCredentialRequiredError} (same code) when neither `credential` nor `keyClient` is given.
+   * {@link AzureCredentialRequiredError} (same code) when no `credential` is given.
    */
   constructor(options: AzureKeyVaultKeyringOptions) {
     /* Precondition: options is an object with a key id. */
@@ -123,12 +127,8 @@ export class AzureKeyVaultKeyring implements Keyring {
       const kid = parseAzureKeyId(publicKeyId(options.publicKey, this.#key.version === undefined ? undefined : options.keyId));
       if (!sameAzureKey(this.#key, kid)) throw new InvalidArgumentError('publicKey.kid names a different key than keyId');
     }
-    if (options.keyClient !== undefined) {
-      if (new URL(options.keyClient.vaultUrl).origin !== this.#key.vaultUrl) throw new InvalidArgumentError('keyClient is for a different vault than keyId');
-      this.#keyClient = options.keyClient;
-    } else {
-      this.#keyClient = createKeyClient(this.#key.vaultUrl, options.credential, options.clientOptions, options.retry);
-    }
+    this.#clientOptions = pipelineOptions(options.credential, options.clientOptions, options.retry);
+    this.#credential = options.credential;
     Object.freeze(this);
   }
 
@@ -149,7 +149,7 @@ export class AzureKeyVaultKeyring implements Keyring {
         const { keyId, key } = await this.#publicKey();
         return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaep256Wrap(key, dataKey) }] };
       }
-      const client = (this.#wrapClient ??= this.#keyClient.getCryptographyClient(this.#key.name, this.#key.version === undefined ? {} : { keyVersion: this.#key.version }));
+      const client = (this.#wrapClient ??= this.#cryptographyClient(this.#key.version));
       let reportedKid: unknown;
       const result = await client.wrapKey(this.algorithm, dataKey, {
         ...this.#requestOptions(),
@@ -190,7 +190,7 @@ export class AzureKeyVaultKeyring implements Keyring {
         reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: version === undefined ? 'the wrapped key id has no version' : 'not the key this keyring is configured with (strict keyring)' });
         continue;
       }
-      const client = this.#versionClients.get(version.toLowerCase(), () => this.#keyClient.getCryptographyClient(this.#key.name, { keyVersion: version }));
+      const client = this.#versionClients.get(version.toLowerCase(), () => this.#cryptographyClient(version));
       try {
         const result = await client.unwrapKey(this.algorithm, wrapped.ciphertext, this.#requestOptions());
         const dataKey = Uint8Array.from(result.result);
@@ -207,6 +207,19 @@ export class AzureKeyVaultKeyring implements Keyring {
     }
     if (reasons.length === 0) reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, message: 'no wrapped key from azure-keyvault in this group' });
     throw new KeyUnavailableError('no data key could be unwrapped', reasons);
+  }
+
+  /**
+   * A remote-only CryptographyClient for one version (or the latest, for `undefined`). It is built
+   * from a key reference without key material, so the SDK neither GETs the key nor applies its local
+   * checks: Key Vault itself decides, and it still unwraps with an expired version (the SDK's local
+   * check would refuse), which keeps old documents readable after rotation policies expire versions.
+   */
+  #cryptographyClient(version: string | undefined): CryptographyClient {
+    const id = version === undefined ? `${this.#key.vaultUrl}/keys/${this.#key.name}` : formatAzureKeyId(this.#key, version);
+    const reference: KeyVaultKey = { name: this.#key.name, id, properties: { name: this.#key.name, id, vaultUrl: this.#key.vaultUrl, ...(version === undefined ? {} : { version }) } };
+    // The SDK mutates the options it is given: hand each client its own copy.
+    return new CryptographyClient(reference, this.#credential, { ...this.#clientOptions });
   }
 
   #requestOptions(): { requestOptions?: { timeout: number } } {
@@ -234,6 +247,7 @@ export class AzureKeyVaultKeyring implements Keyring {
   /** Import the public key once: the given one, or fetched with getKey (retried on the next call if that fails). */
   #publicKey(): Promise<{ keyId: string; key: CryptoKey }> {
     this.#localKey ??= (async () => {
+      this.#keyClient ??= createKeyClient(this.#key.vaultUrl, this.#credential, this.#clientOptions, undefined);
       const jwk = this.#publicKeyOption ?? (await fetchPublicKeyWith(this.#keyClient, this.#key, this.#requestOptions()));
       const keyId = publicKeyId(jwk, typeof jwk === 'string' || jwk.kid === undefined ? this.keyId : undefined);
       if (!sameAzureKey(this.#key, parseAzureKeyId(keyId))) throw new InvalidArgumentError('the public key belongs to a different key than keyId');

@@ -3,6 +3,7 @@ import { KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import type { WrappedKey } from '@fieldseal/core';
 import { startAzureKeyVaultEmulator, testTlsFixture } from '@fieldseal/emulators';
 import type { AzureKeyVaultEmulator } from '@fieldseal/emulators';
+import { CryptographyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureCredentialRequiredError, AzureKeyVaultKeyring } from '@fieldseal/azure-keyvault';
 import type { AzureKeyVaultKeyringOptions } from '@fieldseal/azure-keyvault';
@@ -126,6 +127,42 @@ describe('AzureKeyVaultKeyring', () => {
     expect(await ring.unwrap({ wrapped, context })).toEqual(dataKey);
   });
 
+  it('calls only wrapkey/unwrapkey: no key GET, one challenge per client', async () => {
+    const { version } = await kv.createKey('lean', { privateKey: rsaKeys()[1]! });
+    const ring = keyring({ keyId: kv.keyId('lean', version) });
+    kv.counters.reset();
+    const { dataKey, wrapped } = await ring.wrap({ context });
+    expect(await ring.unwrap({ wrapped, context })).toEqual(dataKey);
+    expect(await ring.unwrap({ wrapped, context })).toEqual(dataKey);
+    expect(kv.counters.snapshot()).toEqual({ challenge: 2, wrapKey: 1, unwrapKey: 2 });
+  });
+
+  it('64 concurrent wraps on a cold keyring all succeed and unwrap', async () => {
+    const ring = keyring({ keyId: kv.keyId('kek') });
+    const results = await Promise.all(Array.from({ length: 64 }, () => ring.wrap({ context })));
+    expect(new Set(results.map((r) => Buffer.from(r.dataKey).toString('hex'))).size).toBe(64);
+    const reader = keyring({ keyId: kv.keyId('kek') });
+    const opened = await Promise.all(results.map((r) => reader.unwrap({ wrapped: r.wrapped, context })));
+    opened.forEach((k, i) => expect(k).toEqual(results[i]!.dataKey));
+  });
+
+  it('an expired version still unwraps (Key Vault allows it; the SDK alone would refuse locally), but no longer wraps', async () => {
+    const { version } = await kv.createKey('expiring', { privateKey: rsaKeys()[3]! });
+    const pinned = keyring({ keyId: kv.keyId('expiring', version) });
+    const old = await pinned.wrap({ context });
+    kv.setKeyExpiry('expiring', version, Math.floor(Date.now() / 1000) - 60);
+    await kv.rotateKey('expiring', { privateKey: rsaKeys()[0]! });
+
+    // What a plain CryptographyClient from a key id does: GET the key, then refuse on its expiry.
+    const plain = new CryptographyClient(kv.keyId('expiring', version), staticCredential(), { ...insecureClientOptions, retryOptions: { maxRetries: 0 } });
+    await expect(plain.unwrapKey('RSA-OAEP-256', old.wrapped[0]!.ciphertext)).rejects.toThrow(/expired/);
+
+    expect(await keyring({ keyId: kv.keyId('expiring') }).unwrap({ wrapped: old.wrapped, context })).toEqual(old.dataKey);
+    await expect(pinned.wrap({ context })).rejects.toMatchObject({ kind: 'disabled', retryable: false });
+    const latest = await keyring({ keyId: kv.keyId('expiring') }).wrap({ context });
+    expect(latest.wrapped[0]!.keyId).not.toContain(version);
+  });
+
   it('rejects bad options with typed errors', () => {
     const bad: unknown[] = [
       { keyId: 'not a url' },
@@ -141,11 +178,12 @@ describe('AzureKeyVaultKeyring', () => {
       { keyId: 'https://v.vault.azure.net/keys/k', retry: { maxRetries: 1.5 } },
     ];
     for (const options of bad) {
-      expect(() => new AzureKeyVaultKeyring({ credential: staticCredential(), ...(options as AzureKeyVaultKeyringOptions) }), JSON.stringify(options)).toThrow(
+      expect(() => new AzureKeyVaultKeyring({ credential: staticCredential(), ...(options as object) } as AzureKeyVaultKeyringOptions), JSON.stringify(options)).toThrow(
         expect.objectContaining({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' }),
       );
     }
-    expect(() => new AzureKeyVaultKeyring({ keyId: 'https://v.vault.azure.net/keys/k' })).toThrow(AzureCredentialRequiredError);
+    expect(() => new AzureKeyVaultKeyring({ keyId: 'https://v.vault.azure.net/keys/k' } as AzureKeyVaultKeyringOptions)).toThrow(AzureCredentialRequiredError);
+    expect(() => new AzureKeyVaultKeyring({ keyId: 'https://v.vault.azure.net/keys/k', credential: { token: 'x' } } as never)).toThrow(AzureCredentialRequiredError);
   });
 
   it('rejects a data key of the wrong length', async () => {

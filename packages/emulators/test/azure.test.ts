@@ -178,6 +178,31 @@ describe('Azure Key Vault emulator over HTTP', () => {
     expect(unknownRoute.status).toBe(404);
   });
 
+  it('RSA encrypt/decrypt, expiry (no wrap, still unwrap) and oversized bodies', async () => {
+    const { version } = await kv.createKey('misc', { privateKey: rsaKeys[1]! });
+    const cred = credential();
+    const client = new CryptographyClient(kv.keyId('misc', version), cred, plainOptions);
+    const enc = await client.encrypt({ algorithm: 'RSA-OAEP-256', plaintext: dek });
+    expect(Uint8Array.from((await client.decrypt({ algorithm: 'RSA-OAEP-256', ciphertext: enc.result })).result)).toEqual(dek);
+    const wrapped = await client.wrapKey('RSA-OAEP-256', dek);
+
+    kv.setKeyExpiry('misc', version, Math.floor(Date.now() / 1000) - 1);
+    expect(kv.keyVersions('misc')[0]!.expiresOn).toBeLessThan(Date.now() / 1000);
+    const authed = { authorization: `Bearer ${AZURE_EMULATOR_DEFAULT_TOKEN}`, 'content-type': 'application/json' };
+    const url = (op: string) => `${kv.url}/keys/misc/${version}/${op}?api-version=7.4`;
+    const wrapExpired = await raw(url('wrapkey'), { method: 'POST', headers: authed, body: JSON.stringify({ alg: 'RSA-OAEP-256', value: Buffer.from(dek).toString('base64url') }) });
+    expect(wrapExpired.status).toBe(403);
+    expect(JSON.parse(wrapExpired.body)).toMatchObject({ error: { code: 'Forbidden', innererror: { code: 'KeyExpired' } } });
+    const unwrapExpired = await raw(url('unwrapkey'), { method: 'POST', headers: authed, body: JSON.stringify({ alg: 'RSA-OAEP-256', value: Buffer.from(wrapped.result).toString('base64url') }) });
+    expect(unwrapExpired.status).toBe(200);
+    expect(Buffer.from(JSON.parse(unwrapExpired.body).value, 'base64url')).toEqual(Buffer.from(dek));
+
+    const huge = await raw(url('unwrapkey'), { method: 'POST', headers: authed, body: JSON.stringify({ alg: 'RSA-OAEP-256', value: 'A'.repeat(100_000) }) });
+    expect(huge.status).toBe(413);
+    const unknownAlg = await raw(url('unwrapkey'), { method: 'POST', headers: authed, body: JSON.stringify({ alg: 'RSA1_5', value: 'AAAA' }) });
+    expect(JSON.parse(unknownAlg.body)).toMatchObject({ error: { code: 'BadParameter' } });
+  });
+
   it('refuses to listen on a non-loopback address', async () => {
     await expect(startAzureKeyVaultEmulator({ host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
   });

@@ -45,6 +45,8 @@ export interface AzureKeyVaultEmulator extends EmulatorHandle {
   rotateKey(name: string, options?: Pick<AzureCreateKeyOptions, 'privateKey' | 'enabled'>): Promise<AzureEmulatedKeyVersion>;
   /** Enable or disable one version (`''` = latest). */
   setKeyEnabled(name: string, version: string, enabled: boolean): AzureEmulatedKeyVersion;
+  /** Set (Unix seconds) or clear the expiry of one version (`''` = latest). */
+  setKeyExpiry(name: string, version: string, expiresOn: number | undefined): AzureEmulatedKeyVersion;
   /** Every version of a key, oldest first. */
   keyVersions(name: string): readonly AzureEmulatedKeyVersion[];
 }
@@ -211,12 +213,13 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
             if (typeof kty !== 'string' || !KEY_TYPES.includes(kty as AzureEmulatedKeyType)) throw new KeyVaultEmulatorError(400, 'BadParameter', `Key type '${String(kty).slice(0, 20)}' is not supported.`);
             const size = json.key_size;
             const ops = json.key_ops;
-            const attrs = json.attributes as { enabled?: unknown } | undefined;
+            const attrs = json.attributes as { enabled?: unknown; exp?: unknown } | undefined;
             created = await store.create(r.name, {
               kty: kty as AzureEmulatedKeyType,
               ...(typeof size === 'number' ? { size } : {}),
               ...(Array.isArray(ops) && ops.every((o) => typeof o === 'string') ? { keyOps: ops as string[] } : {}),
               ...(typeof attrs?.enabled === 'boolean' ? { enabled: attrs.enabled } : {}),
+              ...(typeof attrs?.exp === 'number' ? { expiresOn: attrs.exp } : {}),
             });
           }
           const v = store.get(r.name, created.version, { allowDisabled: true });
@@ -224,8 +227,9 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
         }
         case 'updateKey': {
           const json = parseJson(body);
-          const enabled = (json.attributes as { enabled?: unknown } | undefined)?.enabled;
-          if (typeof enabled === 'boolean') store.setEnabled(r.name, r.version, enabled);
+          const attrs = json.attributes as { enabled?: unknown; exp?: unknown } | undefined;
+          if (typeof attrs?.enabled === 'boolean') store.setEnabled(r.name, r.version, attrs.enabled);
+          if (typeof attrs?.exp === 'number') store.setExpiry(r.name, r.version, attrs.exp);
           const v = store.get(r.name, r.version, { allowDisabled: true });
           return send(res, 200, keyBundle(v, kid(v.name, v.version)));
         }
@@ -267,6 +271,7 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
     createKey: (name, opts) => store.create(name, opts),
     rotateKey: (name, opts) => store.rotate(name, opts),
     setKeyEnabled: (name, version, enabled) => store.setEnabled(name, version, enabled),
+    setKeyExpiry: (name, version, expiresOn) => store.setExpiry(name, version, expiresOn),
     keyVersions: (name) => store.versions(name),
     close: () => server.close(),
   };

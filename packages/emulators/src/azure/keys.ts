@@ -21,6 +21,8 @@ export interface AzureCreateKeyOptions {
   readonly keyOps?: readonly string[];
   /** Whether the new version is enabled. Default true. */
   readonly enabled?: boolean;
+  /** Expiry (`exp`), Unix seconds: after it Key Vault refuses wrapKey/encrypt but still unwraps and decrypts. */
+  readonly expiresOn?: number;
 }
 
 /** A public view of one key version: never contains private or secret key material. */
@@ -35,6 +37,8 @@ export interface AzureEmulatedKeyVersion {
   readonly keyOps: readonly string[];
   /** Whether the version is enabled. */
   readonly enabled: boolean;
+  /** Expiry, Unix seconds. */
+  readonly expiresOn?: number;
   /** For RSA keys: the public key as a JWK (`n`, `e` base64url). */
   readonly publicJwk?: { readonly kty: 'RSA'; readonly n: string; readonly e: string };
 }
@@ -58,6 +62,7 @@ export interface StoredVersion {
   readonly kty: AzureEmulatedKeyType;
   readonly keyOps: readonly string[];
   enabled: boolean;
+  expiresOn?: number;
   readonly created: number;
   updated: number;
   readonly privateKey?: KeyObject;
@@ -90,7 +95,15 @@ export class AzureKeyStore {
     if (!KEY_NAME.test(name)) throw new KeyVaultEmulatorError(400, 'BadParameter', `The key name '${name.slice(0, 40)}' is not valid: use 1-127 characters of 0-9, a-z, A-Z and '-'.`);
     const kty = options.kty ?? 'RSA';
     const now = Math.floor(Date.now() / 1000);
-    const base = { name: this.#versions(name)[0]?.name ?? name, version: randomBytes(16).toString('hex'), kty, enabled: options.enabled ?? true, created: now, updated: now };
+    const base = {
+      name: this.#versions(name)[0]?.name ?? name,
+      version: randomBytes(16).toString('hex'),
+      kty,
+      enabled: options.enabled ?? true,
+      ...(options.expiresOn === undefined ? {} : { expiresOn: options.expiresOn }),
+      created: now,
+      updated: now,
+    };
     let stored: StoredVersion;
     if (isRsa(kty)) {
       const size = options.size ?? 2048;
@@ -135,6 +148,14 @@ export class AzureKeyStore {
     return view(v);
   }
 
+  /** Set or clear (`undefined`) the expiry of one version (`''` = latest). */
+  setExpiry(name: string, version: string, expiresOn: number | undefined): AzureEmulatedKeyVersion {
+    const v = this.get(name, version, { allowDisabled: true });
+    v.expiresOn = expiresOn;
+    v.updated = Math.floor(Date.now() / 1000);
+    return view(v);
+  }
+
   /** Look up a version; `''` is the latest (most recently created) one. */
   get(name: string, version: string, opts: { allowDisabled?: boolean; operation?: string } = {}): StoredVersion {
     const versions = this.#versions(name);
@@ -144,6 +165,10 @@ export class AzureKeyStore {
     }
     if (!found.enabled && !opts.allowDisabled) {
       throw new KeyVaultEmulatorError(403, 'Forbidden', `Operation ${opts.operation ?? 'get'} is not allowed on a disabled key.`, 'KeyDisabled');
+    }
+    // An expired key still unwraps, decrypts and verifies, so old data stays readable.
+    if (found.expiresOn !== undefined && Date.now() / 1000 >= found.expiresOn && (opts.operation === 'wrapKey' || opts.operation === 'encrypt' || opts.operation === 'sign')) {
+      throw new KeyVaultEmulatorError(403, 'Forbidden', `Operation ${opts.operation} is not allowed on an expired key.`, 'KeyExpired');
     }
     return found;
   }
@@ -164,6 +189,7 @@ function view(v: StoredVersion): AzureEmulatedKeyVersion {
     kty: v.kty,
     keyOps: [...v.keyOps],
     enabled: v.enabled,
+    ...(v.expiresOn === undefined ? {} : { expiresOn: v.expiresOn }),
     ...(v.publicJwk ? { publicJwk: { ...v.publicJwk } } : {}),
   };
 }
@@ -172,7 +198,7 @@ function view(v: StoredVersion): AzureEmulatedKeyVersion {
 export function keyBundle(v: StoredVersion, kid: string): Record<string, unknown> {
   return {
     key: { kid, kty: v.kty, key_ops: [...v.keyOps], ...(v.publicJwk ? { n: v.publicJwk.n, e: v.publicJwk.e } : {}) },
-    attributes: { enabled: v.enabled, created: v.created, updated: v.updated, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90, exportable: false },
+    attributes: { enabled: v.enabled, ...(v.expiresOn === undefined ? {} : { exp: v.expiresOn }), created: v.created, updated: v.updated, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90, exportable: false },
   };
 }
 
