@@ -1,0 +1,328 @@
+import { inspect, InvalidArgumentError, isFieldsealError, type JsonObject } from '@fieldseal/core';
+import type { Checkpoint, CheckpointStore } from './checkpoint.js';
+import { CheckpointError } from './errors.js';
+import { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type KeyCounts, type RotationCounts, type RotationReport } from './report.js';
+import { formatShard } from './shard.js';
+import type { CommitItem, Shard, Store, StoreRecord } from './store.js';
+
+/** What a {@link RecordTransform} returns. */
+export interface TransformResult {
+  /** The new document (ignored when `changed` is false). */
+  readonly document: JsonObject;
+  /** False when the document was already in the target state. */
+  readonly changed: boolean;
+}
+
+/** Turns one sealed document into its rotated form (e.g. core's `rewrap` or `reencrypt`). */
+export type RecordTransform = (document: JsonObject, record: StoreRecord) => Promise<TransformResult>;
+
+/** Checks a rotated document before it is written; throws to reject it (the record is then left alone). */
+export type RecordVerifier = (rotated: JsonObject, original: JsonObject, record: StoreRecord) => Promise<void>;
+
+/** Progress after each batch. */
+export interface RotationProgress {
+  /** Counts of the whole job so far (including earlier runs when resumed). */
+  readonly counts: Readonly<RotationCounts>;
+  /** Records read in this run. */
+  readonly scannedThisRun: number;
+  /** Total records, when the store can tell. */
+  readonly total: number | undefined;
+  /** Fraction done (0..1), when known. */
+  readonly fraction: number | undefined;
+  /** Records per second in this run. */
+  readonly recordsPerSecond: number;
+  /** Estimated seconds left, when the fraction is known. */
+  readonly etaSeconds: number | undefined;
+  /** Milliseconds since this run started. */
+  readonly elapsedMs: number;
+}
+
+/** Options of {@link runRotation}. */
+export interface RotationJobOptions {
+  /** Where the documents are. */
+  readonly store: Store;
+  /** The rotation to apply to each document (see {@link coreRotation}). */
+  readonly transform: RecordTransform;
+  /** Checks each rotated document before it is written (see {@link coreRotation}). Strongly recommended. */
+  readonly verify?: RecordVerifier;
+  /**
+   * Cheap pre-filter: return false for a document that is already current, so no key is used for it
+   * (it is counted as skipped, `already-current`). Called with the parsed document.
+   */
+  readonly needsRotation?: (document: JsonObject, record: StoreRecord) => boolean;
+  /** Job label saved in the checkpoint and the report. Default `rotate`. */
+  readonly mode?: string;
+  /** Where to keep the checkpoint. Without one the job cannot be resumed (it can still be rerun). */
+  readonly checkpoint?: CheckpointStore;
+  /** Continue from the checkpoint if there is one. Without it, an existing checkpoint is an error. */
+  readonly resume?: boolean;
+  /** Records per batch (one read, one write transaction, one checkpoint). Default 500. */
+  readonly batchSize?: number;
+  /** Documents transformed at the same time within a batch (KMS calls in flight). Default 8. */
+  readonly concurrency?: number;
+  /** Process only this shard of the records. */
+  readonly shard?: Shard;
+  /** Read, transform and verify, but write nothing (no checkpoint either). */
+  readonly dryRun?: boolean;
+  /** Stop cleanly after the current batch when aborted; the checkpoint then allows resuming. */
+  readonly signal?: AbortSignal;
+  /** Stop after the batch in which the number of failures (this run) exceeds this. Default: never. */
+  readonly maxFailures?: number;
+  /** Attempts per record when the transform fails with a retryable provider error. Default 3. */
+  readonly attempts?: number;
+  /** Called after every batch. Must not throw. */
+  readonly onProgress?: (progress: RotationProgress) => void;
+}
+
+type Outcome =
+  | { kind: 'skipped'; reason: string; keys: string[] }
+  | { kind: 'failed'; reason: string; keys: string[] }
+  | { kind: 'rotate'; text: string; keys: string[] };
+
+function positiveInt(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return value;
+}
+
+/** A failure reason: the error code only (messages could echo data), with the provider failure kind. */
+export function reasonOf(err: unknown): string {
+  if (isFieldsealError(err)) {
+    const kind = (err as { kind?: unknown }).kind;
+    return typeof kind === 'string' && err.code === 'ERR_FIELDSEAL_PROVIDER' ? `${err.code}:${kind}` : err.code;
+  }
+  return 'ERR_INTERNAL';
+}
+
+function retryable(err: unknown): boolean {
+  return isFieldsealError(err) && (err as { retryable?: unknown }).retryable === true;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function keysOf(document: JsonObject): string[] {
+  const keys = new Set<string>();
+  for (const g of inspect(document).groups) for (const k of g.wrappedKeys) keys.add(`${k.provider}:${k.keyId}`);
+  return [...keys];
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+function keyCounts(counts: RotationCounts, key: string): KeyCounts {
+  let k = Object.prototype.hasOwnProperty.call(counts.bySourceKey, key) ? counts.bySourceKey[key] : undefined;
+  if (k === undefined) {
+    const name = Object.keys(counts.bySourceKey).length >= MAX_SOURCE_KEYS ? 'other' : key;
+    k = counts.bySourceKey[name] ??= { scanned: 0, rotated: 0, skipped: 0, conflicts: 0, failed: 0 };
+  }
+  return k;
+}
+
+/**
+ * Runs a rotation job: reads the store in batches, transforms each document (bounded
+ * concurrency), verifies the result, writes it back with compare-and-swap, saves a checkpoint
+ * after every batch, and returns a report. A crash at any point loses nothing: the store's
+ * writes are atomic per batch and the checkpoint only ever points at durable batches, so running
+ * again with `resume: true` finishes the job.
+ *
+ * A record that fails (wrong key, tampered, malformed) is left unchanged and counted by reason;
+ * a record changed by the application between read and write is left alone and counted as a
+ * conflict. Neither stops the job (see `maxFailures`).
+ *
+ * Importable from `@fieldseal/rotation`.
+ *
+ * @example
+ * ```ts
+ * import { LocalKeyring } from '@fieldseal/core';
+ * import { coreRotation, FileCheckpointStore, NdjsonStore, runRotation } from '@fieldseal/rotation';
+ * const keyring = LocalKeyring.fromKeyFile(keyFileText); // old versions unwrap, the primary wraps
+ * const report = await runRotation({
+ *   store: new NdjsonStore({ path: 'customers.ndjson' }),
+ *   ...(await coreRotation({ mode: 'rewrap', keyring, to: keyring })),
+ *   checkpoint: new FileCheckpointStore('customers.ndjson.checkpoint.json'),
+ *   resume: true,
+ * });
+ * console.log(report.rotated, report.failedByReason);
+ * ```
+ * @param options The store, the transform and the job settings.
+ * @returns The report of the whole job (counts include earlier runs when resumed).
+ * @throws {CheckpointError} `ERR_FIELDSEAL_ROTATION_CHECKPOINT` when a checkpoint exists without `resume`, or belongs to another job.
+ * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options or store settings.
+ * @throws {StoreChangedError} `ERR_FIELDSEAL_ROTATION_STORE_CHANGED` when the store changed in a way compare-and-swap cannot cover.
+ */
+export async function runRotation(options: RotationJobOptions): Promise<RotationReport> {
+  /* Precondition: a store and a transform. */
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('runRotation: options must be an object');
+  const { store, transform, verify, checkpoint: checkpoints } = options;
+  if (store === null || typeof store !== 'object' || typeof store.next !== 'function') throw new InvalidArgumentError('runRotation: options.store must be a Store');
+  if (typeof transform !== 'function') throw new InvalidArgumentError('runRotation: options.transform must be a function');
+  const batchSize = positiveInt(options.batchSize, 'batchSize', 500);
+  const concurrency = positiveInt(options.concurrency, 'concurrency', 8);
+  const attempts = positiveInt(options.attempts, 'attempts', 3);
+  const maxFailures = options.maxFailures ?? Infinity;
+  const dryRun = options.dryRun === true;
+  const mode = options.mode ?? 'rotate';
+  const shard = formatShard(options.shard);
+  const startedAt = new Date();
+  const t0 = performance.now();
+
+  let saved: Checkpoint | undefined;
+  if (checkpoints !== undefined && !dryRun) {
+    saved = await checkpoints.load();
+    if (saved !== undefined && options.resume !== true) {
+      throw new CheckpointError(`a checkpoint of an interrupted run exists at ${checkpoints.location}: resume it, or delete the file to start over`, checkpoints.location);
+    }
+    if (saved !== undefined && (saved.store !== store.description || saved.mode !== mode || saved.shard !== shard)) {
+      throw new CheckpointError(
+        `the checkpoint ${checkpoints.location} belongs to another job (${saved.mode} of ${saved.store}, shard ${saved.shard ?? 'none'}); this job is ${mode} of ${store.description}, shard ${shard ?? 'none'}`,
+        checkpoints.location,
+      );
+    }
+  }
+  const counts: RotationCounts = saved !== undefined ? structuredClone(saved.counts) : emptyCounts();
+  let scannedThisRun = 0;
+  let failedThisRun = 0;
+  let stopReason: RotationReport['stopReason'];
+  let complete = false;
+  let position = saved?.position;
+
+  const save = async (finished: boolean) => {
+    if (checkpoints === undefined || dryRun || position === undefined) return;
+    await checkpoints.save({ format: 'fieldseal-rotation-checkpoint/1', store: store.description, mode, shard, position, finished, counts, updatedAt: new Date().toISOString() });
+  };
+
+  const processRecord = async (record: StoreRecord): Promise<Outcome> => {
+    let original: JsonObject;
+    let keys: string[] = [];
+    try {
+      const value: unknown = JSON.parse(record.text);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'failed', reason: 'ERR_FIELDSEAL_MALFORMED', keys };
+      original = value as JsonObject;
+      keys = keysOf(original);
+    } catch (err) {
+      return { kind: 'failed', reason: err instanceof SyntaxError ? 'ERR_FIELDSEAL_MALFORMED' : reasonOf(err), keys };
+    }
+    try {
+      if (options.needsRotation !== undefined && !options.needsRotation(original, record)) return { kind: 'skipped', reason: 'already-current', keys };
+      let result: TransformResult | undefined;
+      for (let attempt = 1; result === undefined; attempt++) {
+        try {
+          result = await transform(structuredClone(original), record);
+        } catch (err) {
+          if (attempt >= attempts || !retryable(err)) throw err;
+          await sleep(100 * 2 ** attempt);
+        }
+      }
+      if (!result.changed) return { kind: 'skipped', reason: 'unchanged', keys };
+      if (verify !== undefined) await verify(result.document, original, record);
+      return { kind: 'rotate', text: JSON.stringify(result.document), keys };
+    } catch (err) {
+      return { kind: 'failed', reason: reasonOf(err), keys };
+    }
+  };
+
+  try {
+    await store.open({ dryRun, ...(saved?.finished === true ? { finished: true } : {}), ...(position !== undefined ? { position } : {}), ...(options.shard !== undefined ? { shard: options.shard } : {}) });
+    const total = store.total ? await store.total() : undefined;
+    const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
+    if (saved?.finished !== true) {
+      for (;;) {
+        if (options.signal?.aborted) {
+          stopReason = 'aborted';
+          break;
+        }
+        if (failedThisRun > maxFailures) {
+          stopReason = 'max-failures';
+          break;
+        }
+        const records = await store.next(batchSize);
+        if (records.length === 0) {
+          complete = true;
+          break;
+        }
+        const outcomes = await mapLimit(records, concurrency, processRecord);
+        let written: readonly string[] | undefined;
+        if (!dryRun) {
+          const items: CommitItem[] = records.map((record, i) => ({ record, replacement: outcomes[i]!.kind === 'rotate' ? (outcomes[i] as { text: string }).text : undefined }));
+          const result = await store.commit(items);
+          written = result.outcomes;
+          position = result.position;
+        }
+        records.forEach((record, i) => {
+          const o = outcomes[i]!;
+          counts.scanned++;
+          const perKey = o.keys.map((k) => keyCounts(counts, k));
+          for (const k of perKey) k.scanned++;
+          if (o.kind === 'skipped') {
+            counts.skipped++;
+            bump(counts.skippedByReason, o.reason);
+            for (const k of perKey) k.skipped++;
+          } else if (o.kind === 'failed') {
+            counts.failed++;
+            failedThisRun++;
+            bump(counts.failedByReason, o.reason);
+            for (const k of perKey) k.failed++;
+            if (counts.failedRecords.length < MAX_LISTED_RECORDS) counts.failedRecords.push({ id: record.id, reason: o.reason });
+          } else if (written !== undefined && written[i] === 'conflict') {
+            counts.conflicts++;
+            for (const k of perKey) k.conflicts++;
+            if (counts.conflictRecords.length < MAX_LISTED_RECORDS) counts.conflictRecords.push(record.id);
+          } else {
+            counts.rotated++;
+            for (const k of perKey) k.rotated++;
+          }
+        });
+        scannedThisRun += records.length;
+        await save(false);
+        if (options.onProgress) {
+          const elapsedMs = performance.now() - t0;
+          const fraction = store.fraction?.() ?? (total ? Math.min(1, counts.scanned / total) : undefined);
+          const recordsPerSecond = elapsedMs > 0 ? (scannedThisRun * 1000) / elapsedMs : 0;
+          const gained = fraction !== undefined && fraction0 !== undefined ? fraction - fraction0 : 0;
+          const etaSeconds = fraction !== undefined && gained > 0 ? ((1 - fraction) * elapsedMs) / gained / 1000 : undefined;
+          options.onProgress({ counts, scannedThisRun, total, fraction, recordsPerSecond, etaSeconds, elapsedMs });
+        }
+      }
+    } else {
+      complete = true;
+    }
+    if (complete && !dryRun) {
+      // Mark the job finished before the store's last step, so a crash in between resumes into that step only.
+      await save(true);
+      await store.complete();
+      await checkpoints?.clear();
+    }
+  } finally {
+    await store.close();
+  }
+  const durationMs = performance.now() - t0;
+  return {
+    ...counts,
+    mode,
+    store: store.description,
+    shard,
+    dryRun,
+    resumed: saved !== undefined,
+    complete,
+    ...(stopReason !== undefined ? { stopReason } : {}),
+    ...(!complete && checkpoints !== undefined && !dryRun ? { checkpoint: checkpoints.location } : {}),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(durationMs),
+    recordsPerSecond: durationMs > 0 ? Math.round((scannedThisRun * 1000) / durationMs) : 0,
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * fieldseal rotation: a crash-safe job engine that rewraps or re-encrypts every sealed document
+ * in a store, with compare-and-swap writes, checkpoints, resume, sharding and progress events.
+ * Stores for NDJSON files and PostgreSQL are included; implement {@link Store} for others.
+ * @module
+ */
+export { runRotation, reasonOf, type RotationJobOptions, type RotationProgress, type RecordTransform, type RecordVerifier, type TransformResult } from './engine.js';
+export { coreRotation, type CoreRotation, type CoreRotationOptions } from './transforms.js';
+export type { Store, StoreRecord, StoreOpenOptions, CommitItem, CommitOutcome, CommitResult, Shard } from './store.js';
+export { parseShard, shardOf, inShard, formatShard } from './shard.js';
+export { FileCheckpointStore, writeFileAtomic, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+export { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type RotationReport, type RotationCounts, type KeyCounts } from './report.js';
+export { CheckpointError, StoreChangedError, VerificationError } from './errors.js';
+export { NdjsonStore, type NdjsonStoreOptions } from './stores/ndjson.js';
+export { PostgresStore, redactConnectionString, SUPPORTED_DOCUMENT_TYPES, type PostgresStoreOptions, type PostgresClientLike } from './stores/postgres.js';

@@ -1,0 +1,132 @@
+import { decrypt, inspect, InvalidArgumentError, reencrypt, rewrap, type EncryptionContext, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
+import type { RecordTransform, RecordVerifier } from './engine.js';
+import { VerificationError } from './errors.js';
+import type { StoreRecord } from './store.js';
+
+/** Options of {@link coreRotation}. */
+export interface CoreRotationOptions {
+  /**
+   * `rewrap`: new KEKs for the same data keys; field ciphertexts stay byte-for-byte (routine KEK
+   * rotation, cheap). `reencrypt`: fresh data keys and message ids, every field re-encrypted
+   * (after a suspected data-key compromise).
+   */
+  readonly mode: 'rewrap' | 'reencrypt';
+  /** A keyring that can unwrap the current data keys. */
+  readonly keyring: Keyring;
+  /** The keyring to wrap under from now on. */
+  readonly to: Keyring;
+  /**
+   * The expected encryption context, or a function of the record giving it, e.g.
+   * `(record) => ({ rowId: record.id })` when the application binds the row id as a
+   * required-but-not-stored context key.
+   */
+  readonly context?: EncryptionContext | ((record: StoreRecord, document: JsonObject) => EncryptionContext);
+  /**
+   * Skip documents whose every key group is already wrapped only under the target keyring's keys,
+   * without using any key. Default: true for `rewrap`, false for `reencrypt` (after a data-key
+   * compromise every document needs fresh data keys, whatever wraps them).
+   */
+  readonly skipCurrent?: boolean;
+  /** Verify every rotated document before it is written (see {@link coreRotation}). Default true. */
+  readonly verify?: boolean;
+}
+
+/** What {@link coreRotation} returns: spread it into {@link RotationJobOptions}. */
+export interface CoreRotation {
+  readonly mode: 'rewrap' | 'reencrypt';
+  readonly transform: RecordTransform;
+  readonly verify?: RecordVerifier;
+  readonly needsRotation?: (document: JsonObject, record: StoreRecord) => boolean;
+  /** `provider:keyId` of the keys the target keyring wraps under (learned by one probe wrap). */
+  readonly targetKeys: readonly string[];
+}
+
+function withoutHeader(document: JsonObject): string {
+  const { _fieldseal: _header, ...rest } = document;
+  return JSON.stringify(rest);
+}
+
+/** JSON with object keys sorted, so two equal documents compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  return `{${Object.keys(obj)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
+    .join(',')}}`;
+}
+
+/**
+ * Builds the transform, verifier and pre-filter of a rotation with `@fieldseal/core`'s `rewrap`
+ * or `reencrypt`, ready to spread into {@link runRotation}'s options.
+ *
+ * Verification opens every rotated document with the target keyring before it is written. For
+ * `rewrap` it also checks that everything but the header is byte-for-byte what was read; for
+ * `reencrypt` it decrypts the original with the source keyring and checks both plaintexts are
+ * equal. A document that fails verification is left unchanged and counted as
+ * `ERR_FIELDSEAL_ROTATION_VERIFY`. Plaintext exists only in memory, for that comparison.
+ *
+ * To learn which keys the target wraps under, the target keyring is asked to wrap one fresh data
+ * key (one KMS call), which is then discarded.
+ *
+ * @example
+ * ```ts
+ * const job = await coreRotation({ mode: 'rewrap', keyring: oldKeys, to: newKeys, context: (r) => ({ rowId: r.id }) });
+ * const report = await runRotation({ store, ...job });
+ * ```
+ * @param options Mode, keyrings and context.
+ * @returns The transform, verifier and pre-filter.
+ * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options.
+ */
+export async function coreRotation(options: CoreRotationOptions): Promise<CoreRotation> {
+  /* Precondition: a known mode and two keyrings. */
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('coreRotation: options must be an object');
+  const { mode, keyring, to } = options;
+  if (mode !== 'rewrap' && mode !== 'reencrypt') throw new InvalidArgumentError('coreRotation: mode must be "rewrap" or "reencrypt"');
+  for (const [name, k] of [['keyring', keyring], ['to', to]] as const) {
+    if (k === null || typeof k !== 'object' || typeof k.wrap !== 'function' || typeof k.unwrap !== 'function') throw new InvalidArgumentError(`coreRotation: ${name} must be a Keyring`);
+  }
+  const contextOf = (record: StoreRecord, document: JsonObject): EncryptionContext | undefined =>
+    typeof options.context === 'function' ? options.context(record, document) : options.context;
+  const ctx = (record: StoreRecord, document: JsonObject) => {
+    const c = contextOf(record, document);
+    return c !== undefined ? { context: c } : {};
+  };
+
+  const probe = await to.wrap({ context: {} });
+  probe.dataKey.fill(0);
+  const targetKeys = [...new Set(probe.wrapped.map((k: WrappedKey) => `${k.provider}:${k.keyId}`))];
+
+  const op = mode === 'rewrap' ? rewrap : reencrypt;
+  const transform: RecordTransform = (document, record) => op(document, { keyring, to, ...ctx(record, document) });
+
+  const verify: RecordVerifier = async (rotated, original, record) => {
+    let opened: JsonObject;
+    try {
+      opened = await decrypt(rotated, { keyring: to, ...ctx(record, original) });
+    } catch (err) {
+      throw new VerificationError('the rotated document does not open with the target keyring', { cause: err });
+    }
+    if (mode === 'rewrap') {
+      if (withoutHeader(rotated) !== withoutHeader(original)) throw new VerificationError('rewrap changed more than the header');
+    } else {
+      const before = await decrypt(original, { keyring, ...ctx(record, original) });
+      if (canonicalJson(before) !== canonicalJson(opened)) throw new VerificationError('the re-encrypted document does not decrypt to the original plaintext');
+    }
+  };
+
+  const skipCurrent = options.skipCurrent ?? mode === 'rewrap';
+  const target = new Set(targetKeys);
+  const needsRotation = skipCurrent
+    ? (document: JsonObject) => !inspect(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every((k) => target.has(`${k.provider}:${k.keyId}`)))
+    : undefined;
+
+  return {
+    mode,
+    transform,
+    ...(options.verify !== false ? { verify } : {}),
+    ...(needsRotation !== undefined ? { needsRotation } : {}),
+    targetKeys,
+  };
+}
