@@ -6,6 +6,7 @@
  */
 export {
   VaultTransitKeyring,
+  parseVaultTransitKeyId,
   type VaultTransitKeyringOptions,
   type VaultContextBinding,
   type VaultTokenSource,

@@ -95,6 +95,26 @@ const DATA_KEY_BYTES = 32;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Split a `vault-transit` key id into the key's path and the transit key version, e.g. for a
+ * rotation predicate ("wrapped under a version below 7").
+ *
+ * @param keyId A key id as written by {@link VaultTransitKeyring}: `[<namespace>/]<mount>/<name>:v<N>`.
+ * @returns `{ keyPath, version }`, or `undefined` when `keyId` does not have that shape.
+ * @example
+ * ```ts
+ * import { inspect } from '@fieldseal/core';
+ * import { parseVaultTransitKeyId } from '@fieldseal/vault-transit';
+ *
+ * const stale = inspect(sealed).groups.some((g) =>
+ *   g.wrappedKeys.some((k) => k.provider === 'vault-transit' && (parseVaultTransitKeyId(k.keyId)?.version ?? 0) < 7));
+ * ```
+ */
+export function parseVaultTransitKeyId(keyId: string): { keyPath: string; version: number } | undefined {
+  const match = typeof keyId === 'string' ? /^(.+\/[\w.-]+):v([1-9]\d{0,8})$/.exec(keyId) : null;
+  return match === null ? undefined : { keyPath: match[1]!, version: Number(match[2]) };
+}
+
 function checkPath(value: unknown, what: string): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
   const trimmed = value.replace(/^\/+|\/+$/g, '');

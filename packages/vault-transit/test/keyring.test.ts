@@ -3,7 +3,7 @@ import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, KeyUnavailableError, ProviderError, type WrappedKey } from '@fieldseal/core';
 import { startVaultTransitEmulator, type VaultTransitEmulator } from '@fieldseal/emulators';
-import { VaultTransitKeyring, VaultTransitRequestError } from '@fieldseal/vault-transit';
+import { parseVaultTransitKeyId, VaultTransitKeyring, VaultTransitRequestError } from '@fieldseal/vault-transit';
 import { vaultContext } from '../src/context.js';
 
 // The real node-vault client against the loopback emulator. `endpoint` and `token` are always
@@ -498,3 +498,15 @@ describe('constructor preconditions', () => {
     expect(keyring.keyId(7)).toBe('transit/k:v7');
   });
 });
+
+describe('parseVaultTransitKeyId', () => {
+  it('splits key ids the keyring writes, and rejects other shapes', () => {
+    const keyring = new VaultTransitKeyring({ client, keyName: 'customer-kek', namespace: 'admin/team', mount: 'secrets/transit' });
+    expect(parseVaultTransitKeyId(keyring.keyId(12))).toEqual({ keyPath: 'admin/team/secrets/transit/customer-kek', version: 12 });
+    expect(parseVaultTransitKeyId('transit/k:v1')).toEqual({ keyPath: 'transit/k', version: 1 });
+    for (const bad of ['transit/k', 'transit/k:v0', 'transit/k:v01', 'k:v1', 'transit/k:v1x', 'transit/:v1', '', 42 as unknown as string]) {
+      expect(parseVaultTransitKeyId(bad), String(bad)).toBeUndefined();
+    }
+  });
+});
+
