@@ -31,7 +31,7 @@ interface InvalidCase {
   code: string;
 }
 const file = JSON.parse(readFileSync(new URL('./beacons.json', import.meta.url), 'utf8')) as {
-  keyChecks: { rootKey: string; check: string }[];
+  keyChecks: { rootKey: string; id: string; context: Record<string, string>; check: string }[];
   cases: (ValidCase | InvalidCase)[];
 };
 const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
@@ -74,7 +74,7 @@ describe('beacon vectors (test/vectors/beacons.json)', () => {
       unwrap: async () => new Uint8Array(32),
     };
     for (const [i, k] of file.keyChecks.entries()) {
-      const doc = await BeaconKey.import(bytes(k.rootKey), { id: 'v' }).toDocument({ keyring: passThrough });
+      const doc = await BeaconKey.import(bytes(k.rootKey), { id: k.id }).toDocument({ keyring: passThrough, context: k.context });
       expect(hex(web.base64urlDecode(doc.check)!), `beacons.json keyChecks ${i}`).toBe(k.check);
     }
   });

@@ -27,7 +27,18 @@ const PRESETS = { email: ['nfc', 'trim', 'lowercase'], phone: ['nfkc', 'digits']
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const fieldKey = (root, field) => Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), Buffer.concat([Buffer.from('fieldseal/v1/beacon-field\0'), Buffer.from(field, 'utf8')]), 32));
-const keyCheck = (root) => Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), Buffer.from('fieldseal/v1/beacon-check\0'), 16));
+// Canonical context (docs/FORMAT.md): u32 count, then per pair u32 length + UTF-8 key, u32 length +
+// UTF-8 value, pairs sorted by the UTF-8 bytes of their keys.
+function canonicalContext(context) {
+  const pairs = Object.entries(context).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')]).sort((a, b) => Buffer.compare(a[0], b[0]));
+  const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+  return Buffer.concat([u32(pairs.length), ...pairs.flatMap(([k, v]) => [u32(k.length), k, u32(v.length), v])]);
+}
+function keyCheck(root, id, context) {
+  const checkKey = Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), Buffer.from('fieldseal/v1/beacon-check\0'), 32));
+  const idBytes = Buffer.from(id, 'utf8');
+  return createHmac('sha256', checkKey).update(Buffer.concat([Buffer.from([idBytes.length]), idBytes, canonicalContext(context)])).digest().subarray(0, 16);
+}
 
 function beacon(root, keyId, field, bits, steps, input) {
   const normalized = steps.reduce((s, step) => STEPS[step](s), input);
@@ -75,10 +86,15 @@ const file = {
   description:
     'fieldseal beacon vectors (docs/BEACONS.md, "Format"). field key = HKDF-SHA256(root key, salt = empty, info = "fieldseal/v1/beacon-field" 0x00 UTF-8(field), 32); ' +
     'hmac = HMAC-SHA256(field key, UTF-8(normalized)); beacon = keyId ":" lowercase hex of the top `bits` bits of hmac[0..8] (big-endian), ceil(bits/4) digits. ' +
-    'check = HKDF-SHA256(root key, salt = empty, info = "fieldseal/v1/beacon-check" 0x00, 16). Root keys are test keys derived from fixed labels: never use them for data. ' +
+    'check = HMAC-SHA256(HKDF-SHA256(root key, salt = empty, info = "fieldseal/v1/beacon-check" 0x00, 32), u8 len(id) id canonical-context)[0..16]. Root keys are test keys derived from fixed labels: never use them for data. ' +
     'Invalid cases must be refused with the given error code.',
   generatedBy: 'test/vectors/generate-beacons.mjs',
-  keyChecks: [k1, k2].map((root) => ({ rootKey: hex(root), check: hex(keyCheck(root)) })),
+  keyChecks: [
+    [k1, 'b1', {}],
+    [k1, 'b2', {}],
+    [k1, 'b1', { app: 'crm' }],
+    [k2, 'k_2026-01', { tenant: 't1', 'région': 'eu-ouest', Zeta: 'z' }],
+  ].map(([root, id, context]) => ({ rootKey: hex(root), id, context, check: hex(keyCheck(root, id, context)) })),
   cases: [...valid, ...invalid],
 };
 writeFileSync(out, JSON.stringify(file, null, 2) + '\n');

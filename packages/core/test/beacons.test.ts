@@ -231,9 +231,9 @@ describe('hostile values get typed errors, never the value', () => {
 });
 
 // A keyring that binds the context with AES-GCM, to test the document with a keyring that is not LocalKeyring.
-function contextBindingKeyring(): Keyring & { calls: number } {
+function contextBindingKeyring(bindContext = true): Keyring & { calls: number } {
   const kek = crypto.getRandomValues(new Uint8Array(32));
-  const aad = (ctx: Record<string, string>) => new TextEncoder().encode(JSON.stringify(Object.keys(ctx).sort().map((k) => [k, ctx[k]])));
+  const aad = (ctx: Record<string, string>) => new TextEncoder().encode(bindContext ? JSON.stringify(Object.keys(ctx).sort().map((k) => [k, ctx[k]])) : '');
   const state = {
     calls: 0,
     async wrap({ dataKey, context }: { dataKey?: Uint8Array; context: Record<string, string> }) {
@@ -306,6 +306,15 @@ describe('beacon key documents', () => {
     await expect(BeaconKey.load({ ...document, version: 2 } as never, { keyring })).rejects.toBeInstanceOf(UnsupportedVersionError);
   });
 
+  test('with a keyring that does not bind the context, the key check still catches an edited id or context', async () => {
+    const keyring = contextBindingKeyring(false);
+    const { document } = await BeaconKey.generate({ keyring, id: 'b1', context: { app: 'crm' } });
+    expect((await BeaconKey.load(document, { keyring })).id).toBe('b1');
+    await expect(BeaconKey.load({ ...document, id: 'b2' }, { keyring })).rejects.toBeInstanceOf(DecryptionFailedError);
+    await expect(BeaconKey.load({ ...document, context: { app: 'other' } }, { keyring })).rejects.toBeInstanceOf(DecryptionFailedError);
+    await expect(BeaconKey.load({ ...document, context: {} }, { keyring })).rejects.toBeInstanceOf(DecryptionFailedError);
+  });
+
   test('a key check catches a keyring that returns the wrong key', async () => {
     const honest = contextBindingKeyring();
     const { document } = await BeaconKey.generate({ keyring: honest, id: 'b1' });
@@ -339,6 +348,7 @@ describe('beacon key documents', () => {
     const newRing = await LocalKeyring.generate({ name: 'next' });
     const { key, document } = await BeaconKey.generate({ keyring: oldRing, id: 'b1' });
     const moved = await key.toDocument({ keyring: newRing });
+    // Same root key, id and context: same check value.
     expect(moved.check).toBe(document.check);
     const loaded = await BeaconKey.load(moved, { keyring: newRing });
     expect(await indexWith(loaded).beacon('ssn', '078-05-1120')).toBe(await indexWith(key).beacon('ssn', '078-05-1120'));

@@ -37,7 +37,7 @@ export interface BeaconKeyDocument {
   readonly created: string;
   /** Encryption context the root key is wrapped under (besides the reserved pairs). */
   readonly context: EncryptionContext;
-  /** Key check value (base64url, 16 bytes) derived from the root key, to detect a wrong key. */
+  /** Key check value (base64url, 16 bytes): a MAC under the root key over `id` and `context`, to detect a wrong key or an edited document. */
   readonly check: string;
   /** The root key wrapped under each KEK of the keyring. */
   readonly wrapped: readonly BeaconKeyDocumentWrappedKey[];
@@ -138,8 +138,8 @@ export class BeaconKey {
   }
 
   /**
-   * Unwrap a key document with `keyring` (one unwrap call) and check the key against the document's
-   * key check value.
+   * Unwrap a key document with `keyring` (one unwrap call) and check the key, the id and the context
+   * against the document's key check value.
    *
    * @param document The stored document, as an object or JSON text.
    * @param options The keyring and the pairs to expect.
@@ -148,7 +148,7 @@ export class BeaconKey {
    * @throws {@link UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown document version.
    * @throws {@link ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when an expected pair differs.
    * @throws {@link KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no KEK of the keyring unwraps it.
-   * @throws {@link DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when the unwrapped key fails the key check.
+   * @throws {@link DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when the unwrapped key fails the key check (wrong key, or an edited id or context).
    */
   static async load(document: BeaconKeyDocument | string, options: LoadBeaconKeyOptions): Promise<BeaconKey> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
@@ -159,7 +159,7 @@ export class BeaconKey {
       if (doc.context[e.key] !== e.value) throw new ContextMismatchError(`beacon key document: context key "${e.key}" does not have the expected value`, e.key);
     }
     const root = await unwrapChecked(options.keyring, wrapped, keyringContext(doc.context, doc.id), `beacon key ${doc.id}`);
-    const actual = await deriveKeyCheck(root);
+    const actual = await deriveKeyCheck(root, doc.id, doc.context);
     const ok = backend.timingSafeEqual(actual, check);
     actual.fill(0);
     if (!ok) {
@@ -215,7 +215,7 @@ export class BeaconKey {
     }
     result.dataKey.fill(0);
     const wrapped = result.wrapped;
-    const check = await deriveKeyCheck(root);
+    const check = await deriveKeyCheck(root, this.id, stored);
     const document: BeaconKeyDocument = Object.freeze({
       type: DOCUMENT_TYPE,
       version: DOCUMENT_VERSION,
