@@ -171,6 +171,40 @@ describe('Vault transit emulator with node-vault', () => {
     expect(results[1]!.error).toBe('cipher: message authentication failed');
   });
 
+  it('honours key_version and min_encryption_version on encrypt', async () => {
+    await client.write('transit/keys/kv', { derived: true });
+    await client.write('transit/keys/kv/rotate', {});
+    const v1 = await client.write('transit/encrypt/kv', { plaintext: b64('x'), context: b64('c'), key_version: 1 });
+    expect(v1.data).toMatchObject({ key_version: 1, ciphertext: expect.stringMatching(/^vault:v1:/) });
+    expect((await failure(client.write('transit/encrypt/kv', { plaintext: b64('x'), context: b64('c'), key_version: 3 }))).message).toBe(
+      'requested version for encryption is higher than the latest key version',
+    );
+    await client.write('transit/keys/kv/config', { min_encryption_version: 2 });
+    expect((await failure(client.write('transit/encrypt/kv', { plaintext: b64('x'), context: b64('c'), key_version: 1 }))).message).toBe(
+      'requested version for encryption is less than the minimum encryption key version',
+    );
+    const bad = await failure(client.write('transit/keys/kv/config', { min_decryption_version: 'two' }));
+    expect(bad.response?.statusCode).toBe(400);
+  });
+
+  it('deletes a key only after deletion_allowed is set', async () => {
+    await client.write('transit/keys/del', { derived: true });
+    expect((await failure(client.delete('transit/keys/del'))).message).toBe('deletion is not allowed for this key');
+    await client.write('transit/keys/del/config', { deletion_allowed: true });
+    await client.delete('transit/keys/del');
+    expect((await failure(client.read('transit/keys/del'))).response?.statusCode).toBe(404);
+    expect(vault.keyInfo('del')).toBeUndefined();
+  });
+
+  it('answers a partial batch failure with partial_failure_response_code when given', async () => {
+    const enc = await client.write('transit/encrypt/batch', { batch_input: [{ plaintext: b64('a'), context: b64('1') }] });
+    const res = await client.write('transit/decrypt/batch', {
+      partial_failure_response_code: 200,
+      batch_input: [{ ciphertext: enc.data.batch_results[0].ciphertext, context: b64('1') }, { ciphertext: 'nope', context: b64('1') }],
+    });
+    expect(res.data.batch_results[1].error).toBe('invalid ciphertext: no prefix');
+  });
+
   it('upserts on encrypt (derived when a context is given), but never on decrypt', async () => {
     await client.write('transit/encrypt/upserted', { plaintext: b64('u'), context: b64('c') });
     expect(vault.keyInfo('upserted')?.derived).toBe(true);
