@@ -178,7 +178,7 @@ describe('AzureKeyVaultKeyring', () => {
       { keyId: 'https://v.vault.azure.net/keys/k', retry: { maxRetries: 1.5 } },
     ];
     for (const options of bad) {
-      expect(() => new AzureKeyVaultKeyring({ credential: staticCredential(), ...(options as object) } as AzureKeyVaultKeyringOptions), JSON.stringify(options)).toThrow(
+      expect(() => new AzureKeyVaultKeyring({ credential: staticCredential(), ...(options as object) } as unknown as AzureKeyVaultKeyringOptions), JSON.stringify(options)).toThrow(
         expect.objectContaining({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' }),
       );
     }
