@@ -165,12 +165,13 @@ export class PostgresStore implements Store {
   /** The next rows after the last id read, in id order. */
   async next(limit: number): Promise<readonly StoreRecord[]> {
     if (this.#done) return [];
-    const select = `SELECT ${this.#id}::text AS id, ${this.#column}::text AS doc FROM ${this.#table}`;
+    // Aliases differ from the column names: ORDER BY must sort by the column's type, not its text.
+    const select = `SELECT ${this.#id}::text AS fieldseal_id, ${this.#column}::text AS fieldseal_doc FROM ${this.#table}`;
     const result =
       this.#last === undefined
-        ? await this.#client!.query<{ id: string; doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues()])
-        : await this.#client!.query<{ id: string; doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#shardCondition(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues()]);
-    const records = result.rows.map((r) => ({ id: r.id, text: r.doc }));
+        ? await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues()])
+        : await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#shardCondition(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues()]);
+    const records = result.rows.map((r) => ({ id: r.fieldseal_id, text: r.fieldseal_doc }));
     if (records.length < limit) this.#done = true;
     if (records.length > 0) this.#last = records[records.length - 1]!.id;
     return records;
