@@ -86,6 +86,17 @@ describe('encrypt/decrypt with AzureKeyVaultKeyring', () => {
     await expect(decrypt({ ...other, ssn: sealed.ssn! }, { keyring: ring, context: { tenant: 't2', rowId: '42' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_DECRYPTION_FAILED' });
   });
 
+  it('a data key corrupted on its way back from Key Vault is caught by the key commitment', async () => {
+    const ring = keyring(kv.keyId('kek'));
+    const sealed = await encrypt(customer, { keyring: ring, paths });
+    kv.faults.inject({ kind: 'corrupt-response', operation: 'unwrapKey' });
+    const err = (await decrypt(sealed, { keyring: ring }).catch((e: unknown) => e)) as { code?: string; message?: string };
+    expect(err.code).toMatch(/^ERR_FIELDSEAL_(DECRYPTION_FAILED|KEY_UNAVAILABLE)$/);
+    expect(JSON.stringify(err)).not.toContain('078-05-1120');
+    expect(kv.faults.armed).toBe(0);
+    expect(await decrypt(sealed, { keyring: ring })).toEqual(customer);
+  });
+
   it('works inside a MultiKeyring with a local break-glass key: either one opens', async () => {
     const local = await LocalKeyring.generate({ name: 'break-glass' });
     const sealed = await encrypt(customer, { keyring: new MultiKeyring([keyring(kv.keyId('kek')), local]), paths });
