@@ -9,6 +9,8 @@ import { assertKeyring } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { headerNameOption, optionsObject, selectorList } from './lib/options.js';
 import { checkGroupName, planSelections, sealPlanned } from './lib/seal.js';
+import { addBeacons } from './beacons/add-beacons.js';
+import type { BeaconIndex } from './beacons/beacon-index.js';
 
 /** A key group: the fields selected by `paths` get their own data key, wrapped by `keyring`. */
 export interface KeyGroup {
@@ -41,6 +43,13 @@ export interface EncryptOptions {
   readonly headerName?: string;
   /** Override resource limits. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Beacons to write before sealing: each value selected by the index's field paths gets its beacon
+   * in a sibling member (`$.email` -> `$.email_bidx`), left in the clear so it can be indexed. Same as
+   * encrypting the result of {@link addBeacons}. Do not select the beacon members for encryption.
+   * See `docs/BEACONS.md`.
+   */
+  readonly beacons?: BeaconIndex;
 }
 
 /** @internal Encrypt with an explicit crypto backend (tests run both). */
@@ -71,8 +80,10 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
   for (const r of required) if (stored.some((s) => s.key === r.key)) throw new InvalidArgumentError(`context key "${r.key}" is both stored and required`);
   if (stored.length + required.length > limits.maxContextPairs) throw new InvalidArgumentError(`at most ${limits.maxContextPairs} context pairs in all`);
 
-  const doc = cloneDocument(document, limits.maxDepth);
+  let doc = cloneDocument(document, limits.maxDepth);
   if (Object.prototype.hasOwnProperty.call(doc, headerName)) throw new InvalidArgumentError(`the document already has a "${headerName}" property: it is sealed already, or use another headerName`);
+  // Beacons are computed from the plaintext, so they are written before anything is sealed.
+  if (options.beacons !== undefined) doc = await addBeacons(doc, options.beacons);
   const plans = planSelections(doc, groups, headerName, options.strict === true, limits);
   return sealPlanned(backend, doc, plans, stored, required, headerName, limits);
 }

@@ -397,6 +397,19 @@ describe('beacons in documents', () => {
     expect(await verifyBeacons(opened, index)).toEqual({ valid: true, issues: [] });
   });
 
+  test('encrypt writes the beacons itself with the beacons option, the same as addBeacons first', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'main' });
+    const sealed = await encrypt(doc, { keyring, paths: ['$.email', '$.ssn'], beacons: index, requiredContext: { rowId: '7' } });
+    expect(sealed.email).toMatch(/^fs1\./);
+    expect(sealed.email_bidx).toBe(await index.beacon('email', 'frank@example.com'));
+    expect(sealed.ssn_bidx).toBe(await index.beacon('ssn', '123456789'));
+    expect(doc).not.toHaveProperty('email_bidx');
+    const opened = await decrypt(sealed, { keyring, context: { rowId: '7' } });
+    expect((await verifyBeacons(opened, index)).valid).toBe(true);
+    // A value the normalizer refuses fails the whole encrypt with a typed error and no output.
+    await expect(encrypt({ email: 'x\ud800' }, { keyring, paths: ['$.email'], beacons: index })).rejects.toBeInstanceOf(MalformedError);
+  });
+
   test('computeBeacons returns them separately, with pointers', async () => {
     const computed = await computeBeacons(doc, index);
     expect(computed.map((c) => [c.field, c.pointer, c.targetPointer])).toEqual([
