@@ -356,6 +356,14 @@ describe('through core encrypt / decrypt / rewrap', () => {
     expect(kms.log.at(-1)).toMatchObject({ operation: 'Decrypt', encryptionContext: { tenant: 't1', rowId: '43' }, errorType: 'InvalidCiphertextException' });
   });
 
+  it('a data key corrupted on the way back from KMS is caught by the key commitment, not used', async () => {
+    const k = keyring([keyA.arn]);
+    const sealed = await encrypt(customer(), { keyring: k, paths: ['$.ssn'], context: { tenant: 't1' } });
+    kms.faults.inject({ kind: 'corrupt-response', operation: 'Decrypt' });
+    await expect(decrypt(sealed, { keyring: k, context: { tenant: 't1' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_DECRYPTION_FAILED' });
+    expect(await decrypt(sealed, { keyring: k, context: { tenant: 't1' } })).toEqual(customer());
+  });
+
   it('rotation: rewrap to another KMS key uses ReEncrypt server-side, and the old key is no longer needed', async () => {
     const oldKeys = keyring([keyA.arn]);
     const newKeys = keyring([keyB.arn]);
