@@ -78,7 +78,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
  * Not needed for `publicKeyOnly`.
  * @returns An {@link AzureKeyVaultKeyring}, or an {@link AzureKeyVaultPublicKeyKeyring} for `publicKeyOnly`.
  * @throws {@link AzureCredentialRequiredError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when a credential is needed and none was given.
- * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for an invalid or unknown member.
+ * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` for an invalid or unknown member.
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';

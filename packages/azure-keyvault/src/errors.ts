@@ -65,7 +65,7 @@ function describe(e: ErrorFacts): string {
 
 /**
  * Map an error from `@azure/keyvault-keys` (a `RestError`, a transport or abort error, a
- * credential error) to a core {@link ProviderError}.
+ * credential error) to a core `ProviderError`.
  *
  * Kinds: 401 and 403 are `auth` (403 with `KeyDisabled`/`KeyExpired` is `disabled`), 404 `not-found`,
  * 429 `throttled` (retryable), 408/5xx, timeouts and connection failures `unavailable` (retryable),

@@ -55,8 +55,8 @@ export async function fetchPublicKeyWith(keyClient: KeyClient, key: AzureKeyId, 
  * @param keyId - `https://{vault}/keys/{name}[/{version}]`.
  * @param options - A credential (or a configured KeyClient), client options and retries.
  * @returns `{ kty: 'RSA', n, e, kid }` with base64url members.
- * @throws {@link ProviderError} `ERR_FIELDSEAL_PROVIDER` when Key Vault fails or the key is not RSA.
- * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or a missing credential.
+ * @throws `ProviderError` `ERR_FIELDSEAL_PROVIDER` when Key Vault fails or the key is not RSA.
+ * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or a missing credential.
  * @example
  * ```ts
  * const jwk = await fetchAzurePublicKey('https://my-vault.vault.azure.net/keys/browser-kek', { credential });

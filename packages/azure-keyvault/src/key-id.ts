@@ -23,7 +23,7 @@ const KEY_VERSION = /^[0-9a-zA-Z]{1,64}$/;
  * @param keyId - The key identifier (a Key Vault `kid`).
  * @param what - How to name the value in error messages.
  * @returns The vault origin, name and optional version.
- * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when it is not a key id.
+ * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when it is not a key id.
  */
 export function parseAzureKeyId(keyId: string, what = 'keyId'): AzureKeyId {
   if (typeof keyId !== 'string') throw new InvalidArgumentError(`${what} must be a string`);

@@ -103,7 +103,7 @@ export class AzureKeyVaultKeyring implements Keyring {
   /**
    * @param options - The key, a credential, and optional client options, algorithm, wrap mode,
    * retries and timeout.
-   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or option;
+   * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed key id or option;
    * {@link AzureCredentialRequiredError} (same code) when no `credential` is given.
    */
   constructor(options: AzureKeyVaultKeyringOptions) {
@@ -139,8 +139,8 @@ export class AzureKeyVaultKeyring implements Keyring {
    * recorded; with a versioned id that version is used.
    * @param request - Optional data key, and the encryption context (not sent: Key Vault has no AAD).
    * @returns The data key (a copy the caller owns and zeroes) and one wrapped key.
-   * @throws {@link ProviderError} `ERR_FIELDSEAL_PROVIDER` with `kind` and `retryable` when Key Vault fails.
-   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
+   * @throws `ProviderError` `ERR_FIELDSEAL_PROVIDER` with `kind` and `retryable` when Key Vault fails.
+   * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     const dataKey = takeDataKey(request);
@@ -171,8 +171,8 @@ export class AzureKeyVaultKeyring implements Keyring {
    * @param request - The wrapped keys of one key group; only `azure-keyvault` keys of the configured
    * vault and key name are tried.
    * @returns The 32-byte data key; the caller owns it and zeroes it after use.
-   * @throws {@link KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` with one reason per wrapped key
-   * tried; a Key Vault failure is a {@link ProviderError} in the reason's `cause`.
+   * @throws `KeyUnavailableError` `ERR_FIELDSEAL_KEY_UNAVAILABLE` with one reason per wrapped key
+   * tried; a Key Vault failure is a `ProviderError` in the reason's `cause`.
    */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const reasons: KeyUnavailableReason[] = [];

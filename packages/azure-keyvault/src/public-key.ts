@@ -149,7 +149,7 @@ export class AzureKeyVaultPublicKeyKeyring implements Keyring {
    * Import the public key and build the keyring.
    * @param options - The public key (JWK or SPKI PEM) and, unless the JWK carries it, the versioned key id.
    * @returns The keyring.
-   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a missing or versionless
+   * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` for a missing or versionless
    * key id, a key that is not RSA, private members in the JWK, or a modulus under 2048 bits.
    */
   static async create(options: AzureKeyVaultPublicKeyKeyringOptions): Promise<AzureKeyVaultPublicKeyKeyring> {
@@ -164,7 +164,7 @@ export class AzureKeyVaultPublicKeyKeyring implements Keyring {
    * @param request - The optional data key and the encryption context (Key Vault has no AAD; the
    * context is bound by fieldseal's header MAC and field AADs instead).
    * @returns The data key (a copy the caller owns) and one wrapped key.
-   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
+   * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     const dataKey = takeDataKey(request);
@@ -176,7 +176,7 @@ export class AzureKeyVaultPublicKeyKeyring implements Keyring {
   /**
    * Always fails: a public key cannot unwrap.
    * @param request - The wrapped keys of one key group.
-   * @throws {@link KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE`, one reason per Azure wrapped key.
+   * @throws `KeyUnavailableError` `ERR_FIELDSEAL_KEY_UNAVAILABLE`, one reason per Azure wrapped key.
    */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const reasons = request.wrapped

@@ -31,7 +31,7 @@ export interface AzureKeyVaultEmulator extends EmulatorHandle {
   /** Tenant named in the challenge. */
   readonly tenantId: string;
   /**
-   * Operation names used by {@link EmulatorHandle.counters} and {@link EmulatorHandle.faults}:
+   * Operation names used by `EmulatorHandle.counters` and `EmulatorHandle.faults`:
    * `challenge` (a request without a token, answered 401), `unauthorized` (a wrong token),
    * `getKey`, `createKey`, `rotateKey`, `updateKey`, `wrapKey`, `unwrapKey`, `encrypt`, `decrypt`.
    * Failpoints only apply to requests that carry a valid token.
