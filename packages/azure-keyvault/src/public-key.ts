@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, KeyUnavailableError } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '@fieldseal/core';
-import { fromBase64url, toBase64url } from './bytes.js';
+import { fromBase64url } from './bytes.js';
 import { AZURE_KEYVAULT_PROVIDER_ID, formatAzureKeyId, parseAzureKeyId } from './key-id.js';
 
 /** The public half of a Key Vault RSA key as a JSON Web Key (base64url members), e.g. from {@link fetchAzurePublicKey}. */
@@ -184,9 +184,4 @@ export class AzureKeyVaultPublicKeyKeyring implements Keyring {
       .map((w) => ({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: w.keyId, message: 'a public-key-only keyring cannot unwrap; use AzureKeyVaultKeyring' }));
     throw new KeyUnavailableError('no data key could be unwrapped', reasons.length ? reasons : [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, message: 'no wrapped key for azure-keyvault, and a public-key-only keyring cannot unwrap' }]);
   }
-}
-
-/** Export helper for tests and servers: the JWK members of raw modulus/exponent bytes. @internal */
-export function jwkFromRaw(n: Uint8Array, e: Uint8Array, kid: string): AzurePublicKeyJwk {
-  return { kty: 'RSA', n: toBase64url(n), e: toBase64url(e), kid };
 }
