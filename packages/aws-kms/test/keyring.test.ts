@@ -170,6 +170,22 @@ describe('wrap and unwrap', () => {
     expect(kms.log.slice(-2).map((r) => r.errorType ?? r.status)).toEqual(['IncorrectKeyException', 200]);
   });
 
+  it('alias rotation: after the alias moves, old documents need the old key ARN configured', async () => {
+    const v1 = await kms.createKey({ alias: 'alias/rotating' });
+    const v2 = await kms.createKey();
+    const byAlias = keyring(['alias/rotating']);
+    const old = await byAlias.wrap({ context: ctx });
+    expect(old.wrapped[0]!.keyId).toBe(v1.arn);
+    kms.setAlias('alias/rotating', v2.keyId, { replace: true });
+    const fresh = await byAlias.wrap({ context: ctx });
+    expect(fresh.wrapped[0]!.keyId).toBe(v2.arn);
+    const err = await reasonsOf(byAlias.unwrap({ wrapped: old.wrapped, context: ctx }));
+    expect((err.reasons[0]!.cause as ProviderError).kind).toBe('invalid-ciphertext');
+    const both = keyring(['alias/rotating', v1.arn]);
+    expect(await both.unwrap({ wrapped: old.wrapped, context: ctx })).toEqual(old.dataKey);
+    expect(await both.unwrap({ wrapped: fresh.wrapped, context: ctx })).toEqual(fresh.dataKey);
+  });
+
   it('discovery is off by default, and when on only follows key ARNs of the listed accounts', async () => {
     const { dataKey, wrapped } = await keyring([keyC.arn]).wrap({ context: ctx });
     const trusting = keyring([], { discovery: { accountIds: [kms.accountId] } });

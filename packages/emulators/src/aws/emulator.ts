@@ -82,7 +82,7 @@ export interface AwsKmsEmulator extends EmulatorHandle {
   readonly accountId: string;
   /** Credentials the emulator accepts (static, test-only). */
   readonly credentials: AwsCredentialPair;
-  /** Every request so far, in order (see {@link AwsKmsRequestRecord}). */
+  /** Requests so far, oldest first (the most recent 10,000; see {@link AwsKmsRequestRecord}). */
   readonly log: readonly AwsKmsRequestRecord[];
   /** `{ region, endpoint, credentials }` to spread into `new KMSClient({...})`. */
   clientConfig(region?: string): { region: string; endpoint: string; credentials: AwsCredentialPair };
@@ -110,6 +110,7 @@ interface CallContext {
 const SYMMETRIC = 'SYMMETRIC_DEFAULT';
 const RSA_ALGORITHMS: readonly RsaEncryptionAlgorithm[] = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'];
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+const MAX_LOG_RECORDS = 10_000;
 
 function randomCredentials(): AwsCredentialPair {
   // Shaped like real ones (AKIA + 16, 40-char secret) but random per run: nothing to leak, nothing to guess.
@@ -377,6 +378,8 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     counters.increment(operation);
     const record: { -readonly [K in keyof AwsKmsRequestRecord]: AwsKmsRequestRecord[K] } = { operation, status: 0 };
     log.push(record);
+    // A hand-run emulator may serve for days: keep the most recent records only.
+    if (log.length > MAX_LOG_RECORDS) log.splice(0, log.length - MAX_LOG_RECORDS);
 
     const fault: Fault | undefined = faults.take(operation);
     if (fault?.kind === 'drop') {
