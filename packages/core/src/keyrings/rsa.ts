@@ -49,17 +49,18 @@ export interface RsaGenerateOptions extends RsaPublicKeyringOptions {
  * A keyring over one RSA key pair, RSA-OAEP with SHA-256 and MGF1-SHA-256 (`RSA-OAEP-256`).
  *
  * This is the browser story: the page holds only the public key, so it can seal a form's PII but
- * nothing in the browser can open it; the server holds the private key (or a KMS asymmetric key with
- * the same public key). Built from a public key alone, the keyring can `wrap` but never `unwrap`, and
+ * nothing in the browser can open it; the server holds the private key. (To keep the private key in
+ * a KMS, the cloud packages offer public-key keyrings that record the KMS key instead, e.g.
+ * `AwsKmsPublicKeyKeyring`.) Built from a public key alone, the keyring can `wrap` but never `unwrap`, and
  * says so with `ERR_FIELDSEAL_KEY_UNAVAILABLE`.
  *
  * Runs on WebCrypto (`globalThis.crypto.subtle`), so the same code works in Node 20+, browsers, Deno,
  * Bun and workers. Provider id `rsa`; the key id is the caller's `name` or the key's fingerprint, and
  * `unwrap` is strict: it only tries wrapped keys whose key id is its own.
  *
- * Security notes: no OAEP label is used, so a KMS asymmetric key (AWS `RSAES_OAEP_SHA_256`, Azure
- * `RSA-OAEP-256`, GCP `RSA_DECRYPT_OAEP_*_SHA256`) can unwrap what this keyring wraps; the encryption
- * context is bound by core's header MAC and field AAD instead. Keys below 2048 bits are refused
+ * Security notes: no OAEP label is used, so the wrapping is the same RSA-OAEP-256 that KMS asymmetric
+ * keys decrypt (AWS `RSAES_OAEP_SHA_256`, Azure `RSA-OAEP-256`, GCP `RSA_DECRYPT_OAEP_*_SHA256`); the
+ * encryption context is bound by core's header MAC and field AAD instead. Keys below 2048 bits are refused
  * (3072 recommended).
  *
  * Importable from `@fieldseal/core`.
