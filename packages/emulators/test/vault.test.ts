@@ -291,6 +291,52 @@ describe('Vault transit emulator with node-vault', () => {
   });
 });
 
+// node-vault's generated helpers (health, tokenLookupSelf, startTokenRenewal) render paths with
+// mustache, which breaks under vitest's `--conditions import` (require('mustache') gets the ESM
+// build); they work under plain Node. These tests call the same endpoints through read/write.
+describe('Vault emulator tokens with a TTL', () => {
+  it('answers sys/health without a token, and lookup-self/renew-self for the caller token', async () => {
+    const vault = await startVaultTransitEmulator({ tokenTtlSeconds: 60 });
+    try {
+      const client = nodeVault({ endpoint: vault.url, token: vault.token });
+      const health = await fetch(`${vault.url}/v1/sys/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ initialized: true, sealed: false });
+      const self = await client.read('auth/token/lookup-self');
+      expect(self.data.renewable).toBe(true);
+      expect(self.data.ttl).toBeGreaterThan(55);
+      expect(self.data.ttl).toBeLessThanOrEqual(60);
+      const renewed = await client.write('auth/token/renew-self', { increment: 30 });
+      expect(renewed.auth).toMatchObject({ renewable: true, lease_duration: 30 });
+      expect((await failure(nodeVault({ endpoint: vault.url, token: 'hvs.nope' }).read('auth/token/lookup-self'))).response?.statusCode).toBe(403);
+    } finally {
+      await vault.close();
+    }
+  });
+
+  it('expires tokens after their TTL unless renewed', async () => {
+    const vault = await startVaultTransitEmulator();
+    try {
+      vault.createKey('k', { derived: true });
+      const shortLived = vault.issueToken(undefined, { ttlSeconds: 1 });
+      const renewed = vault.issueToken(undefined, { ttlSeconds: 1 });
+      const a = nodeVault({ endpoint: vault.url, token: shortLived });
+      const b = nodeVault({ endpoint: vault.url, token: renewed });
+      await a.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') });
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 400));
+        await b.write('auth/token/renew-self', {});
+      }
+      await b.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') });
+      const err = await failure(a.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') }));
+      expect(err.response?.statusCode).toBe(403);
+      expect(vault.counters.get('token.renew-self')).toBe(3);
+    } finally {
+      await vault.close();
+    }
+  });
+});
+
 describe('Vault transit emulator over HTTPS', () => {
   it('serves the test-only certificate, which node-vault trusts through requestOptions.ca', async () => {
     const vault = await startVaultTransitEmulator({ tls: true, token: 'tls-test-token' });

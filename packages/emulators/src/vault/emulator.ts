@@ -23,6 +23,11 @@ export type { TransitKeyInfo, TransitKeyOptions, TransitKeyType } from './transi
 export interface VaultTransitEmulatorOptions extends EmulatorOptions {
   /** The token every request must carry in `X-Vault-Token`. Default: a random `hvs.` token. */
   readonly token?: string;
+  /**
+   * Lifetime of that token in seconds, renewable with `auth/token/renew-self` (as a periodic or
+   * renewable Vault token). Default: it never expires.
+   */
+  readonly tokenTtlSeconds?: number;
   /** Mount paths of transit engines. Default `['transit']`. */
   readonly mounts?: readonly string[];
   /**
@@ -44,8 +49,8 @@ export interface VaultKeyLocation {
 export interface VaultTransitEmulator extends EmulatorHandle {
   /** A token the emulator accepts (the one from the options, or a generated one). */
   readonly token: string;
-  /** Accept one more token (to test a renewed or rotated token); returns it. */
-  issueToken(token?: string): string;
+  /** Accept one more token (to test a renewed or rotated token), expiring after `ttlSeconds` if given; returns it. */
+  issueToken(token?: string, options?: { ttlSeconds?: number }): string;
   /** Stop accepting a token: later requests carrying it get 403 `permission denied`. */
   revokeToken(token: string): void;
   /** Create a key directly (no request is counted). Creating an existing key changes nothing. */
@@ -58,6 +63,9 @@ export interface VaultTransitEmulator extends EmulatorHandle {
 
 /** Operation names used by {@link RequestCounters} and {@link FaultInjector} filters. */
 export type VaultTransitOperation =
+  | 'sys.health'
+  | 'token.lookup-self'
+  | 'token.renew-self'
   | 'keys.create'
   | 'keys.read'
   | 'keys.list'
@@ -83,8 +91,12 @@ type Json = Record<string, unknown>;
 
 interface Reply {
   readonly status: number;
-  readonly data?: Json;
+  readonly data?: Json | null;
   readonly warnings?: string[];
+  /** Token operations answer in the envelope's `auth`. */
+  readonly auth?: Json;
+  /** `sys/health` answers with a bare object, not the envelope. */
+  readonly raw?: boolean;
 }
 
 const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
@@ -99,6 +111,8 @@ const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
  * does; `associated_data` is bound as GCM additional data; `rewrap` ignores `associated_data`
  * (with a warning), as Vault does. Failpoints: `throttle` (429), `server-error` (500, or 503 =
  * sealed), `delay`, `drop`, `corrupt-response` (flips a bit of the returned ciphertext/plaintext).
+ * Also `sys/health`, and `auth/token/lookup-self` and `auth/token/renew-self` for tokens with a TTL
+ * (`tokenTtlSeconds`), so a client's token renewal can be tested: an expired token gets 403.
  *
  * @param options Port, host (loopback only), TLS, token, mounts.
  * @returns The running emulator; call `close()` when done.
@@ -117,7 +131,26 @@ const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
 export async function startVaultTransitEmulator(options: VaultTransitEmulatorOptions = {}): Promise<VaultTransitEmulator> {
   const counters = new RequestCounters();
   const faults = new FaultInjector();
-  const tokens = new Set<string>([options.token ?? `hvs.${randomBytes(18).toString('base64url')}`]);
+  // token -> its lifetime: `ttlMs` (undefined: never expires) and when it ends
+  const tokens = new Map<string, { ttlMs: number | undefined; expiresAt: number }>();
+  const addToken = (token: string, ttlSeconds: number | undefined): string => {
+    if (ttlSeconds !== undefined && !(ttlSeconds > 0)) throw new Error('ttlSeconds must be positive');
+    const ttlMs = ttlSeconds === undefined ? undefined : ttlSeconds * 1000;
+    tokens.set(token, { ttlMs, expiresAt: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
+    return token;
+  };
+  const newToken = (): string => `hvs.${randomBytes(18).toString('base64url')}`;
+  const primaryToken = addToken(options.token ?? newToken(), options.tokenTtlSeconds);
+  const liveToken = (token: unknown): string | undefined => {
+    if (typeof token !== 'string') return undefined;
+    const entry = tokens.get(token);
+    if (entry === undefined) return undefined;
+    if (Date.now() >= entry.expiresAt) {
+      tokens.delete(token); // Vault revokes expired tokens
+      return undefined;
+    }
+    return token;
+  };
   const mountNames = (options.mounts ?? ['transit']).map(trimSlashes);
   if (mountNames.length === 0 || mountNames.some((m) => m === '')) throw new Error('mounts must be non-empty paths');
   const firstMount = mountNames[0]!;
@@ -141,6 +174,9 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
   };
 
   const route = (method: string, path: string, query: URLSearchParams): Route | TransitRequestError => {
+    if (path === 'sys/health' && (method === 'GET' || method === 'HEAD')) return { operation: 'sys.health', mount: '', name: '' };
+    if (path === 'auth/token/lookup-self' && method === 'GET') return { operation: 'token.lookup-self', mount: '', name: '' };
+    if (path === 'auth/token/renew-self' && (method === 'POST' || method === 'PUT')) return { operation: 'token.renew-self', mount: '', name: '' };
     const mount = mountsByLength.find((m) => path === m || path.startsWith(`${m}/`));
     const noRoute = new TransitRequestError(404, `no handler for route "${path}". route entry not found.`);
     if (mount === undefined) return noRoute;
@@ -172,9 +208,25 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     return noRoute;
   };
 
-  const handle = async (r: Route, namespace: string, body: Json): Promise<Reply> => {
-    const m = mountOf(namespace, r.mount);
+  const handle = async (r: Route, namespace: string, body: Json, token: string): Promise<Reply> => {
     const warnings = unknownParams(r.operation, body);
+    if (r.operation === 'sys.health') {
+      return { status: 200, data: { initialized: true, sealed: false, standby: false, version: 'fieldseal-emulator' }, raw: true };
+    }
+    if (r.operation === 'token.lookup-self' || r.operation === 'token.renew-self') {
+      const entry = tokens.get(token)!;
+      if (r.operation === 'token.renew-self' && entry.ttlMs !== undefined) {
+        const increment = optionalInt(body.increment, 'increment');
+        const ms = increment !== undefined && increment > 0 ? Math.min(increment * 1000, entry.ttlMs) : entry.ttlMs;
+        entry.expiresAt = Date.now() + ms;
+      }
+      const ttl = entry.ttlMs === undefined ? 0 : Math.max(0, Math.ceil((entry.expiresAt - Date.now()) / 1000));
+      if (r.operation === 'token.lookup-self') {
+        return { status: 200, data: { ttl, renewable: entry.ttlMs !== undefined, policies: ['root'], type: 'service' } };
+      }
+      return { status: 200, data: null, auth: { client_token: token, policies: ['root'], lease_duration: ttl, renewable: entry.ttlMs !== undefined } };
+    }
+    const m = mountOf(namespace, r.mount);
     switch (r.operation) {
       case 'keys.list': {
         const keys = [...m.keys.keys()].sort();
@@ -293,8 +345,8 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     } catch {
       return sendErrors(res, 413, ['http: request body too large']);
     }
-    const token = req.headers['x-vault-token'];
-    if (typeof token !== 'string' || !tokens.has(token)) return sendErrors(res, 403, ['permission denied']);
+    const token = found.operation === 'sys.health' ? '' : liveToken(req.headers['x-vault-token']);
+    if (token === undefined) return sendErrors(res, 403, ['permission denied']);
 
     let body: Json = {};
     if (raw.length > 0) {
@@ -311,18 +363,19 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
 
     let reply: Reply;
     try {
-      reply = await handle(found, namespace, body);
+      reply = await handle(found, namespace, body, token);
     } catch (err) {
       if (err instanceof TransitRequestError) return sendErrors(res, err.status, [err.message]);
       return sendErrors(res, 500, ['internal error']);
     }
-    if (fault?.kind === 'corrupt-response' && reply.data !== undefined) corrupt(reply.data);
+    if (fault?.kind === 'corrupt-response' && reply.data) corrupt(reply.data);
     if (reply.status === 204) {
       res.writeHead(204).end();
       return;
     }
     if (reply.status === 404 && reply.data === undefined) return sendErrors(res, 404, []);
-    sendJson(res, reply.status, envelope(reply.data ?? null, reply.warnings));
+    if (reply.raw) return sendJson(res, reply.status, reply.data);
+    sendJson(res, reply.status, envelope(reply.data ?? null, reply.warnings, reply.auth));
   };
 
   const server = await startLoopbackHttpServer((req, res) => {
@@ -337,12 +390,9 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     port: server.port,
     counters,
     faults,
-    get token() {
-      return tokens.values().next().value as string;
-    },
-    issueToken(token = `hvs.${randomBytes(18).toString('base64url')}`) {
-      tokens.add(token);
-      return token;
+    token: primaryToken,
+    issueToken(token = newToken(), opts = {}) {
+      return addToken(token, opts.ttlSeconds);
     },
     revokeToken(token: string) {
       tokens.delete(token);
@@ -389,6 +439,9 @@ function batchable(body: Json, warnings: string[] | undefined, run: (item: Json,
 }
 
 const KNOWN_PARAMS: Record<VaultTransitOperation, readonly string[]> = {
+  'sys.health': [],
+  'token.lookup-self': [],
+  'token.renew-self': ['increment'],
   'keys.create': ['type', 'derived', 'convergent_encryption', 'exportable', 'allow_plaintext_backup', 'auto_rotate_period', 'key_size'],
   'keys.read': [],
   'keys.list': [],
@@ -432,7 +485,7 @@ function keyData(info: TransitKeyInfo): Json {
   };
 }
 
-function envelope(data: Json | null, warnings: string[] | undefined): Json {
+function envelope(data: Json | null, warnings: string[] | undefined, auth: Json | undefined): Json {
   return {
     request_id: randomUUID(),
     lease_id: '',
@@ -441,7 +494,7 @@ function envelope(data: Json | null, warnings: string[] | undefined): Json {
     data,
     wrap_info: null,
     warnings: warnings ?? null,
-    auth: null,
+    auth: auth ?? null,
     mount_type: 'transit',
   };
 }
