@@ -17,6 +17,7 @@ import {
   MalformedError,
   UnsafeBeaconLengthError,
   UnsupportedVersionError,
+  updateBeacons,
   verifyBeacons,
   type BeaconFieldOptions,
   type JsonObject,
@@ -442,6 +443,45 @@ describe('beacons in documents', () => {
     ]);
     // Re-running addBeacons with the rotation index brings the document up to date.
     expect((await verifyBeacons(await addBeacons(good, rotating), rotating)).valid).toBe(true);
+  });
+
+  test('updateBeacons rewrites only the beacon members of a sealed document', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'main' });
+    const sealed = await encrypt(doc, { keyring, paths: ['$.email', '$.ssn', '$.contacts[*].email'], beacons: index });
+    const same = await updateBeacons(sealed, { keyring, index });
+    expect(same.changed).toBe(false);
+    expect(same.document).toEqual(sealed);
+
+    const b2 = BeaconKey.import(rawKey(), { id: 'b2' });
+    const rotating = new BeaconIndex({ keys: [b2, key], fields: { email, ssn } });
+    const updated = await updateBeacons(sealed, { keyring, index: rotating });
+    expect(updated.changed).toBe(true);
+    expect(updated.document.email_bidx).toEqual(await rotating.beacons('email', 'frank@example.com'));
+    expect(updated.document.email).toBe(sealed.email);
+    expect(updated.document._fieldseal).toBe(sealed._fieldseal);
+    // contactEmail is not in the rotating index: its members are left alone.
+    expect(updated.document.contacts).toEqual(sealed.contacts);
+    expect((await decrypt(updated.document, { keyring })).email).toBe(doc.email);
+
+    // A beacon whose value is gone is removed.
+    const orphaned = await updateBeacons({ ...sealed, ssn_bidx: 'b1:0000', ssn: null }, { keyring, index }).catch((e: unknown) => e);
+    // (Replacing an encrypted value by null is caught by decrypt's completeness check.)
+    expect(orphaned).toMatchObject({ code: 'ERR_FIELDSEAL_INCOMPLETE' });
+    const plainNull = await encrypt({ email: 'h@example.com', ssn: null, ssn_bidx: 'b1:0000' }, { keyring, paths: ['$.email'] });
+    const cleaned = await updateBeacons(plainNull, { keyring, index });
+    expect(cleaned.changed).toBe(true);
+    expect(cleaned.document).not.toHaveProperty('ssn_bidx');
+
+    await expect(updateBeacons(sealed, { keyring, index, paths: ['$.email'] } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    const other = await LocalKeyring.generate({ name: 'other' });
+    await expect(updateBeacons(sealed, { keyring: other, index })).rejects.toBeInstanceOf(KeyUnavailableError);
+  });
+
+  test('updateBeacons refuses a beacon member that would lie inside an encrypted value', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'main' });
+    const nested = new BeaconIndex({ keys: key, fields: { email: { ...email, path: '$.profile.email' } } });
+    const sealed = await encrypt({ profile: { email: 'i@example.com' } }, { keyring, paths: ['$.profile'] });
+    await expect(updateBeacons(sealed, { keyring, index: nested })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   test('a null value removes a stale beacon', async () => {

@@ -9,3 +9,4 @@ export { BEACON_NORMALIZER_PRESETS, type BeaconNormalizer, type BeaconNormalizer
 export { computeBeacons, type ComputedBeacon } from './compute-beacons.js';
 export { addBeacons } from './add-beacons.js';
 export { verifyBeacons, type BeaconIssue, type BeaconIssueReason, type VerifyBeaconsResult } from './verify-beacons.js';
+export { updateBeacons, type UpdateBeaconsOptions, type UpdateBeaconsResult } from './update-beacons.js';
