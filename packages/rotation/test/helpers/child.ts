@@ -1,0 +1,64 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/**
+ * Build core and rotation to dist/ so plain `node` children can import them. Serialized with a
+ * lock file: test files run in parallel and two `tsc -b` writing the same outputs would race.
+ */
+export function buildPackages(): void {
+  execFileSync('flock', [join(tmpdir(), 'fieldseal-rotation-build.lock'), 'npx', 'tsc', '-b', 'packages/rotation'], { cwd: ROOT, stdio: 'pipe' });
+}
+
+/** What a child run ended with. */
+export interface ChildRun {
+  /** True when the test killed it. */
+  readonly killed: boolean;
+  /** The final report, when it finished. */
+  readonly report: Record<string, unknown> | undefined;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+/**
+ * Start `node script` with `env`; when `killAfterProgress` is a number, SIGKILL the child once it
+ * has printed that many progress lines plus `extraDelayMs` (so the kill lands anywhere: inside a
+ * transform, a commit, a checkpoint save, or the final swap).
+ */
+export function runChild(script: string, env: Record<string, string>, kill?: { afterProgress: number; extraDelayMs: number }): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let progress = 0;
+    let killed = false;
+    let timer: NodeJS.Timeout | undefined;
+    const killNow = () => {
+      if (child.exitCode === null && !killed) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    };
+    const arm = () => {
+      if (kill === undefined || timer !== undefined || killed) return;
+      if (progress >= kill.afterProgress) timer = setTimeout(killNow, kill.extraDelayMs);
+    };
+    arm();
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      progress = out.split('\n').filter((l) => l.startsWith('progress ')).length;
+      arm();
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('report '));
+      resolve({ killed: killed && signal === 'SIGKILL', report: line ? (JSON.parse(line.slice(7)) as Record<string, unknown>) : undefined, stderr: err, code });
+    });
+  });
+}
