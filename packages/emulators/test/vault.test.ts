@@ -318,19 +318,20 @@ describe('Vault emulator tokens with a TTL', () => {
     const vault = await startVaultTransitEmulator();
     try {
       vault.createKey('k', { derived: true });
-      const shortLived = vault.issueToken(undefined, { ttlSeconds: 1 });
-      const renewed = vault.issueToken(undefined, { ttlSeconds: 1 });
+      const shortLived = vault.issueToken(undefined, { ttlSeconds: 2 });
+      const renewed = vault.issueToken(undefined, { ttlSeconds: 2 });
       const a = nodeVault({ endpoint: vault.url, token: shortLived });
       const b = nodeVault({ endpoint: vault.url, token: renewed });
       await a.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') });
-      for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 400));
+      // Generous margins: renewals 700 ms apart keep a 2 s token alive even on a loaded machine.
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 700));
         await b.write('auth/token/renew-self', {});
       }
       await b.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') });
       const err = await failure(a.write('transit/encrypt/k', { plaintext: b64('x'), context: b64('c') }));
       expect(err.response?.statusCode).toBe(403);
-      expect(vault.counters.get('token.renew-self')).toBe(3);
+      expect(vault.counters.get('token.renew-self')).toBe(4);
     } finally {
       await vault.close();
     }

@@ -368,20 +368,21 @@ describe('mounts, namespaces and tokens', () => {
   // node-vault's startTokenRenewal does the same with its mustache-generated tokenRenewSelf, which
   // vitest's `--conditions import` breaks (it works under plain Node); renew-self is called directly here.
   it("works across token expiry when the caller renews the client's token", async () => {
-    const ttl = await startVaultTransitEmulator({ tokenTtlSeconds: 1 });
+    const ttl = await startVaultTransitEmulator({ tokenTtlSeconds: 2 });
     try {
       ttl.createKey('k', { derived: true });
       const renewing = nodeVault({ endpoint: ttl.url, token: ttl.token });
-      const idle = nodeVault({ endpoint: ttl.url, token: ttl.issueToken(undefined, { ttlSeconds: 1 }) });
+      const idle = nodeVault({ endpoint: ttl.url, token: ttl.issueToken(undefined, { ttlSeconds: 2 }) });
       const keyring = new VaultTransitKeyring({ client: renewing, keyName: 'k' });
       const unrenewed = new VaultTransitKeyring({ client: idle, keyName: 'k' });
       const { wrapped } = await keyring.wrap({ context: ctx });
       await unrenewed.wrap({ context: ctx });
-      for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 400));
+      // Generous margins: renewals 700 ms apart keep a 2 s token alive even on a loaded machine.
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 700));
         await renewing.write('auth/token/renew-self', {});
       }
-      await keyring.unwrap({ wrapped, context: ctx }); // 1.2 s after a 1 s token was issued
+      await keyring.unwrap({ wrapped, context: ctx }); // 2.8 s after a 2 s token was issued
       expect((await providerError(unrenewed.wrap({ context: ctx }))).kind).toBe('auth');
     } finally {
       await ttl.close();
