@@ -454,7 +454,8 @@ describe('errors', () => {
     const keyName = 'k';
     doomed.createKey(keyName, { derived: true });
     const c = nodeVault({ endpoint: doomed.url, token: doomed.token });
-    const keyring = new VaultTransitKeyring({ client: c, keyName, timeoutMs: 200 });
+    const keyring = new VaultTransitKeyring({ client: c, keyName });
+    const impatient = new VaultTransitKeyring({ client: c, keyName, timeoutMs: 200 });
     const { wrapped } = await keyring.wrap({ context: ctx });
 
     doomed.faults.inject({ kind: 'drop', operation: 'decrypt' });
@@ -463,7 +464,7 @@ describe('errors', () => {
     expect((dropped.cause as VaultTransitRequestError).code).toBe('ECONNRESET');
 
     doomed.faults.inject({ kind: 'delay', delayMs: 1_000, operation: 'datakey' });
-    const slow = await providerError(keyring.wrap({ context: ctx }));
+    const slow = await providerError(impatient.wrap({ context: ctx }));
     expect(slow).toMatchObject({ kind: 'unavailable', retryable: true });
     expect((slow.cause as VaultTransitRequestError).code).toBe('ECONNABORTED');
 
