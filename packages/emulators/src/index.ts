@@ -10,3 +10,4 @@ export * from './harness.js';
 export * from './azure/index.js';
 export * from './vault/index.js';
 export * from './aws/index.js';
+export * from './gcp/index.js';

@@ -1,0 +1,5 @@
+/**
+ * The Google Cloud KMS emulator.
+ * @module
+ */
+export * from './emulator.js';
