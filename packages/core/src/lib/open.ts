@@ -72,8 +72,6 @@ export interface OpenRequest {
   readonly headerName: string;
   readonly strict: boolean;
   readonly limits: Limits;
-  /** Keep the unwrapped data keys (rewrap needs them); the caller must zeroize them. */
-  readonly keepDataKeys?: boolean;
 }
 
 /** The result of opening a sealed document. */
@@ -84,7 +82,6 @@ export interface Opened {
   /** Pointers opened, per group index. */
   readonly opened: ReadonlyMap<number, readonly string[]>;
   readonly complete: boolean;
-  readonly dataKeys: ReadonlyMap<number, Uint8Array>;
 }
 
 /** Parse the sealed document and its header, without keys. */
@@ -166,13 +163,11 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
     for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
     throw (failure as PromiseRejectedResult).reason;
   }
-  const dataKeys = new Map<number, Uint8Array>();
   try {
     const results = await Promise.all(
       indices.map(async (gi, n) => {
         const { keys, dataKey } = (unlocked[n] as PromiseFulfilledResult<{ keys: GroupKeys; dataKey: Uint8Array }>).value;
-        if (req.keepDataKeys) dataKeys.set(gi, dataKey);
-        else zeroize(dataKey);
+        zeroize(dataKey);
         const pointers = targets.get(gi)!;
         const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
         const items = pointers.map((p) => {
@@ -190,14 +185,16 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
     for (const { pointers, values } of results) {
       pointers.forEach((p, i) => {
         const tokens = parsePointer(p)!;
-        // Decrypted JSON is data from whoever held the key: bound its depth like any input.
-        const value = cloneDocument({ v: values[i] }, Math.max(1, req.limits.maxDepth - tokens.length + 1), 'a decrypted field').v as JsonValue;
+        // Decrypted JSON is data from whoever held the key: bound its depth like any input. A
+        // scalar (the common case: a string) has no depth and is already a fresh JSON value.
+        const decrypted = values[i]!;
+        const value = decrypted === null || typeof decrypted !== 'object' ? decrypted : (cloneDocument({ v: decrypted }, Math.max(1, req.limits.maxDepth - tokens.length + 1), 'a decrypted field').v as JsonValue);
         const parent = resolvePointer(document, tokens.slice(0, -1)).value as Record<string, unknown> | unknown[];
         setOwn(parent, tokens[tokens.length - 1]!, value);
       });
     }
   } catch (err) {
-    for (const k of dataKeys.values()) zeroize(k);
+    for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
     throw err;
   }
   let openedCount = 0;
@@ -205,5 +202,5 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   let listedCount = 0;
   for (const g of header.groups) listedCount += g.pointers.length;
   const complete = openedCount === listedCount && targets.size === header.groups.length;
-  return { document, header, context, opened: targets, complete, dataKeys };
+  return { document, header, context, opened: targets, complete };
 }
