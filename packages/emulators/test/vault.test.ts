@@ -241,6 +241,8 @@ describe('Vault transit emulator with node-vault', () => {
     expect(vault.keyInfo('shared-name', { mount: 'team/crypto' })).toBeUndefined();
     const list = await nsA.read('team/crypto/keys?list=true');
     expect(list.data.keys).toEqual(['shared-name']);
+    const lister = nodeVault({ endpoint: vault.url, token: vault.token, namespace: 'team-a', noCustomHTTPVerbs: true });
+    expect((await lister.list('team/crypto/keys')).data.keys).toEqual(['shared-name']);
   });
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {

@@ -185,7 +185,8 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     const isWrite = method === 'POST' || method === 'PUT';
     const unsupported = new TransitRequestError(405, 'unsupported operation');
     if (head === 'keys' && rest.length === 1) {
-      if (method === 'GET' && query.get('list') === 'true') return { operation: 'keys.list', mount, name: '' };
+      // Node cannot parse the LIST method; Vault also lists on GET with a true `list` (Go's ParseBool).
+      if (method === 'GET' && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(query.get('list') ?? '')) return { operation: 'keys.list', mount, name: '' };
       return unsupported;
     }
     if (a === undefined || (b === undefined ? !KEY_NAME.test(a) : false)) return noRoute;
