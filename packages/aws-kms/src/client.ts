@@ -63,9 +63,12 @@ export interface AwsKmsClientOptions {
   readonly clientConfig?: KMSClientConfig;
 }
 
-/** Defaults for clients the keyring builds: KMS answers in tens of ms, so seconds mean trouble. */
+// Defaults for clients the keyring builds: KMS answers in tens of milliseconds, so seconds mean trouble.
+/** Attempts per KMS call (the SDK's standard retry mode: throttling, 5xx and network errors, with backoff). */
 export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Milliseconds to wait for a connection to KMS. */
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
+/** Milliseconds one attempt (request and response) may take; enforced with `throwOnRequestTimeout`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 function isKmsOperations(c: object): c is KmsOperations {

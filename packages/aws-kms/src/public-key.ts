@@ -48,7 +48,7 @@ function base64ToBytes(b64: string): Uint8Array {
 }
 
 /** Extract the DER bytes of a `-----BEGIN PUBLIC KEY-----` PEM. */
-export function spkiFromPem(pem: string): Uint8Array {
+function spkiFromPem(pem: string): Uint8Array {
   const m = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
   if (!m) throw new InvalidArgumentError('publicKey: expected a PEM block (-----BEGIN PUBLIC KEY-----)');
   if (m[1] !== 'PUBLIC KEY') throw new InvalidArgumentError(`publicKey: expected a PUBLIC KEY (SPKI) PEM, got ${m[1] === 'PRIVATE KEY' || m[1] === 'RSA PRIVATE KEY' ? 'a private key' : m[1]}`);
@@ -85,8 +85,8 @@ export async function importKmsRsaPublicKey(input: AwsKmsPublicKeyInput): Promis
   return key;
 }
 
-/** RSA-OAEP-256 encryption of a data key (shared with {@link AwsKmsRsaKeyring}). */
-export async function rsaOaepWrap(key: CryptoKey, dataKey: Uint8Array): Promise<Uint8Array> {
+/** RSA-OAEP-256 encryption of a data key. */
+async function rsaOaepWrap(key: CryptoKey, dataKey: Uint8Array): Promise<Uint8Array> {
   const copy = own(dataKey);
   try {
     return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP' }, key, copy));
@@ -96,7 +96,7 @@ export async function rsaOaepWrap(key: CryptoKey, dataKey: Uint8Array): Promise<
 }
 
 /** A copy of the data key a multi-keyring passed in, or a fresh one from the CSPRNG. */
-export function dataKeyFor(request: WrapRequest): Uint8Array {
+function dataKeyFor(request: WrapRequest): Uint8Array {
   if (request.dataKey === undefined) return globalThis.crypto.getRandomValues(new Uint8Array(DATA_KEY_BYTES));
   if (!(request.dataKey instanceof Uint8Array) || request.dataKey.length !== DATA_KEY_BYTES) throw new InvalidArgumentError('dataKey must be a 32-byte Uint8Array');
   return request.dataKey.slice();
