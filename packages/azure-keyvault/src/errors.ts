@@ -50,6 +50,8 @@ function classify(e: ErrorFacts, operation: string): { kind: ProviderErrorKind; 
   }
   if (name === 'AbortError' || /TimeoutError/.test(name)) return { kind: 'unavailable', retryable: true };
   if (name === 'CredentialUnavailableError' || name === 'AuthenticationRequiredError' || name === 'AuthenticationError') return { kind: 'auth', retryable: false };
+  // The SDK refuses a 401 challenge naming a resource the vault's host is not part of (no token is sent).
+  if (typeof e.message === 'string' && /challenge resource|challenge contains invalid scope/.test(e.message)) return { kind: 'auth', retryable: false };
   if (TLS_CODES.test(code)) return { kind: 'unavailable', retryable: false };
   if (TRANSIENT_CODES.has(code)) return { kind: 'unavailable', retryable: true };
   return { kind: 'other', retryable: false };
@@ -67,7 +69,8 @@ function describe(e: ErrorFacts): string {
  * Map an error from `@azure/keyvault-keys` (a `RestError`, a transport or abort error, a
  * credential error) to a core `ProviderError`.
  *
- * Kinds: 401 and 403 are `auth` (403 with `KeyDisabled`/`KeyExpired` is `disabled`), 404 `not-found`,
+ * Kinds: 401 and 403 are `auth` (403 with `KeyDisabled`/`KeyExpired` is `disabled`), as are credential
+ * failures and a bearer challenge for a resource the vault does not belong to; 404 `not-found`,
  * 429 `throttled` (retryable), 408/5xx, timeouts and connection failures `unavailable` (retryable),
  * 400 on unwrap `invalid-ciphertext`, other 4xx `invalid-request`, TLS trust failures `unavailable`
  * (not retryable: the client needs the CA).

@@ -3,6 +3,8 @@ import { KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import type { WrappedKey } from '@fieldseal/core';
 import { startAzureKeyVaultEmulator, testTlsFixture } from '@fieldseal/emulators';
 import type { AzureKeyVaultEmulator } from '@fieldseal/emulators';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { CryptographyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureCredentialRequiredError, AzureKeyVaultKeyring } from '@fieldseal/azure-keyvault';
@@ -293,5 +295,34 @@ describe('AzureKeyVaultKeyring over HTTPS', () => {
 
     const untrusted = new AzureKeyVaultKeyring({ keyId: tlsKv.keyId('tls'), credential: staticCredential(), clientOptions: { disableChallengeResourceVerification: true }, retry: { maxRetries: 0 } });
     await expect(untrusted.wrap({ context })).rejects.toMatchObject({ kind: 'unavailable', retryable: false });
+  });
+
+  it('runs with challenge resource verification ON (the production setting) on a *.vault.localhost name', async () => {
+    const strictKv = await startAzureKeyVaultEmulator({ tls: true, challengeResource: 'https://vault.localhost' });
+    try {
+      const { version } = await strictKv.createKey('prod-like', { privateKey: rsaKeys()[0]! });
+      const keyId = `https://myvault.vault.localhost:${strictKv.port}/keys/prod-like`;
+      // Resolve the vault name to loopback, as DNS would resolve my-vault.vault.azure.net.
+      const lookup = ((_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+        options?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as LookupFunction;
+      const agent = new https.Agent({ ca: testTlsFixture().cert, lookup });
+      const ring = new AzureKeyVaultKeyring({ keyId, credential: staticCredential(), clientOptions: { agent }, retry: { maxRetries: 0 } });
+      const { dataKey, wrapped } = await ring.wrap({ context });
+      expect(wrapped[0]!.keyId).toBe(`https://myvault.vault.localhost:${strictKv.port}/keys/prod-like/${version}`);
+      expect(await ring.unwrap({ wrapped, context })).toEqual(dataKey);
+      // A vault whose challenge names another resource is refused before any token is sent.
+      const other = await startAzureKeyVaultEmulator({ tls: true });
+      try {
+        await other.createKey('prod-like', { privateKey: rsaKeys()[0]! });
+        const cred = staticCredential();
+        const wrongResource = new AzureKeyVaultKeyring({ keyId: `https://myvault.vault.localhost:${other.port}/keys/prod-like`, credential: cred, clientOptions: { agent }, retry: { maxRetries: 0 } });
+        await expect(wrongResource.wrap({ context })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', kind: 'auth', retryable: false, message: expect.stringMatching(/challenge resource/) });
+        expect(cred.calls).toBe(0);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await strictKv.close();
+    }
   });
 });
