@@ -49,14 +49,15 @@ export interface GcpKmsEmulatorEndpoint {
  * Options for `new KeyManagementServiceClient(...)` that reach this emulator without any Google
  * credentials or metadata-server probe.
  */
-export interface GcpKmsEmulatorClientOptions {
+// A type alias, not an interface, so it is assignable to the client's indexed `ClientOptions`.
+export type GcpKmsEmulatorClientOptions = {
   readonly apiEndpoint: string;
   readonly port: number;
   /** Insecure (or test-CA TLS, with the bearer token when one is required) channel credentials. */
   readonly sslCreds: grpc.ChannelCredentials;
   /** Set so the client never asks Application Default Credentials for the universe domain. */
   readonly universeDomain: 'googleapis.com';
-}
+};
 
 /** Options of {@link GcpKmsEmulator.createCryptoKey}. */
 export interface GcpKmsEmulatorCryptoKeyOptions {
