@@ -6,8 +6,16 @@ import { getRootKey } from './state.js';
 
 /** The beacon of an already normalized value under one key. */
 export async function computeWith(state: IndexState, key: BeaconKey, field: CompiledField, normalized: string): Promise<string> {
-  // Checked on every call, so destroying a key stops beacons even where its field keys are cached.
-  if (getRootKey(key) === undefined) throw new InvalidArgumentError(`beacon key "${key.id}" was destroyed`);
+  // Checked on every call, so destroying a key stops beacons even where its field keys are cached;
+  // the cached field keys of a destroyed key are zeroed and dropped on the way.
+  if (getRootKey(key) === undefined) {
+    for (const [k, pending] of state.fieldKeys) {
+      if (!k.startsWith(`${key.id}\0`)) continue;
+      state.fieldKeys.delete(k);
+      pending.then((bytes) => bytes.fill(0), () => {});
+    }
+    throw new InvalidArgumentError(`beacon key "${key.id}" was destroyed`);
+  }
   const cacheKey = `${key.id}\0${field.name}`;
   let fieldKey = state.fieldKeys.get(cacheKey);
   if (fieldKey === undefined) {
