@@ -422,3 +422,23 @@ describe('CachingKeyring: observability and lifecycle', () => {
     }
   });
 });
+
+describe('CachingKeyring: server-side re-wrap', () => {
+  it('passes rewrapInService through to an inner keyring that offers it, and answers undefined otherwise', async () => {
+    const local = await LocalKeyring.generate({ name: 'svc' });
+    let calls = 0;
+    const capable = {
+      wrap: (r: WrapRequest) => local.wrap(r),
+      unwrap: (r: UnwrapRequest) => local.unwrap(r),
+      async rewrapInService(r: UnwrapRequest) {
+        calls += 1;
+        return r.wrapped.map((w) => ({ ...w, keyId: `${w.keyId}+rewrapped` }));
+      },
+    };
+    const { wrapped } = await local.wrap({ context: ctx });
+    const out = await new CachingKeyring({ keyring: capable }).rewrapInService({ wrapped, context: ctx });
+    expect(calls).toBe(1);
+    expect(out?.[0]?.keyId).toBe(`${wrapped[0]!.keyId}+rewrapped`);
+    expect(await new CachingKeyring({ keyring: local }).rewrapInService({ wrapped, context: ctx })).toBeUndefined();
+  });
+});

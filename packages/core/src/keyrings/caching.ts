@@ -3,7 +3,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { EncryptionContext, Keyring, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
+import type { EncryptionContext, Keyring, ServiceRewrapCapable, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
 import { assertKeyring } from '../lib/keyring-call.js';
 
 const DATA_KEY_BYTES = 32;
@@ -157,7 +157,7 @@ const newCounters = (): MutableCounters => ({ hits: 0, misses: 0, coalesced: 0, 
  * console.log(keyring.stats().wrap); // { hits: 999, misses: 1, innerCalls: 1, … }
  * ```
  */
-export class CachingKeyring implements Keyring {
+export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   /** The keyring that really wraps and unwraps. */
   readonly keyring: Keyring;
   readonly #enc: Required<CachingKeyringEncryptOptions> | undefined;
@@ -339,6 +339,21 @@ export class CachingKeyring implements Keyring {
         this.#decPending.delete(key);
       }
     }
+  }
+
+  /**
+   * Server-side re-wrap, passed through to the inner keyring when it offers it (nothing is cached),
+   * so a caching keyring can be the target of {@link rewrap} without losing AWS `ReEncrypt` or Vault
+   * `rewrap`.
+   *
+   * @param request The wrapped keys to re-wrap and the context.
+   * @returns The inner keyring's answer, or `undefined` when it cannot re-wrap in the service.
+   * @throws Whatever the inner keyring throws.
+   */
+  async rewrapInService(request: UnwrapRequest): Promise<readonly WrappedKey[] | undefined> {
+    const inner = this.keyring as Partial<ServiceRewrapCapable>;
+    if (typeof inner.rewrapInService !== 'function') return undefined;
+    return inner.rewrapInService(request);
   }
 
   async #fillEnc(key: string, context: EncryptionContext, bytes: number, limits: Required<CachingKeyringEncryptOptions>): Promise<WrapResult> {
