@@ -73,7 +73,7 @@ export interface CachingKeyringCounters {
   readonly hits: number;
   /** Requests that found nothing usable and called the inner keyring. */
   readonly misses: number;
-  /** Requests that waited for another request's in-flight inner call instead of making their own. */
+  /** Requests answered by waiting for another request's in-flight inner call instead of making their own. */
   readonly coalesced: number;
   /** Requests passed straight through (a `wrap` given a data key to wrap, or reporting more than `maxBytes`). */
   readonly bypassed: number;
