@@ -176,6 +176,11 @@ describe('Azure Key Vault emulator over HTTP', () => {
     expect(JSON.parse(ok.body).kid).toMatch(new RegExp(`^${kv.url}/keys/wire/[0-9a-f]{32}$`));
     const unknownRoute = await raw(`${kv.url}/secrets/x?api-version=7.4`, { method: 'GET', headers: authed });
     expect(unknownRoute.status).toBe(404);
+    const badEscape = await raw(`${kv.url}/keys/%E0%A4%A/?api-version=7.4`, { method: 'GET', headers: authed });
+    expect(badEscape.status).toBe(404);
+    expect(JSON.parse(badEscape.body)).toMatchObject({ error: { code: 'NotFound' } });
+    const badName = await raw(`${kv.url}/keys/${'x'.repeat(200)}/create?api-version=7.4`, { method: 'POST', headers: authed, body: '{"kty":"RSA"}' });
+    expect(JSON.parse(badName.body)).toMatchObject({ error: { code: 'BadParameter' } });
   });
 
   it('RSA encrypt/decrypt, expiry (no wrap, still unwrap) and oversized bodies', async () => {

@@ -73,7 +73,12 @@ function route(method: string, path: string): Route | undefined {
   // `/keys/{name}/{version}/{op}`; the version may be empty (`/keys/kek//wrapkey` = latest).
   const parts = path.split('/');
   if (parts[0] !== '' || parts[1] !== 'keys' || !parts[2]) return undefined;
-  const name = decodeURIComponent(parts[2]);
+  let name: string;
+  try {
+    name = decodeURIComponent(parts[2]);
+  } catch {
+    return undefined; // malformed percent-encoding: no such resource
+  }
   const rest = parts.slice(3);
   if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) return method === 'GET' ? { kind: 'getKey', name, version: '' } : undefined;
   if (rest.length === 1) {
