@@ -236,6 +236,38 @@ describe('SigV4', () => {
     }
   });
 
+  it('properly signed but unknown operations and malformed bodies get KMS error shapes', async () => {
+    // Rewrites run before signing (build step), so the signature is valid and the payload is what is judged.
+    const rewriting = (change: (request: { body: string; headers: Record<string, string> }) => void) => {
+      const c = newClient();
+      const mw = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        const request = (args as { request: { body: string; headers: Record<string, string> } }).request;
+        change(request);
+        request.headers['content-length'] = String(Buffer.byteLength(request.body));
+        return next(args);
+      };
+      c.middlewareStack.add(mw as never, { step: 'build', name: 'rewrite' });
+      return c;
+    };
+    const unknownOp = rewriting((r) => {
+      r.headers['x-amz-target'] = 'TrentService.DeleteEverything';
+    });
+    expect((await rejection(unknownOp.send(new EncryptCommand({ KeyId: key.arn, Plaintext: bytes(4) })))).name).toBe('UnknownOperationException');
+    expect(kms.log.at(-1)).toMatchObject({ operation: 'DeleteEverything', accessKeyId: kms.credentials.accessKeyId, errorType: 'UnknownOperationException' });
+    const badJson = rewriting((r) => {
+      r.body = '{"KeyId": ';
+    });
+    expect((await rejection(badJson.send(new EncryptCommand({ KeyId: key.arn, Plaintext: bytes(4) })))).name).toBe('SerializationException');
+    const badContext = rewriting((r) => {
+      r.body = JSON.stringify({ KeyId: key.arn, Plaintext: 'AAAA', EncryptionContext: { n: 1 } });
+    });
+    expect((await rejection(badContext.send(new EncryptCommand({ KeyId: key.arn, Plaintext: bytes(4) })))).name).toBe('SerializationException');
+    const tooBig = rewriting((r) => {
+      r.body = JSON.stringify({ KeyId: key.arn, Plaintext: Buffer.alloc(4097).toString('base64') });
+    });
+    expect((await rejection(tooBig.send(new EncryptCommand({ KeyId: key.arn, Plaintext: bytes(4) })))).name).toBe('ValidationException');
+  });
+
   it('an unsigned request is MissingAuthenticationTokenException', async () => {
     const res = await fetch(kms.url, {
       method: 'POST',
