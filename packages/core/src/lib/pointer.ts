@@ -12,6 +12,8 @@ export function toPointer(tokens: readonly PathToken[]): string {
 export function parsePointer(pointer: string): string[] | undefined {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) return undefined;
+  // Hot path (decrypt parses every listed pointer): without '~' there is nothing to unescape.
+  if (!pointer.includes('~')) return pointer.slice(1).split('/');
   const parts = pointer.slice(1).split('/');
   const out: string[] = [];
   for (const p of parts) {
