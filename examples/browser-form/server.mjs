@@ -1,7 +1,7 @@
 // The server side of the browser form: serves the page, its bundled script and the RSA public key,
 // and opens the sealed signups with the private key, which never leaves this process.
 //
-// Run: npm run build && node examples/browser-form/server.mjs   (see README.md in this folder)
+// Run: npx tsc -b packages/core && node examples/browser-form/server.mjs   (see README.md in this folder)
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';

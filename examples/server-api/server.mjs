@@ -2,7 +2,7 @@
 // read. Each record is bound to its tenant (stored in the header) and to its row id (required but
 // not stored), so a sealed record copied to another row or tenant no longer opens.
 //
-// Run: npm run build && node examples/server-api/server.mjs   (see README.md in this folder)
+// Run: npx tsc -b packages/core && node examples/server-api/server.mjs   (see README.md in this folder)
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
