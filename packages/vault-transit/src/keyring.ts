@@ -416,8 +416,8 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
 
   #context(request: WrapRequest | UnwrapRequest): string {
     if (request === null || typeof request !== 'object') throw new InvalidArgumentError('request must be an object');
-    const context: EncryptionContext = request.context ?? {};
-    if (context === null || typeof context !== 'object') throw new InvalidArgumentError('context must be an object of string pairs');
+    const context: EncryptionContext = request.context;
+    if (context === null || typeof context !== 'object' || Array.isArray(context)) throw new InvalidArgumentError('context must be an object of string pairs');
     for (const k of Object.keys(context)) {
       if (typeof context[k] !== 'string') throw new InvalidArgumentError(`context: the value of "${k}" must be a string`);
     }

@@ -139,6 +139,24 @@ describe('VaultTransitKeyring wrap/unwrap', () => {
     expect(causeOf(err).kind).toBe('invalid-ciphertext');
   });
 
+  it('rejects hostile requests with typed errors before calling Vault', async () => {
+    const keyring = new VaultTransitKeyring({ client, keyName: freshKey() });
+    vault.counters.reset();
+    const hostile: [unknown, string][] = [
+      [{ context: { a: 1 } }, 'ERR_FIELDSEAL_INVALID_ARGUMENT'],
+      [{ context: null }, 'ERR_FIELDSEAL_INVALID_ARGUMENT'],
+      [{ context: { 'fieldseal:x': 'y' } }, 'ERR_FIELDSEAL_CONTEXT_MISMATCH'],
+      [{ context: ctx, dataKey: 'not bytes' }, 'ERR_FIELDSEAL_INVALID_ARGUMENT'],
+      [null, 'ERR_FIELDSEAL_INVALID_ARGUMENT'],
+    ];
+    for (const [request, code] of hostile) {
+      await expect(keyring.wrap(request as never), JSON.stringify(request)).rejects.toMatchObject({ code });
+    }
+    await expect(keyring.unwrap({ wrapped: 'x' as never, context: ctx })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' });
+    await expect(keyring.unwrap({ wrapped: [], context: { a: 1 } as never })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' });
+    expect(vault.counters.total()).toBe(0);
+  });
+
   it('returns a typed reason when Vault returns something other than a 32-byte key', async () => {
     const keyName = freshKey();
     const keyring = new VaultTransitKeyring({ client, keyName });
