@@ -36,11 +36,17 @@ export interface AzureKeyVaultKeyringConfig {
   readonly allowInsecureConnection?: boolean;
   /** Skip the check that the auth challenge's resource matches the vault's domain (emulators, sovereign clouds). Default false. */
   readonly disableChallengeResourceVerification?: boolean;
-  /** PEM file of extra CA certificates to trust for the vault's TLS certificate (Node only). */
+  /** PEM file of extra CA certificates to trust for the vault's TLS certificate (Node only; a relative path is relative to the working directory). */
   readonly tlsCaFile?: string;
+  /**
+   * A fixed bearer token for a loopback emulator (`fieldseal-emulators azure`), so offline tools need
+   * no credential. Refused unless the key id's host is loopback; when present it is used instead of
+   * any credential passed in.
+   */
+  readonly emulatorToken?: string;
 }
 
-const ALLOWED = new Set(['$schema', 'provider', 'keyId', 'algorithm', 'wrapMode', 'publicKey', 'publicKeyOnly', 'timeoutMs', 'retry', 'serviceVersion', 'allowInsecureConnection', 'disableChallengeResourceVerification', 'tlsCaFile']);
+const ALLOWED = new Set(['$schema', 'provider', 'keyId', 'algorithm', 'wrapMode', 'publicKey', 'publicKeyOnly', 'timeoutMs', 'retry', 'serviceVersion', 'allowInsecureConnection', 'disableChallengeResourceVerification', 'tlsCaFile', 'emulatorToken']);
 const RETRY_ALLOWED = new Set(['maxRetries', 'retryDelayMs', 'maxRetryDelayMs']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -61,6 +67,11 @@ function optional<T>(obj: Record<string, unknown>, key: string, check: (v: unkno
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -131,10 +142,19 @@ export async function keyringFromConfig(config: unknown, options: { credential?:
     clientOptions.tlsOptions = { ca };
   }
 
-  if (options === null || typeof options !== 'object' || options.credential === undefined) throw new AzureCredentialRequiredError();
+  const emulatorToken = optional(config, 'emulatorToken', isString, 'a string');
+  let credential: TokenCredential | undefined;
+  if (emulatorToken !== undefined) {
+    /* Precondition: a fixed token only ever goes to an emulator on this machine. */
+    if (!isLoopbackHost(new URL(keyId).hostname)) throw new InvalidArgumentError('azure-keyvault config: "emulatorToken" is only accepted for a loopback key id (127.0.0.1, ::1, localhost)');
+    credential = { getToken: async () => ({ token: emulatorToken, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  } else {
+    credential = options !== null && typeof options === 'object' ? options.credential : undefined;
+  }
+  if (credential === undefined) throw new AzureCredentialRequiredError();
   const keyringOptions: AzureKeyVaultKeyringOptions = {
     keyId,
-    credential: options.credential,
+    credential,
     clientOptions,
     ...(retryValue === undefined ? {} : { retry: retryValue as AzureKeyVaultKeyringOptions['retry'] & object }),
     ...(own(config, 'timeoutMs') === undefined ? {} : { timeoutMs: optional(config, 'timeoutMs', isNumber, 'a number') as number }),

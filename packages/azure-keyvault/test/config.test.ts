@@ -65,6 +65,17 @@ describe('keyringFromConfig', () => {
     expect(await decrypt(sealed, { keyring: server })).toEqual(doc);
   });
 
+  it('emulatorToken: works without a credential against a loopback emulator, and is refused for any other host', async () => {
+    const keyring = await keyringFromConfig({ keyId: kv.keyId('kek'), allowInsecureConnection: true, disableChallengeResourceVerification: true, emulatorToken: kv.tokens[0] });
+    const sealed = await encrypt(doc, { keyring, paths: ['$.email'] });
+    expect(await decrypt(sealed, { keyring })).toEqual(doc);
+    const wrong = await keyringFromConfig({ keyId: kv.keyId('kek'), allowInsecureConnection: true, disableChallengeResourceVerification: true, emulatorToken: 'not-the-token', retry: { maxRetries: 0 } });
+    await expect(wrong.wrap({ context: {} })).rejects.toMatchObject({ kind: 'auth' });
+    for (const host of ['https://my-vault.vault.azure.net', 'https://127.0.0.1.nip.io', 'https://localhost.evil.example']) {
+      await expect(keyringFromConfig({ keyId: `${host}/keys/k`, emulatorToken: 't' }, { credential: staticCredential() })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' });
+    }
+  });
+
   it('rejects malformed configs with typed errors, and never reads inherited members', async () => {
     const keyId = 'https://v.vault.azure.net/keys/k';
     const bad: unknown[] = [

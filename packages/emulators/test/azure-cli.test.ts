@@ -16,7 +16,7 @@ describe('fieldseal-emulators azure', () => {
     expect(printed).toContain('FIELDSEAL_AZURE_EMULATOR_TOKEN=dev-token');
     expect(printed).not.toContain(AZURE_EMULATOR_DEFAULT_TOKEN);
     const config = JSON.parse(printed.trim().split('\n').at(-1)!);
-    expect(config).toEqual({ keyId: keyId!.replace(/\/[0-9a-f]{32}$/, ''), disableChallengeResourceVerification: true, allowInsecureConnection: true });
+    expect(config).toEqual({ keyId: keyId!.replace(/\/[0-9a-f]{32}$/, ''), disableChallengeResourceVerification: true, allowInsecureConnection: true, emulatorToken: 'dev-token' });
     const credential = { getToken: async () => ({ token: 'dev-token', expiresOnTimestamp: Date.now() + 60_000 }) };
     const client = new CryptographyClient(keyId!, credential, { allowInsecureConnection: true, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
     const dek = new Uint8Array(32).fill(5);

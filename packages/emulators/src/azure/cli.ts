@@ -87,7 +87,7 @@ export async function runAzureEmulatorCli(argv: readonly string[], io: AzureCliI
       'Client options: { disableChallengeResourceVerification: true' + (args.tls ? `, tlsOptions: { ca: <contents of ${caFile}> } }` : ', allowInsecureConnection: true }'),
       'Credential: any TokenCredential whose getToken() returns the token above.',
       '@fieldseal/azure-keyvault keyringFromConfig JSON:',
-      JSON.stringify({ keyId: kv.keyId(args.keys[0]!), disableChallengeResourceVerification: true, ...(args.tls ? { tlsCaFile: caFile } : { allowInsecureConnection: true }) }),
+      JSON.stringify({ keyId: kv.keyId(args.keys[0]!), disableChallengeResourceVerification: true, ...(args.tls ? { tlsCaFile: caFile } : { allowInsecureConnection: true }), emulatorToken: args.token }),
     );
     io.write(out.join('\n') + '\n');
     await io.until;
