@@ -1,4 +1,6 @@
 // The AWS KMS emulator, driven by the real @aws-sdk/client-kms over loopback.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { constants, createHash, createPublicKey, generateKeyPairSync, publicEncrypt } from 'node:crypto';
 import {
   CreateAliasCommand,
@@ -13,7 +15,7 @@ import {
   ReEncryptCommand,
 } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsKmsEmulator } from '@fieldseal/emulators';
+import { startAwsKmsEmulator, testTlsFixture } from '@fieldseal/emulators';
 import type { AwsEmulatedKey, AwsKmsEmulator } from '@fieldseal/emulators';
 import { startFromArgv } from '../src/aws/cli.js';
 
@@ -349,6 +351,21 @@ describe('cli', () => {
         if (saved[k] === undefined) delete process.env[k];
         else process.env[k] = saved[k];
       }
+      await emulator.close();
+    }
+  });
+
+  it('--tls serves HTTPS with the test-only certificate, and the banner names the CA file to trust', async () => {
+    const { emulator, banner } = await startFromArgv(['--tls']);
+    try {
+      expect(emulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const caPath = /NODE_EXTRA_CA_CERTS=(\S+)/.exec(banner)?.[1];
+      expect(caPath && readFileSync(caPath, 'utf8')).toBe(testTlsFixture().cert);
+      const tlsClient = new KMSClient({ ...emulator.clientConfig(), maxAttempts: 1, requestHandler: { httpsAgent: new https.Agent({ ca: testTlsFixture().cert }) } });
+      clients.push(tlsClient);
+      const enc = await tlsClient.send(new EncryptCommand({ KeyId: 'alias/fieldseal-dev', Plaintext: bytes(4) }));
+      expect(enc.KeyId).toMatch(/^arn:aws:kms:us-east-1:/);
+    } finally {
       await emulator.close();
     }
   });

@@ -2,6 +2,7 @@
  * `fieldseal-emulators aws`: run the AWS KMS emulator by hand for offline development.
  * @module
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startAwsKmsEmulator } from './emulator.js';
 import type { AwsKmsEmulator, AwsEmulatedKeySpec, AwsEmulatedKey } from './emulator.js';
@@ -69,7 +70,7 @@ export async function startFromArgv(argv: string[]): Promise<AwsEmulatorCliResul
       '',
       'Use it from a shell (the AWS SDKs and CLI honour AWS_ENDPOINT_URL_KMS):',
       ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-      ...(values.tls ? ['export NODE_EXTRA_CA_CERTS=<path to @fieldseal/emulators/fixtures/test-only-tls.cert.pem>'] : []),
+      ...(values.tls ? [`export NODE_EXTRA_CA_CERTS=${shellQuote(fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url)))}`] : []),
       '',
       'Keys:',
       ...keys.map((k) => `  ${k.alias ?? ''}  ${k.arn}  ${k.keySpec}`),
