@@ -345,6 +345,13 @@ describe('CachingKeyring: decrypt side', () => {
     expect(inner.unwraps).toBe(2);
   });
 
+  it('rejects malformed wrap requests with a typed error', async () => {
+    const keyring = new CachingKeyring({ keyring: await CountingKeyring.create(0) });
+    for (const bad of [null, 'x', { context: null }, { context: { a: 1 } }]) {
+      expect((await rejection(keyring.wrap(bad as unknown as WrapRequest))).code).toBe('ERR_FIELDSEAL_INVALID_ARGUMENT');
+    }
+  });
+
   it('rejects malformed unwrap requests with a typed error', async () => {
     const keyring = new CachingKeyring({ keyring: await CountingKeyring.create(0) });
     for (const bad of [null, {}, { wrapped: 'x', context: ctx }, { wrapped: [{ provider: 'local' }], context: ctx }, { wrapped: [], context: { a: 1 } }]) {

@@ -249,6 +249,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
    *   `plaintextBytes` is not a non-negative integer or the inner keyring breaks its contract.
    */
   async wrap(request: CachingWrapRequest): Promise<WrapResult> {
+    if (request === null || typeof request !== 'object') throw new InvalidArgumentError('CachingKeyring: wrap needs a request object');
     const limits = this.#enc;
     if (limits === undefined || request.dataKey !== undefined) {
       // Another keyring chose this data key; there is nothing to reuse.
