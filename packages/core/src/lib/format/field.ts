@@ -24,9 +24,16 @@ export function encodeFieldPlaintext(value: JsonValue, maxBytes: number): Uint8A
   }
   // Cheap bound before encoding: UTF-8 needs at most 3 bytes per UTF-16 code unit.
   if (text.length > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
-  const out = new Uint8Array(1 + text.length * 3);
+  // Optimistic exact size: most values are ASCII (one byte per code unit). Only when the text does
+  // not fit is the worst case (3 bytes per code unit) allocated, so a 1 MiB ASCII field costs
+  // 1 MiB, not 3 MiB of zero-filled memory.
+  let out = new Uint8Array(1 + text.length);
+  let { read, written } = encoder.encodeInto(text, out.subarray(1));
+  if (read !== text.length) {
+    out = new Uint8Array(1 + text.length * 3);
+    ({ read, written } = encoder.encodeInto(text, out.subarray(1)));
+  }
   out[0] = tag;
-  const { written } = encoder.encodeInto(text, out.subarray(1));
   if (written > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
   return out.subarray(0, 1 + written);
 }
