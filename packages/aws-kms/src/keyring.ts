@@ -179,11 +179,14 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
       const more = await Promise.all(
         encryptUnder.map(async (keyId): Promise<WrappedKey> => {
           let out;
+          // The SDK gets its own copy, zeroed once the request is built and sent.
+          const plaintext = key.slice();
           try {
-            // The SDK gets its own copy: nothing outside this keyring holds the caller's buffer.
-            out = await this.#pool.get(regionOf(keyId)).encrypt({ KeyId: keyId, Plaintext: key.slice(), ...ec, ...this.#grants() });
+            out = await this.#pool.get(regionOf(keyId)).encrypt({ KeyId: keyId, Plaintext: plaintext, ...ec, ...this.#grants() });
           } catch (err) {
             throw toProviderError(err, AWS_KMS_PROVIDER, 'Encrypt', keyId);
+          } finally {
+            plaintext.fill(0);
           }
           if (!(out.CiphertextBlob instanceof Uint8Array)) throw new ProviderError({ provider: AWS_KMS_PROVIDER, keyId, kind: 'other', retryable: false, message: 'KMS Encrypt returned no ciphertext' });
           return { provider: AWS_KMS_PROVIDER, keyId: this.#reportedKeyArn(keyId, out.KeyId, 'Encrypt'), ciphertext: out.CiphertextBlob.slice() };
