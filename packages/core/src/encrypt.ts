@@ -11,6 +11,7 @@ import { headerNameOption, optionsObject, selectorList } from './lib/options.js'
 import { checkGroupName, planSelections, sealPlanned } from './lib/seal.js';
 import { addBeacons } from './beacons/add-beacons.js';
 import type { BeaconIndex } from './beacons/beacon-index.js';
+import { assertBeaconsNotSelected } from './lib/beacon/targets.js';
 
 /** A key group: the fields selected by `paths` get their own data key, wrapped by `keyring`. */
 export interface KeyGroup {
@@ -46,7 +47,8 @@ export interface EncryptOptions {
   /**
    * Beacons to write before sealing: each value selected by the index's field paths gets its beacon
    * in a sibling member (`$.email` -> `$.email_bidx`), left in the clear so it can be indexed. Same as
-   * encrypting the result of {@link addBeacons}. Do not select the beacon members for encryption.
+   * encrypting the result of {@link addBeacons}, except that selecting a beacon member (or an object
+   * holding one) for encryption is refused with `ERR_FIELDSEAL_INVALID_SELECTOR`.
    * See `docs/BEACONS.md`.
    */
   readonly beacons?: BeaconIndex;
@@ -85,6 +87,7 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
   // Beacons are computed from the plaintext, so they are written before anything is sealed.
   if (options.beacons !== undefined) doc = await addBeacons(doc, options.beacons);
   const plans = planSelections(doc, groups, headerName, options.strict === true, limits);
+  if (options.beacons !== undefined) assertBeaconsNotSelected(doc, options.beacons, plans.flatMap((p) => p.fields), headerName);
   return sealPlanned(backend, doc, plans, stored, required, headerName, limits);
 }
 

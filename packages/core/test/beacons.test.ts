@@ -407,6 +407,11 @@ describe('beacons in documents', () => {
     expect(doc).not.toHaveProperty('email_bidx');
     const opened = await decrypt(sealed, { keyring, context: { rowId: '7' } });
     expect((await verifyBeacons(opened, index)).valid).toBe(true);
+    // Selecting a beacon member (or an object holding one) for encryption is refused: it could never match a query.
+    await expect(encrypt(doc, { keyring, paths: ['$.email', '$.email_bidx'], beacons: index })).rejects.toBeInstanceOf(InvalidSelectorError);
+    await expect(encrypt(doc, { keyring, paths: ['$.contacts'], beacons: index })).rejects.toBeInstanceOf(InvalidSelectorError);
+    await expect(encrypt(doc, { keyring, paths: ['$.contacts[*].*'], beacons: index })).rejects.toBeInstanceOf(InvalidSelectorError);
+    expect((await encrypt(doc, { keyring, paths: ['$.contacts[*].email'], beacons: index })).contacts).toBeDefined();
     // A value the normalizer refuses fails the whole encrypt with a typed error and no output.
     await expect(encrypt({ email: 'x\ud800' }, { keyring, paths: ['$.email'], beacons: index })).rejects.toBeInstanceOf(MalformedError);
   });
