@@ -85,6 +85,13 @@ describe('RsaKeyring', () => {
     await expectCode(sealer.wrap({ dataKey: 'x'.repeat(32) as unknown as Uint8Array, context }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
   });
 
+  it('refuses malformed requests with a typed error', async () => {
+    await expectCode(sealer.wrap(null as unknown as { context: {} }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+    for (const bad of [null, {}, { wrapped: 'x', context }]) {
+      await expectCode(full.unwrap(bad as unknown as { wrapped: WrappedKey[]; context: {} }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+    }
+  });
+
   it('produces a fresh data key and a fresh ciphertext every time', async () => {
     const one = await sealer.wrap({ context });
     const two = await sealer.wrap({ context });

@@ -234,9 +234,11 @@ export class RsaKeyring implements Keyring {
    * @param request The data key to wrap, if another keyring generated it; the encryption context
    *   (bound by core, not by this keyring).
    * @returns A copy of the data key, owned by the caller, and one wrapped key.
-   * @throws `ERR_FIELDSEAL_INVALID_ARGUMENT` when a supplied data key is not 32 bytes.
+   * @throws `ERR_FIELDSEAL_INVALID_ARGUMENT` when the request is not an object or a supplied data key
+   *   is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
+    if (request === null || typeof request !== 'object') throw new InvalidArgumentError('RsaKeyring: wrap needs a request object');
     let dataKey: Uint8Array<ArrayBuffer>;
     if (request.dataKey !== undefined) {
       /* Precondition: a supplied data key is 32 bytes. */
@@ -264,13 +266,17 @@ export class RsaKeyring implements Keyring {
    * @param request The group's wrapped keys and the encryption context.
    * @returns The 32-byte data key, owned by the caller.
    * @throws `ERR_FIELDSEAL_KEY_UNAVAILABLE` when the keyring has no private key, no wrapped key
-   *   carries its key id, or none of those decrypts to a 32-byte key (one reason per key tried).
+   *   carries its key id, or none of those decrypts to a 32-byte key (one reason per key tried);
+   *   `ERR_FIELDSEAL_INVALID_ARGUMENT` when the request has no array of wrapped keys.
    */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     if (this.#privateKey === undefined) {
       throw new KeyUnavailableError('RsaKeyring cannot unwrap', [
         { provider: PROVIDER, keyId: this.keyId, message: 'this keyring was built from a public key only; it can seal but not open' },
       ]);
+    }
+    if (request === null || typeof request !== 'object' || !Array.isArray(request.wrapped)) {
+      throw new InvalidArgumentError('RsaKeyring: unwrap needs a request with an array of wrapped keys');
     }
     const reasons: KeyUnavailableReason[] = [];
     const expectedLength = this.modulusLength / 8;
