@@ -23,7 +23,7 @@ export async function keyringFromSpec(spec: string): Promise<Keyring> {
   if (kind === 'local') return LocalKeyring.fromKeyFile(await readText(path, 'key file'));
   const pkg = PROVIDER_PACKAGES[kind];
   if (pkg === undefined) throw usage(`unknown keyring kind "${kind}" (known: local, ${Object.keys(PROVIDER_PACKAGES).join(', ')})`);
-  let mod: { keyringFromConfig?: (config: unknown) => Promise<Keyring> };
+  let mod: { keyringFromConfig?: (config: unknown, options?: { credential?: unknown }) => Promise<Keyring> };
   try {
     mod = (await import(pkg)) as typeof mod;
   } catch {
@@ -37,7 +37,22 @@ export async function keyringFromSpec(spec: string): Promise<Keyring> {
     if (err instanceof SyntaxError) throw usage(`the keyring config ${path} is not valid JSON`);
     throw err;
   }
-  return mod.keyringFromConfig(config);
+  return kind === 'azure-keyvault' ? mod.keyringFromConfig(config, await azureCredential(config)) : mod.keyringFromConfig(config);
+}
+
+/**
+ * Azure needs a TokenCredential, which fieldseal does not bundle: use `DefaultAzureCredential` when
+ * `@azure/identity` is installed (and the config is not an emulator config with a fixed token).
+ */
+async function azureCredential(config: unknown): Promise<{ credential?: unknown }> {
+  if (config !== null && typeof config === 'object' && 'emulatorToken' in config) return {};
+  const identityPackage: string = '@azure/identity';
+  try {
+    const identity = (await import(identityPackage)) as { DefaultAzureCredential: new () => unknown };
+    return { credential: new identity.DefaultAzureCredential() };
+  } catch {
+    return {};
+  }
 }
 
 async function readText(path: string, what: string): Promise<string> {
