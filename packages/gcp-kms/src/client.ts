@@ -1,0 +1,125 @@
+/**
+ * The Cloud KMS client the keyrings call, how they build one, and their timeout/retry policy.
+ * @module
+ */
+import { KeyManagementServiceClient } from '@google-cloud/kms';
+import { createMaxRetriesBackoffSettings, createRetryOptions, type CallOptions, type ClientOptions } from 'google-gax';
+import { InvalidArgumentError, ProviderError } from '@fieldseal/core/errors';
+import { RETRYABLE_CODES } from './errors.js';
+
+/** The calls the keyrings make: any `KeyManagementServiceClient` (or one with the same methods). */
+export type GcpKmsClient = Pick<KeyManagementServiceClient, 'encrypt' | 'decrypt' | 'getPublicKey' | 'asymmetricDecrypt' | 'close'>;
+
+/**
+ * Timeout and retry policy of a keyring's Cloud KMS calls.
+ *
+ * The client library's own default can keep one call retrying for up to 600 s. The keyring
+ * instead gives each attempt `attemptTimeoutMs`, retries `UNAVAILABLE`, `DEADLINE_EXCEEDED`,
+ * `INTERNAL` and `RESOURCE_EXHAUSTED` with jittered exponential backoff, and stops after
+ * `maxAttempts`, so a dead endpoint fails within about `maxAttempts × attemptTimeoutMs`. A response
+ * that fails its CRC32C check is discarded and the call sent again, also up to `maxAttempts` times.
+ */
+export interface GcpKmsRetryOptions {
+  /** Attempts per call, including the first. Default 3; 1 disables retries. */
+  readonly maxAttempts?: number;
+  /** Deadline of each attempt in milliseconds. Default 5,000. */
+  readonly attemptTimeoutMs?: number;
+  /** Upper bound of the first backoff (the delay is random up to it). Default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Cap of the backoff between attempts. Default 2,000 ms. */
+  readonly maxDelayMs?: number;
+}
+
+/** How a keyring gets its client. */
+export interface GcpKmsClientSettings {
+  /**
+   * A client you built and own: the keyring never closes it. Its own retry configuration is not
+   * used for the keyring's calls (see {@link GcpKmsRetryOptions}) and is left untouched.
+   */
+  readonly client?: GcpKmsClient;
+  /**
+   * Options for the `KeyManagementServiceClient` the keyring builds when no `client` is given
+   * (credentials, `projectId`, `apiEndpoint`, …). Default: Application Default Credentials and the
+   * global endpoint. The keyring closes a client it built in `close()`.
+   */
+  readonly clientOptions?: ClientOptions;
+  /** Timeout and retry policy. */
+  readonly retry?: GcpKmsRetryOptions;
+}
+
+/** Resolved settings, shared by both keyrings. */
+export interface ResolvedClient {
+  readonly client: GcpKmsClient;
+  readonly owned: boolean;
+  readonly maxAttempts: number;
+  /** Fresh call options for one call (see {@link callOptions}). */
+  callOptions(): CallOptions;
+}
+
+function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
+  return value;
+}
+
+/**
+ * Check the client settings and build the client when none was given.
+ * @throws {InvalidArgumentError} for a malformed `client`, `clientOptions` or `retry`.
+ */
+export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
+  const retry = settings.retry ?? {};
+  if (retry === null || typeof retry !== 'object') throw new InvalidArgumentError('retry must be an object');
+  const maxAttempts = positiveInt(retry.maxAttempts, 'retry.maxAttempts', 3, 10);
+  const attemptTimeoutMs = positiveInt(retry.attemptTimeoutMs, 'retry.attemptTimeoutMs', 5_000, 600_000);
+  const initialDelayMs = positiveInt(retry.initialDelayMs, 'retry.initialDelayMs', 100, 60_000);
+  const maxDelayMs = positiveInt(retry.maxDelayMs, 'retry.maxDelayMs', 2_000, 60_000);
+  let client: GcpKmsClient;
+  let owned = false;
+  if (settings.client !== undefined) {
+    const c = settings.client as Partial<Record<keyof GcpKmsClient, unknown>> | null;
+    if (c === null || typeof c !== 'object' || typeof c.encrypt !== 'function' || typeof c.decrypt !== 'function') {
+      throw new InvalidArgumentError('client must be a KeyManagementServiceClient');
+    }
+    client = settings.client;
+  } else {
+    if (settings.clientOptions !== undefined && (settings.clientOptions === null || typeof settings.clientOptions !== 'object')) {
+      throw new InvalidArgumentError('clientOptions must be an object');
+    }
+    client = new KeyManagementServiceClient(settings.clientOptions);
+    owned = true;
+  }
+  return {
+    client,
+    owned,
+    maxAttempts,
+    callOptions() {
+      /*
+       * A fresh RetryOptions object per call. Per-call `maxRetries` or `timeout` options would be
+       * written into the client method's shared default settings by google-gax (they "stick" to
+       * the client; see the shared wire notes §7); a whole `retry` object replaces them for this
+       * call only. gax counts `maxRetries` as attempts. The backoff starts at `initialDelayMs`
+       * (gax sleeps a random time up to it) and doubles up to `maxDelayMs`.
+       */
+      return {
+        retry: createRetryOptions(
+          [...RETRYABLE_CODES],
+          createMaxRetriesBackoffSettings(initialDelayMs, 2, maxDelayMs, attemptTimeoutMs, 1, attemptTimeoutMs, maxAttempts),
+        ),
+      };
+    },
+  };
+}
+
+/**
+ * Run `attempt` up to `maxAttempts` times while it fails with a retryable integrity error (a
+ * response corrupted on the way: Google's guidance is to discard it and ask again).
+ */
+export async function withIntegrityRetries<T>(maxAttempts: number, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.kind !== 'integrity' || !err.retryable || n >= maxAttempts) throw err;
+    }
+  }
+}
