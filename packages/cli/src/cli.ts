@@ -74,6 +74,39 @@ export const commands: Record<string, CommandSpec> = {
       await demo({ keep: v.keep === true }, io);
     },
   },
+  rotate: {
+    summary: 'rewrap (or re-encrypt) every document of an NDJSON file or PostgreSQL table: resumable, shardable, with progress',
+    usage:
+      'fieldseal rotate --keyring <spec> [--to <spec>] --store ndjson:FILE | postgres://... [--table T --column C [--id-column id]] [--mode rewrap|reencrypt] [--batch N] [--concurrency N] [--dry-run] [--resume] [--shard i/n] [--checkpoint FILE] [--context k=v ...] [--id-context KEY] [--field-context KEY=FIELD ...] [--max-failures N] [--all] [--json]',
+    options: {
+      keyring: { type: 'string' }, to: { type: 'string' }, store: { type: 'string' }, table: { type: 'string' }, column: { type: 'string' }, 'id-column': { type: 'string' }, mode: { type: 'string' },
+      batch: { type: 'string' }, concurrency: { type: 'string' }, 'dry-run': { type: 'boolean' }, resume: { type: 'boolean' }, shard: { type: 'string' }, checkpoint: { type: 'string' },
+      context: { type: 'string', multiple: true }, 'id-context': { type: 'string' }, 'field-context': { type: 'string', multiple: true }, 'max-failures': { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' },
+    },
+    async run(v, io) {
+      const { rotate } = await import('./commands/rotate/index.js');
+      const context = parseContextFlags(list(v.context), '--context');
+      const int = (name: string) => (str(v[name]) !== undefined ? { [name === 'max-failures' ? 'maxFailures' : name]: Number(str(v[name])) } : {});
+      const opt = (name: string, key: string) => (str(v[name]) !== undefined ? { [key]: str(v[name])! } : {});
+      await rotate(
+        {
+          keyring: required(v, 'keyring'), store: required(v, 'store'), ...opt('to', 'to'), ...opt('table', 'table'), ...opt('column', 'column'), ...opt('id-column', 'idColumn'), ...opt('mode', 'mode'), ...opt('shard', 'shard'), ...opt('checkpoint', 'checkpoint'), ...opt('id-context', 'idContext'),
+          ...int('batch'), ...int('concurrency'), ...int('max-failures'), ...(context ? { context } : {}), fieldContext: list(v['field-context']), dryRun: v['dry-run'] === true, resume: v.resume === true, all: v.all === true, json: v.json === true,
+        },
+        io,
+      );
+    },
+  },
+  rewrap: {
+    summary: 'rewrap (or re-encrypt) one sealed document or an NDJSON stream under new keys, verified before output',
+    usage: 'fieldseal rewrap --keyring <spec> [--to <spec>] [--mode rewrap|reencrypt] [--context k=v ...] [--in FILE] [--out FILE] [--ndjson]',
+    options: { keyring: { type: 'string' }, to: { type: 'string' }, mode: { type: 'string' }, context: { type: 'string', multiple: true }, in: { type: 'string' }, out: { type: 'string' }, ndjson: { type: 'boolean' } },
+    async run(v, io) {
+      const { rewrap } = await import('./commands/rewrap/index.js');
+      const context = parseContextFlags(list(v.context), '--context');
+      await rewrap({ keyring: required(v, 'keyring'), ...(str(v.to) ? { to: str(v.to)! } : {}), ...(str(v.mode) ? { mode: str(v.mode) as 'rewrap' } : {}), ...(context ? { context } : {}), ...(str(v.in) ? { in: str(v.in)! } : {}), ...(str(v.out) ? { out: str(v.out)! } : {}), ndjson: v.ndjson === true }, io);
+    },
+  },
 };
 
 /** The help text. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspect, LocalKeyring, type JsonObject, type LocalKeyFile } from '@fieldseal/core';
-import { buildPackages, runChild, type ChildRun } from './helpers/child.js';
+import { runChild, type ChildRun } from './helpers/child.js';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
 
 const CHILD = new URL('./fixtures/rotate-child.mjs', import.meta.url).pathname;
@@ -17,7 +17,7 @@ let keys: { v1: LocalKeyring; v2: LocalKeyring };
 let sealed: JsonObject[];
 
 beforeAll(async () => {
-  buildPackages();
+  // dist/ is built once for the whole suite by test/setup/build.mjs (vitest globalSetup).
   dir = await mkdtemp(join(tmpdir(), 'fieldseal-crash-'));
   keys = await keyrings();
   sealed = await sealMany(RECORDS, keys.v1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspect, LocalKeyring, type JsonObject, type LocalKeyFile } from '@fieldseal/core';
 import type { Client } from 'pg';
-import { buildPackages, runChild, type ChildRun } from './helpers/child.js';
+import { runChild, type ChildRun } from './helpers/child.js';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
 import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
 
@@ -22,7 +22,7 @@ let admin: Client;
 const tables: string[] = [];
 
 beforeAll(async () => {
-  buildPackages();
+  // dist/ is built once for the whole suite by test/setup/build.mjs (vitest globalSetup).
   dir = await mkdtemp(join(tmpdir(), 'fieldseal-crash-'));
   keys = await keyrings();
   sealed = await sealMany(RECORDS, keys.v1);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildPackages, runChild } from './helpers/child.js';
+import { runChild } from './helpers/child.js';
 import { keyrings, sealMany } from './helpers/data.js';
 import { writeRepeated } from './helpers/ndjson-file.js';
 
@@ -10,7 +10,7 @@ const CHILD = new URL('./fixtures/memory-child.mjs', import.meta.url).pathname;
 let dir: string;
 
 beforeAll(async () => {
-  buildPackages();
+  // dist/ is built once for the whole suite by test/setup/build.mjs (vitest globalSetup).
   dir = await mkdtemp(join(tmpdir(), 'fieldseal-mem-'));
 }, 120_000);
 afterAll(async () => {

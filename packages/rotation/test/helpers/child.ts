@@ -1,19 +1,4 @@
-import { spawn, execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-/**
- * Build core and rotation to dist/ so plain `node` children can import them. Serialized with a
- * lock file: test files run in parallel and two `tsc -b` writing the same outputs would race.
- */
-export function buildPackages(): void {
-  execFileSync('flock', [join(tmpdir(), 'fieldseal-rotation-build.lock'), 'npx', 'tsc', '-b', 'packages/rotation'], { cwd: ROOT, stdio: 'pipe' });
-}
-
+import { spawn } from 'node:child_process';
 /** What a child run ended with. */
 export interface ChildRun {
   /** True when the test killed it. */

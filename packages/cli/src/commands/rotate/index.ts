@@ -1,0 +1,184 @@
+import { basename, resolve } from 'node:path';
+import type { EncryptionContext, JsonObject } from '@fieldseal/core';
+import { EXIT_FAILURE, ExitError, usage } from '../../exit-error.js';
+import { processIo, type CommandIo } from '../../io.js';
+import { keyringFromSpec } from '../../keyring-spec.js';
+import { progressReporter, summary } from './progress.js';
+
+/** `@fieldseal/rotation` is an optional peer of the CLI: say how to get it when it is missing. */
+export async function loadRotation(): Promise<typeof import('@fieldseal/rotation')> {
+  try {
+    return await import('@fieldseal/rotation');
+  } catch {
+    throw usage('this command needs the package @fieldseal/rotation: npm install @fieldseal/rotation');
+  }
+}
+
+/** Exit code of a run stopped by Ctrl-C or SIGTERM after saving its checkpoint (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Options of `fieldseal rotate`. */
+export interface RotateCommandOptions {
+  /** Keyring spec that unwraps the current data keys (`local:keys.json`, `<provider>:<config.json>`). */
+  readonly keyring: string;
+  /** Keyring spec to wrap under; default: the same as `keyring` (rotate to its primary key). */
+  readonly to?: string;
+  /** `ndjson:FILE` or a `postgres://` / `postgresql://` connection string. */
+  readonly store: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly idColumn?: string;
+  readonly mode?: 'rewrap' | 'reencrypt';
+  readonly batch?: number;
+  readonly concurrency?: number;
+  readonly dryRun?: boolean;
+  readonly resume?: boolean;
+  /** `i/n`. */
+  readonly shard?: string;
+  readonly json?: boolean;
+  /** Checkpoint file; default beside the NDJSON file, or `./fieldseal-rotate-<table>-<column>[-shard-i-of-n].checkpoint.json`. */
+  readonly checkpoint?: string;
+  /** Stored context pairs every document must have. */
+  readonly context?: EncryptionContext;
+  /** Context key bound to each record's id (e.g. `rowId`), for documents sealed with the row id as required context. */
+  readonly idContext?: string;
+  /** `key=field`: context key bound to a top-level plaintext field of each document. */
+  readonly fieldContext?: readonly string[];
+  /** Stop after this many failures. Default 1000. */
+  readonly maxFailures?: number;
+  /** Also process documents already wrapped under the target key (reencrypt does by default). */
+  readonly all?: boolean;
+  /** Stops the run cleanly (tests); Ctrl-C and SIGTERM do the same. */
+  readonly signal?: AbortSignal;
+  /** Progress line interval when stderr is not a terminal (ms). Default 5000. */
+  readonly progressIntervalMs?: number;
+}
+
+function positive(value: number | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1) throw usage(`${flag} must be a positive integer`);
+  return value;
+}
+
+/** Where the checkpoint goes unless `--checkpoint` says otherwise. */
+export function defaultCheckpointPath(options: Pick<RotateCommandOptions, 'store' | 'table' | 'column' | 'shard'>): string {
+  const shard = options.shard ? `-shard-${options.shard.replace('/', '-of-')}` : '';
+  if (options.store.startsWith('ndjson:')) return `${resolve(options.store.slice('ndjson:'.length))}.fieldseal-rotate.checkpoint.json`;
+  const safe = (s: string | undefined) => (s ?? '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  return resolve(`fieldseal-rotate-${safe(options.table)}-${safe(options.column)}${shard}.checkpoint.json`);
+}
+
+/**
+ * `fieldseal rotate`: rewrap (or re-encrypt) every document of an NDJSON file or a PostgreSQL
+ * table with `@fieldseal/rotation`, with a progress bar, a checkpoint after every batch, Ctrl-C
+ * to stop cleanly and `--resume` to continue. Prints a summary (or the JSON report with
+ * `--json`) on stdout.
+ */
+export async function rotate(options: RotateCommandOptions, io: CommandIo = processIo): Promise<void> {
+  const mode = options.mode ?? 'rewrap';
+  if (mode !== 'rewrap' && mode !== 'reencrypt') throw usage('--mode must be rewrap or reencrypt');
+  const batchSize = positive(options.batch, '--batch');
+  const concurrency = positive(options.concurrency, '--concurrency');
+  const maxFailures = options.maxFailures === undefined ? 1000 : options.maxFailures;
+  if (!Number.isSafeInteger(maxFailures) || maxFailures < 0) throw usage('--max-failures must be a non-negative integer');
+  const rotation = await loadRotation();
+  let shard;
+  if (options.shard !== undefined) {
+    try {
+      shard = rotation.parseShard(options.shard);
+    } catch (err) {
+      throw usage(`--shard: ${(err as Error).message}`);
+    }
+  }
+
+  let store;
+  if (options.store.startsWith('ndjson:')) {
+    const path = options.store.slice('ndjson:'.length);
+    if (path === '') throw usage('--store ndjson:FILE needs a file name');
+    if (shard !== undefined && shard.count > 1) throw usage('--shard needs a database store: one process rewrites an NDJSON file');
+    if (options.table !== undefined || options.column !== undefined) throw usage('--table and --column apply to a PostgreSQL store only');
+    store = new rotation.NdjsonStore({ path });
+  } else if (/^postgres(ql)?:\/\//.test(options.store)) {
+    if (options.table === undefined || options.column === undefined) throw usage('a PostgreSQL store needs --table and --column');
+    try {
+      store = new rotation.PostgresStore({ connectionString: options.store, table: options.table, column: options.column, ...(options.idColumn !== undefined ? { idColumn: options.idColumn } : {}) });
+    } catch (err) {
+      throw usage((err as Error).message);
+    }
+  } else {
+    throw usage('--store must be ndjson:FILE or a postgres:// connection string');
+  }
+
+  const fieldContext: [string, string][] = (options.fieldContext ?? []).map((pair) => {
+    const i = pair.indexOf('=');
+    if (i <= 0 || i === pair.length - 1) throw usage(`--field-context expects key=field, got "${pair.slice(0, 40)}"`);
+    return [pair.slice(0, i), pair.slice(i + 1)];
+  });
+  const staticContext = options.context;
+  const needsContextFn = options.idContext !== undefined || fieldContext.length > 0;
+  const context = needsContextFn
+    ? (record: { id: string }, doc: JsonObject): EncryptionContext => {
+        const ctx: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, staticContext ?? {});
+        if (options.idContext !== undefined) ctx[options.idContext] = record.id;
+        for (const [key, field] of fieldContext) {
+          const v = Object.prototype.hasOwnProperty.call(doc, field) ? doc[field] : undefined;
+          // A missing field binds nothing: decrypt then reports the missing context key by name.
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') ctx[key] = String(v);
+        }
+        return ctx;
+      }
+    : staticContext;
+
+  const keyring = await keyringFromSpec(options.keyring);
+  const to = options.to === undefined || options.to === options.keyring ? keyring : await keyringFromSpec(options.to);
+  const job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
+
+  const stderr = io.stderr as typeof io.stderr & { isTTY?: boolean };
+  const reporter = progressReporter(stderr, options.json ? 'json' : stderr.isTTY ? 'tty' : 'lines', options.progressIntervalMs);
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    reporter.done();
+    stderr.write(`fieldseal: ${signal}: stopping after the current batch (press Ctrl-C again to quit at once; the checkpoint stays valid either way)\n`);
+    abort.abort();
+  };
+  // `once`: a second Ctrl-C finds no listener and ends the process the default way.
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  if (!options.json) stderr.write(`fieldseal: ${options.dryRun ? 'dry run: ' : ''}${mode} of ${store.description}${shard ? ` shard ${options.shard}` : ''} to ${job.targetKeys.join(', ')}; checkpoint ${basename(checkpointPath)}\n`);
+
+  let report;
+  try {
+    report = await rotation.runRotation({
+      store,
+      ...job,
+      checkpoint: new rotation.FileCheckpointStore(checkpointPath),
+      resume: options.resume === true,
+      dryRun: options.dryRun === true,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(shard !== undefined ? { shard } : {}),
+      maxFailures,
+      signal: abort.signal,
+      onProgress: (p) => reporter.update(p),
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_FIELDSEAL_ROTATION_CHECKPOINT') throw usage((err as Error).message);
+    throw err;
+  } finally {
+    reporter.done();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  io.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : summary(report));
+  if (!report.complete && report.stopReason === 'aborted') throw new ExitError(EXIT_INTERRUPTED, `interrupted: checkpoint saved; rerun with --resume to continue`);
+  if (!report.complete) {
+    throw new ExitError(
+      EXIT_FAILURE,
+      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then either rerun with --resume (continues after the last batch; failed records are not retried) or delete ${checkpointPath} and rerun (records already rotated are skipped without using a key)`,
+    );
+  }
+  if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);
+}

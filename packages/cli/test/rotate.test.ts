@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { decrypt, encrypt, inspect, LocalKeyring, type JsonObject } from '@fieldseal/core';
+import { parseCommandLine, type CommandIo } from '@fieldseal/cli';
+import { rotate } from '../src/commands/rotate/index.js';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+let dir: string;
+let v1: LocalKeyring;
+let v2: LocalKeyring;
+let keys: string;
+
+function memoryIo(): CommandIo & { out(): string; err(): string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (c: Buffer) => (o += c.toString()));
+  stderr.on('data', (c: Buffer) => (e += c.toString()));
+  return { stdin: new PassThrough(), stdout, stderr, out: () => o, err: () => e };
+}
+
+async function sealedFile(name: string, count: number, keyring = v1): Promise<string> {
+  const lines: string[] = [];
+  for (let i = 1; i <= count; i++) lines.push(JSON.stringify(await encrypt({ id: i, ssn: `078-05-${String(i).padStart(4, '0')}` }, { keyring, paths: ['$.ssn'], requiredContext: { rowId: String(i) } })));
+  const path = join(dir, name);
+  await writeFile(path, lines.join('\n') + '\n');
+  return path;
+}
+
+async function docsOf(path: string): Promise<JsonObject[]> {
+  return (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonObject);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fieldseal-cli-rotate-'));
+  v1 = await LocalKeyring.generate({ name: 'main' });
+  v2 = v1.withNewPrimary();
+  keys = join(dir, 'keys.json');
+  await writeFile(keys, JSON.stringify(v2.exportKeyFile()), { mode: 0o600 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('fieldseal rotate', () => {
+  test('argv maps to the command options', () => {
+    const parsed = parseCommandLine(['rotate', '--keyring', 'local:k.json', '--store', 'postgres://db/x', '--table', 't', '--column', 'doc', '--shard', '1/3', '--batch', '200', '--dry-run', '--id-context', 'rowId']);
+    expect('name' in parsed && parsed.name).toBe('rotate');
+    expect(() => parseCommandLine(['rotate', '--nope'])).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+
+  test('rotates an NDJSON file to the primary key with the row id bound from a field, prints a summary with per-key counts', async () => {
+    const path = await sealedFile('a.ndjson', 30);
+    const io = memoryIo();
+    await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], batch: 7 }, io);
+    expect(io.out()).toMatch(/rewrap of ndjson:.*: complete/);
+    expect(io.out()).toContain('local:main/v1: scanned 30, rotated 30');
+    const docs = await docsOf(path);
+    expect(docs).toHaveLength(30);
+    for (const d of docs) {
+      expect(inspect(d).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+      expect((await decrypt(d, { keyring: v2, context: { rowId: String(d.id) } })).ssn).toMatch(/^078-05-/);
+    }
+    // Not a terminal: plain lines, no carriage-return redraws.
+    expect(io.err()).not.toContain('\r');
+  });
+
+  test('--dry-run writes nothing and --json reports what would change', async () => {
+    const path = await sealedFile('b.ndjson', 9);
+    const before = await readFile(path);
+    const io = memoryIo();
+    await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], dryRun: true, json: true }, io);
+    const report = JSON.parse(io.out()) as { dryRun: boolean; rotated: number; scanned: number };
+    expect(report).toMatchObject({ dryRun: true, scanned: 9, rotated: 9 });
+    expect((await readFile(path)).equals(before)).toBe(true);
+  });
+
+  test('records that fail are left unchanged and make the exit code 1; usage errors are exit code 2', async () => {
+    const path = await sealedFile('c.ndjson', 4);
+    const io = memoryIo();
+    // Without the row id the documents do not open: every record fails, none is changed.
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}` }, io)).rejects.toMatchObject({ exitCode: 1 });
+    expect(io.out()).toContain('failed ERR_FIELDSEAL_CONTEXT_MISMATCH: 4');
+    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    await expect(rotate({ keyring: `local:${keys}`, store: 'mysql://x' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, shard: '0/2' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
+    await expect(rotate({ keyring: `local:${keys}`, store: 'postgres://127.0.0.1/x' }, memoryIo())).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--table') });
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, batch: 0 }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, shard: '3/3' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  test('Ctrl-C stops after the current batch with exit code 130 and a checkpoint; --resume finishes with nothing lost', async () => {
+    const path = await sealedFile('d.ndjson', 1500);
+    const args = ['rotate', '--keyring', `local:${keys}`, '--store', `ndjson:${path}`, '--field-context', 'rowId=id', '--batch', '10', '--concurrency', '2'];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const checkpoint = `${path}.fieldseal-rotate.checkpoint.json`;
+    // Interrupt once the first batch is durable.
+    while (!existsSync(checkpoint) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('stopping after the current batch');
+    expect(stdout).toContain('--resume');
+    expect(existsSync(checkpoint)).toBe(true);
+    // The original is untouched until the end.
+    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+
+    const io = memoryIo();
+    await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], resume: true, json: true }, io);
+    const report = JSON.parse(io.out()) as { resumed: boolean; scanned: number; rotated: number; complete: boolean };
+    expect(report).toMatchObject({ resumed: true, complete: true, scanned: 1500, rotated: 1500 });
+    const docs = await docsOf(path);
+    expect(docs.map((d) => d.id)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
+    expect(docs.every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v2')).toBe(true);
+    expect(existsSync(checkpoint)).toBe(false);
+  }, 60_000);
+});
