@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, KeyUnavailableError, ProviderError, type WrappedKey } from '@fieldseal/core';
@@ -117,6 +118,22 @@ describe('VaultTransitKeyring wrap/unwrap', () => {
     const keyring = new VaultTransitKeyring({ client, keyName: freshKey() });
     const { dataKey, wrapped } = await keyring.wrap({ context: { b: '2', a: '1', é: 'x' } });
     expect(hex(await keyring.unwrap({ wrapped, context: { é: 'x', a: '1', b: '2' } }))).toBe(hex(dataKey));
+  });
+
+  it('property: any context round-trips, and any different context is refused by Vault', async () => {
+    const keyring = new VaultTransitKeyring({ client, keyName: freshKey() });
+    const key = fc.string({ minLength: 1, maxLength: 8, unit: 'grapheme' }).filter((k) => !k.startsWith('fieldseal:'));
+    const context = fc.dictionary(key, fc.string({ maxLength: 12, unit: 'grapheme' }), { maxKeys: 4 });
+    await fc.assert(
+      fc.asyncProperty(context, context, async (a, b) => {
+        fc.pre(vaultContext(a) !== vaultContext(b));
+        const { dataKey, wrapped } = await keyring.wrap({ context: a });
+        expect(hex(await keyring.unwrap({ wrapped, context: { ...a } }))).toBe(hex(dataKey));
+        const err = await keyUnavailable(keyring.unwrap({ wrapped, context: b }));
+        expect(causeOf(err).kind).toBe('invalid-ciphertext');
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('sends the canonical context as transit context (derived key), never as associated_data', async () => {
