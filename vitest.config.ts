@@ -5,7 +5,7 @@ const guard = fileURLToPath(new URL('./test/setup/loopback-guard.mjs', import.me
 
 export default defineConfig({
   resolve: { conditions: ['fieldseal-source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['fieldseal-source', 'node', 'import', 'default'], externalConditions: ['fieldseal-source'] } },
+  ssr: { resolve: { conditions: ['fieldseal-source', 'node', 'default'], externalConditions: ['fieldseal-source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'benchmarks/**/*.test.ts'],
     globalSetup: ['./test/setup/build.mjs'],
