@@ -357,7 +357,8 @@ describe('Vault transit emulator over HTTPS', () => {
     }
   });
 
-  it('refuses to listen on a non-loopback address', async () => {
+  it('refuses to listen on a non-loopback address, and refuses an empty token', async () => {
     await expect(startVaultTransitEmulator({ host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
+    await expect(startVaultTransitEmulator({ token: '' })).rejects.toThrow(/non-empty/);
   });
 });

@@ -134,6 +134,7 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
   // token -> its lifetime: `ttlMs` (undefined: never expires) and when it ends
   const tokens = new Map<string, { ttlMs: number | undefined; expiresAt: number }>();
   const addToken = (token: string, ttlSeconds: number | undefined): string => {
+    if (typeof token !== 'string' || token.length === 0) throw new Error('a token must be a non-empty string');
     if (ttlSeconds !== undefined && !(ttlSeconds > 0)) throw new Error('ttlSeconds must be positive');
     const ttlMs = ttlSeconds === undefined ? undefined : ttlSeconds * 1000;
     tokens.set(token, { ttlMs, expiresAt: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
