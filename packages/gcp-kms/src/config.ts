@@ -89,7 +89,12 @@ function isLoopback(host: string): boolean {
  */
 export async function keyringFromConfig(config: unknown, options: GcpKmsKeyringFromConfigOptions = {}): Promise<GcpKmsKeyring | GcpKmsRsaKeyring> {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new InvalidArgumentError('gcp-kms config must be a JSON object');
-  const c = config as Record<string, unknown>;
+  // Own data properties only, into an object with no prototype: inherited or accessor values are never read.
+  const c: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(config)) {
+    const desc = Object.getOwnPropertyDescriptor(config, key);
+    c[key] = desc && 'value' in desc ? desc.value : undefined;
+  }
   for (const key of Object.keys(c)) {
     const type = Object.hasOwn(FIELDS, key) ? FIELDS[key as keyof GcpKmsConfig] : undefined;
     if (type === undefined) throw new InvalidArgumentError(`gcp-kms config: unknown field "${key}" (known: ${Object.keys(FIELDS).join(', ')})`);

@@ -75,7 +75,8 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
 
   it('binds the encryption context as AAD: Cloud KMS refuses another context', async () => {
     const { wrapped } = await keyring.wrap({ context: CONTEXT });
-    for (const context of [{ tenant: 't2', table: 'customers' }, { tenant: 't1' }, { ...CONTEXT, extra: 'x' }]) {
+    const contexts: Record<string, string>[] = [{ tenant: 't2', table: 'customers' }, { tenant: 't1' }, { ...CONTEXT, extra: 'x' }];
+    for (const context of contexts) {
       const cause = await unwrapCause(keyring.unwrap({ wrapped, context }));
       expect(cause).toMatchObject({ provider: 'gcp-kms', kind: 'invalid-ciphertext', retryable: false, keyId: wrapped[0]!.keyId });
     }
