@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { LocalKeyring, type Keyring } from '@fieldseal/core';
 import { usage } from './exit-error.js';
 
@@ -23,7 +24,7 @@ export async function keyringFromSpec(spec: string): Promise<Keyring> {
   if (kind === 'local') return LocalKeyring.fromKeyFile(await readText(path, 'key file'));
   const pkg = PROVIDER_PACKAGES[kind];
   if (pkg === undefined) throw usage(`unknown keyring kind "${kind}" (known: local, ${Object.keys(PROVIDER_PACKAGES).join(', ')})`);
-  let mod: { keyringFromConfig?: (config: unknown, options?: { credential?: unknown }) => Promise<Keyring> };
+  let mod: { keyringFromConfig?: (config: unknown, options?: { credential?: unknown; baseDir?: string }) => Promise<Keyring> };
   try {
     mod = (await import(pkg)) as typeof mod;
   } catch {
@@ -37,7 +38,9 @@ export async function keyringFromSpec(spec: string): Promise<Keyring> {
     if (err instanceof SyntaxError) throw usage(`the keyring config ${path} is not valid JSON`);
     throw err;
   }
-  return kind === 'azure-keyvault' ? mod.keyringFromConfig(config, await azureCredential(config)) : mod.keyringFromConfig(config);
+  // Relative paths inside a config (token files, CA files) resolve against the config's folder.
+  const options = { baseDir: dirname(resolve(path)), ...(kind === 'azure-keyvault' ? await azureCredential(config) : {}) };
+  return mod.keyringFromConfig(config, options);
 }
 
 /**
