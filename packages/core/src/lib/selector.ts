@@ -26,9 +26,24 @@ export interface CompiledSelector {
 
 const MAX_SELECTOR_LENGTH = 4096;
 
+// Applications pass the same few selectors on every call: parse each once. Compiled selectors are
+// frozen plain data, so sharing them is safe; only successful parses are kept, and the cache is
+// bounded (dropped wholesale when full) so hostile selector streams cannot grow it.
+const COMPILED_CACHE_MAX = 512;
+const compiledCache = new Map<string, CompiledSelector>();
+
 /** Parse a selector, throwing InvalidSelectorError naming it on any syntax outside the subset. */
 export function compileSelector(source: unknown): CompiledSelector {
   if (typeof source !== 'string') throw new InvalidSelectorError('a selector must be a string', String(source));
+  const cached = compiledCache.get(source);
+  if (cached !== undefined) return cached;
+  const compiled = parseSelector(source);
+  if (compiledCache.size >= COMPILED_CACHE_MAX) compiledCache.clear();
+  compiledCache.set(source, compiled);
+  return compiled;
+}
+
+function parseSelector(source: string): CompiledSelector {
   if (source.length > MAX_SELECTOR_LENGTH) throw new InvalidSelectorError(`a selector is limited to ${MAX_SELECTOR_LENGTH} characters`, source.slice(0, 64) + '…');
   const fail = (why: string, at: number): never => {
     throw new InvalidSelectorError(`invalid selector ${JSON.stringify(source)} at offset ${at}: ${why}`, source);
@@ -143,7 +158,12 @@ export function compileSelector(source: unknown): CompiledSelector {
     }
   }
   if (segments.length === 0) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} selects the whole document; select members of it`, source);
-  return { source, segments };
+  for (const seg of segments) {
+    for (const sel of seg.selectors) Object.freeze(sel);
+    Object.freeze(seg.selectors);
+    Object.freeze(seg);
+  }
+  return Object.freeze({ source, segments: Object.freeze(segments) });
 }
 
 interface Node {
