@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import { DecryptionFailedError } from '../../errors.js';
 import { IV_LENGTH, TAG_LENGTH, type Backend, type OpenItem, type SealItem } from './types.js';
 
@@ -43,14 +43,15 @@ export const backend: Backend = {
     return toUint8(createHmac('sha256', asBuffer(key)).update(data).digest());
   },
   async sealMany(key, items: readonly SealItem[]) {
-    const keyObject = createSecretKey(asBuffer(key));
+    // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation.
+    const keyBytes = asBuffer(key);
     const out: Uint8Array[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const blob = Buffer.allocUnsafe(IV_LENGTH + item.plaintext.length + TAG_LENGTH);
       const iv = item.iv === undefined ? takeRandom(IV_LENGTH) : asBuffer(item.iv);
       iv.copy(blob, 0);
-      const cipher = createCipheriv('aes-256-gcm', keyObject, iv, { authTagLength: TAG_LENGTH });
+      const cipher = createCipheriv('aes-256-gcm', keyBytes, iv, { authTagLength: TAG_LENGTH });
       cipher.setAAD(item.aad);
       let offset = IV_LENGTH + cipher.update(item.plaintext).copy(blob, IV_LENGTH);
       offset += cipher.final().copy(blob, offset);
@@ -60,13 +61,14 @@ export const backend: Backend = {
     return out;
   },
   async openMany(key, items: readonly OpenItem[]) {
-    const keyObject = createSecretKey(asBuffer(key));
+    // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation.
+    const keyBytes = asBuffer(key);
     const out: Uint8Array[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const blob = asBuffer(item.blob);
       if (blob.length < IV_LENGTH + TAG_LENGTH) throw new DecryptionFailedError();
-      const decipher = createDecipheriv('aes-256-gcm', keyObject, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
+      const decipher = createDecipheriv('aes-256-gcm', keyBytes, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
       decipher.setAAD(item.aad);
       decipher.setAuthTag(blob.subarray(blob.length - TAG_LENGTH));
       const head = decipher.update(blob.subarray(IV_LENGTH, blob.length - TAG_LENGTH));
