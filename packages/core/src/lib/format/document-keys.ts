@@ -11,6 +11,21 @@ export interface GroupKeys {
   readonly commitment: Uint8Array;
 }
 
+// `info` depends only on the (public) group name; documents use a handful of names, so build each
+// once. Bounded, dropped wholesale when full.
+const infoCache = new Map<string, Uint8Array>();
+
+function keysInfo(groupName: string): Uint8Array {
+  let info = infoCache.get(groupName);
+  if (info === undefined) {
+    const name = encoder.encode(groupName);
+    info = new ByteWriter().bytes(LABEL_KEYS).u8(SUITE_V1).u8(name.length).bytes(name).finish();
+    if (infoCache.size >= 256) infoCache.clear();
+    infoCache.set(groupName, info);
+  }
+  return info;
+}
+
 /**
  * HKDF-SHA256(ikm = DEK, salt = message id, info = "fieldseal/v1/keys\0" ‖ suite ‖ u8 len ‖ group name, L = 96),
  * split into encryption key [0,32), MAC key [32,64) and key commitment [64,96).
@@ -19,8 +34,7 @@ export interface GroupKeys {
  * group name in `info` separates groups that share a DEK.
  */
 export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string): Promise<GroupKeys> {
-  const name = encoder.encode(groupName);
-  const info = new ByteWriter().bytes(LABEL_KEYS).u8(SUITE_V1).u8(name.length).bytes(name).finish();
+  const info = keysInfo(groupName);
   const okm = await backend.hkdfSha256(dataKey, messageId, info, DATA_KEY_LENGTH * 2 + COMMITMENT_LENGTH);
   const keys = {
     encryptionKey: okm.slice(0, 32),
