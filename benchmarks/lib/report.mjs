@@ -79,7 +79,7 @@ function sizeLines(sizes) {
   return [
     'Sizes (W1 record, 8 fields)',
     pad(rows),
-    `fieldseal header, one local KEK: ${sizes.fieldseal.header.chars} B (${sizes.fieldseal.header.jsonPropertyChars} with its JSON property); sealed record ${sizes.fieldseal.recordJsonBytes} B vs plain ${sizes.plainRecordJsonBytes} B; ESDK per record ${sizes.esdkRecordCommit.recordJsonBytes} B`,
+    `fieldseal header, one local KEK: ${sizes.fieldseal.header.chars} B for 8 fields, ${sizes.fieldseal.header.oneFieldChars} B for one field (${sizes.fieldseal.header.jsonPropertyChars} with its JSON property); sealed record ${sizes.fieldseal.recordJsonBytes} B vs plain ${sizes.plainRecordJsonBytes} B; ESDK per record ${sizes.esdkRecordCommit.recordJsonBytes} B`,
   ];
 }
 
@@ -94,12 +94,12 @@ export function markdownRuns(runs) {
   };
   for (const w of first.workloads) {
     out.push(`### ${w.title}`, '');
-    out.push(`| subject | op | ${runs.map((_, i) => `ops/s run ${i + 1}`).join(' | ')} | mean (run 1) | p99 (run 1) | ${runs.map((_, i) => `vs (a) run ${i + 1}`).join(' | ')} | ratio spread |`);
-    out.push(`|---|---|${runs.map(() => '--:').join('|')}|--:|--:|${runs.map(() => '--:').join('|')}|--:|`);
+    out.push(`| subject | op | ${runs.map((_, i) => `ops/s run ${i + 1}`).join(' | ')} | mean (run 1) | p99 (run 1) | ${runs.map((_, i) => `vs (a) run ${i + 1}`).join(' | ')} | ratio spread | ${runs.map((_, i) => `CPU-time vs (a) run ${i + 1}`).join(' | ')} |`);
+    out.push(`|---|---|${runs.map(() => '--:').join('|')}|--:|--:|${runs.map(() => '--:').join('|')}|--:|${runs.map(() => '--:').join('|')}|`);
     for (const r of w.rows) {
       const same = runs.map((run) => run.workloads.find((x) => x.id === w.id)?.rows.find((x) => x.subject === r.subject && x.op === r.op));
       const ratios = same.map((x) => x?.ratio ?? NaN);
-      out.push(`| ${r.label} | ${r.op} | ${same.map((x) => (x ? fmtOps(x.opsPerSec) : '-')).join(' | ')} | ${fmtMs(r.meanMs)} | ${fmtMs(r.p99Ms)} | ${ratios.map((x) => (Number.isNaN(x) ? '-' : fmtRatio(x))).join(' | ')} | ${r.subject === w.baseline ? '—' : ratioRange(ratios)} |`);
+      out.push(`| ${r.label} | ${r.op} | ${same.map((x) => (x ? fmtOps(x.opsPerSec) : '-')).join(' | ')} | ${fmtMs(r.meanMs)} | ${fmtMs(r.p99Ms)} | ${ratios.map((x) => (Number.isNaN(x) ? '-' : fmtRatio(x))).join(' | ')} | ${r.subject === w.baseline ? '—' : ratioRange(ratios)} | ${same.map((x) => (x ? fmtRatio(x.cpuRatio) : '-')).join(' | ')} |`);
     }
     out.push('');
   }
@@ -135,15 +135,15 @@ export function markdownRuns(runs) {
     row('@47ng/cloak', s.cloak);
     row('ESDK per field, committing suite', s.esdkFieldCommit);
     row('ESDK per field, default suite (signed)', s.esdkFieldDefault);
-    out.push('', `fieldseal header with one local KEK and a two-pair context: **${s.fieldseal.header.chars} bytes** (${s.fieldseal.header.jsonPropertyChars} with \`"_fieldseal":\` and quotes). Sealed W1 record: ${s.fieldseal.recordJsonBytes} B of JSON (plain: ${s.plainRecordJsonBytes} B; ESDK one message per record: ${s.esdkRecordCommit.recordJsonBytes} B).`, '');
+    out.push('', `fieldseal header with one local KEK and a two-pair context: **${s.fieldseal.header.chars} bytes** for the W1 record (8 field pointers listed; ${s.fieldseal.header.jsonPropertyChars} with \`"_fieldseal":\` and quotes), **${s.fieldseal.header.oneFieldChars} bytes** for a one-field document. Sealed W1 record: ${s.fieldseal.recordJsonBytes} B of JSON (plain: ${s.plainRecordJsonBytes} B; ESDK one message per record: ${s.esdkRecordCommit.recordJsonBytes} B).`, '');
   }
   out.push('### Targets', '');
-  out.push(`| target | want | ${runs.map((_, i) => `run ${i + 1}`).join(' | ')} | met |`, `|---|--:|${runs.map(() => '--:').join('|')}|---|`);
+  out.push(`| target | want | ${runs.map((_, i) => `run ${i + 1}`).join(' | ')} | met | CPU-time ratio (runs) |`, `|---|--:|${runs.map(() => '--:').join('|')}|---|--:|`);
   for (const t of first.targets) {
     const vals = runs.map((r) => r.targets.find((x) => x.id === t.id));
     const fmt = (v) => (v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(2));
     const met = vals.every((v) => v?.met === true) ? 'yes' : vals.every((v) => v?.met === false) ? '**no**' : vals.some((v) => v?.met === null) ? 'n/a' : 'in one run';
-    out.push(`| ${t.description} | ${t.target} | ${vals.map((v) => fmt(v?.value)).join(' | ')} | ${met} |`);
+    out.push(`| ${t.description} | ${t.target} | ${vals.map((v) => fmt(v?.value)).join(' | ')} | ${met} | ${vals.every((v) => v?.cpuRatio !== undefined) ? vals.map((v) => v.cpuRatio.toFixed(2)).join(' / ') : ''} |`);
   }
   out.push('');
   return out.join('\n');
