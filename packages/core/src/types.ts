@@ -35,6 +35,11 @@ export interface WrapRequest {
   readonly dataKey?: Uint8Array;
   /** The full encryption context (stored and required-but-not-stored pairs). */
   readonly context: EncryptionContext;
+  /**
+   * How many plaintext bytes the document's fields under this key hold, when known. Keyrings may
+   * ignore it; a caching keyring uses it to bound how much data one data key protects.
+   */
+  readonly plaintextBytes?: number;
 }
 
 /** What {@link Keyring.wrap} returns. */

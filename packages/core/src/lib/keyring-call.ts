@@ -30,8 +30,8 @@ export function checkWrapped(list: unknown, limits: Limits): WrappedKey[] {
  * key, at least one and at most `maxWrappedKeys` well-formed wrapped keys. A faulty keyring cannot
  * produce a malformed document.
  */
-export async function wrapChecked(keyring: Keyring, context: EncryptionContext, limits: Limits, dataKey?: Uint8Array): Promise<{ dataKey: Uint8Array; wrapped: WrappedKey[] }> {
-  const result = await keyring.wrap(dataKey === undefined ? { context } : { dataKey, context });
+export async function wrapChecked(keyring: Keyring, context: EncryptionContext, limits: Limits, dataKey?: Uint8Array, plaintextBytes?: number): Promise<{ dataKey: Uint8Array; wrapped: WrappedKey[] }> {
+  const result = await keyring.wrap({ context, ...(dataKey !== undefined ? { dataKey } : {}), ...(plaintextBytes !== undefined ? { plaintextBytes } : {}) });
   if (!(result?.dataKey instanceof Uint8Array) || result.dataKey.length !== DATA_KEY_LENGTH) {
     throw new InvalidArgumentError('keyring contract violated: wrap must return a 32-byte data key');
   }

@@ -130,10 +130,15 @@ export async function sealPlanned(
   const keyringContext = entriesToRecord(full);
   const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
 
-  // Wrap in parallel (KMS latency), then derive and seal group by group in a fixed order.
-  const wrappedGroups = await Promise.all(plans.map((plan) => wrapChecked(plan.keyring, keyringContext, limits)));
+  // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
+  // parallel (KMS latency), then derive and seal group by group in a fixed order.
+  const encoded = plans.map((plan) => plan.fields.map((f) => encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes)));
   const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; blobs: Uint8Array[] }[] = [];
+  let wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
+    wrappedGroups = await Promise.all(
+      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0))),
+    );
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
       const { dataKey, wrapped } = wrappedGroups[i]!;
@@ -141,14 +146,15 @@ export async function sealPlanned(
       zeroize(dataKey);
       sealedGroups.push({ plan, wrapped, keys, blobs: [] });
       const prefix = fieldAadPrefix(messageId, plan.name, canonical);
-      const items = plan.fields.map((f) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes) }));
+      const items = plan.fields.map((f, j) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encoded[i]![j]! }));
       sealedGroups[i]!.blobs = await backend.sealMany(keys.encryptionKey, items);
-      for (const item of items) zeroize(item.plaintext);
     }
   } catch (err) {
     for (const w of wrappedGroups) zeroize(w.dataKey);
     for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
     throw err;
+  } finally {
+    for (const group of encoded) zeroize(...group);
   }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({
