@@ -1,6 +1,6 @@
 // The real @google-cloud/kms client against the Cloud KMS emulator over loopback gRPC: no mocks.
 import { KeyManagementServiceClient } from '@google-cloud/kms';
-import { decrypt, encrypt, inspect, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
+import { decrypt, encrypt, inspect, needsRotation, rewrap, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import { startGcpKmsEmulator, type GcpKmsEmulator } from '@fieldseal/emulators';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c, GCP_KMS_PROVIDER, GcpKmsKeyring } from '../src/index.js';
@@ -160,6 +160,12 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
     expect(inspect(fresh).groups[0]!.wrappedKeys[0]!.keyId).toBe(version.name);
     expect(await decrypt(old, { keyring: kr, context: CONTEXT })).toEqual({ ssn: '1' });
     expect(await decrypt(fresh, { keyring: kr, context: CONTEXT })).toEqual({ ssn: '2' });
+    // core's rotation predicate reads the version from the key id; rewrap moves the old document.
+    const current = { provider: 'gcp-kms', keyId: new RegExp(`^${rotating}/`), minVersion: 2 };
+    expect(needsRotation(old, current)).toBe(true);
+    expect(needsRotation(fresh, current)).toBe(false);
+    const moved = await rewrap(old, { keyring: kr, to: kr, context: CONTEXT });
+    expect(needsRotation(moved.document, current)).toBe(false);
     // Disabling the old version makes its documents unavailable with a typed, non-retryable reason.
     emulator.setVersionState(`${rotating}/cryptoKeyVersions/1`, 'DISABLED');
     const err = await decrypt(old, { keyring: kr, context: CONTEXT }).catch((e: unknown) => e);
