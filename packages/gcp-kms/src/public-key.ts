@@ -156,6 +156,7 @@ export class GcpKmsPublicKeyKeyring implements Keyring {
     }
     this.keyVersionName = options.keyVersionName;
     this.#input = input instanceof Uint8Array ? input.slice() : input;
+    Object.freeze(this);
   }
 
   #publicKey(): Promise<CryptoKey> {

@@ -82,6 +82,7 @@ export class GcpKmsRsaKeyring implements Keyring {
     this.cryptoKeyName = cryptoKeyOf(options.keyVersionName)!;
     this.#publicKeyInput = input instanceof Uint8Array ? input.slice() : input;
     this.#client = resolveClient(options);
+    Object.freeze(this);
   }
 
   /** The client in use (yours, or the one the keyring built). */

@@ -247,6 +247,17 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
     expect(response.name).toBe(`${keyName}/cryptoKeyVersions/1`);
   });
 
+  it('is frozen; close() leaves a caller-owned client open and closes a client it built', async () => {
+    expect(Object.isFrozen(keyring)).toBe(true);
+    const borrowing = new GcpKmsKeyring({ keyName, client });
+    await borrowing.close();
+    await expect(borrowing.wrap({ context: CONTEXT })).resolves.toMatchObject({ wrapped: [expect.anything()] });
+    const owning = new GcpKmsKeyring({ keyName, clientOptions: emulator.clientOptions() });
+    await owning.wrap({ context: CONTEXT });
+    await owning.close();
+    await expect(owning.wrap({ context: CONTEXT })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', retryable: false });
+  });
+
   it('validates its options', () => {
     for (const bad of [undefined, null, {}, { keyName: 'customer-kek' }, { keyName: `${ring}/cryptoKeys/` }, { keyName: `${ring}/cryptoKeys/a/b` }, { keyName: 42 }]) {
       expect(() => new GcpKmsKeyring(bad as never)).toThrow(InvalidArgumentError);
