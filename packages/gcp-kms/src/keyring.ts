@@ -9,7 +9,7 @@ import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClie
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
-import { dataKeyFor } from './public-key.js';
+import { dataKeyFor } from './rsa-oaep.js';
 
 /** Provider id of data keys wrapped with Cloud KMS `Encrypt`. */
 export const GCP_KMS_PROVIDER = 'gcp-kms';

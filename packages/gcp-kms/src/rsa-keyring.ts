@@ -9,7 +9,8 @@ import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClie
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
-import { GCP_KMS_RSA_PROVIDER, importGcpKmsPublicKey, wrapWithPublicKey, type GcpKmsPublicKeyInput } from './public-key.js';
+import { importGcpKmsPublicKey, type GcpKmsPublicKeyInput } from './public-key.js';
+import { GCP_KMS_RSA_PROVIDER, wrapWithPublicKey } from './rsa-oaep.js';
 
 const DATA_KEY_BYTES = 32;
 /* The algorithms whose OAEP parameters (SHA-256, MGF1-SHA-256, empty label) WebCrypto's RSA-OAEP/SHA-256 matches. */
