@@ -1,9 +1,11 @@
 import { mkdtemp, readFile, rm, stat, writeFile, chmod, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { inspect, type JsonObject } from '@fieldseal/core';
-import { coreRotation, FileCheckpointStore, NdjsonStore, runRotation, type RotationProgress } from '@fieldseal/rotation';
+import { coreRotation, FileCheckpointStore, NdjsonStore, runRotation, type RotationProgress, type Store } from '@fieldseal/rotation';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
 
 let dir: string;
@@ -160,5 +162,42 @@ describe('NDJSON store', () => {
     const path = join(dir, 'data.ndjson');
     await writeNdjson(path, await sealMany(2, v1));
     await expect(runRotation({ store: new NdjsonStore({ path }), ...(await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf })), shard: { index: 0, count: 2 } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' });
+  });
+
+  test('a second run on the same file is refused while the first holds the lock; a crashed holder\'s lock is taken over', async () => {
+    const { v1, v2 } = await keyrings();
+    const path = join(dir, 'data.ndjson');
+    await writeNdjson(path, await sealMany(5, v1));
+    const job = await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf });
+    const lock = `${path}.fieldseal-rotate.lock`;
+    // A live process on this host (the test runner's parent) holds it.
+    await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname() }));
+    await expect(runRotation({ store: new NdjsonStore({ path }), ...job })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_ROTATION_STORE_CHANGED', message: expect.stringContaining('another rotation') });
+    expect(await readFile(lock, 'utf8')).toContain(String(process.ppid));
+    // A process that has exited holds it: stale, taken over, and released at the end.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(lock, JSON.stringify({ pid: dead, host: hostname() }));
+    expect(await runRotation({ store: new NdjsonStore({ path }), ...job })).toMatchObject({ rotated: 5, complete: true });
+    await expect(stat(lock)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  test('a crash between the last batch and the file swap is finished by resume', async () => {
+    const { v1, v2 } = await keyrings();
+    const path = join(dir, 'data.ndjson');
+    await writeNdjson(path, await sealMany(9, v1));
+    const checkpoint = new FileCheckpointStore(`${path}.checkpoint.json`);
+    const job = await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf });
+    const inner = new NdjsonStore({ path });
+    const crashing: Store = { description: inner.description, open: (o) => inner.open(o), next: (n) => inner.next(n), commit: (i) => inner.commit(i), complete: () => Promise.reject(new Error('simulated crash before the rename')), close: () => inner.close() };
+    await expect(runRotation({ store: crashing, ...job, checkpoint, batchSize: 4 })).rejects.toThrow('simulated crash');
+    expect((await checkpoint.load())?.finished).toBe(true);
+    expect((await readNdjson(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    const report = await runRotation({ store: new NdjsonStore({ path }), ...job, checkpoint, resume: true });
+    expect(report).toMatchObject({ complete: true, resumed: true, scanned: 9, rotated: 9 });
+    const after = await readNdjson(path);
+    expect(after).toHaveLength(9);
+    for (const [i, d] of after.entries()) expect(await openRecord(d, i + 1, v2)).toEqual(plainRecord(i + 1));
+    // Resuming once more after the swap finds nothing left to do.
+    expect(await checkpoint.load()).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '@fieldseal/core';
 import { syncDirectory } from '../checkpoint.js';
@@ -70,6 +71,8 @@ async function exists(path: string): Promise<boolean> {
  * line numbers. Blank lines and lines that fail are copied unchanged. Memory use is bounded by
  * one batch, whatever the file size.
  *
+ * A lock file (`<path>.fieldseal-rotate.lock`, holding host and pid) keeps a second run off the
+ * same file; a lock left by a crashed process on the same host is taken over.
  * The file must not be written by anyone else during the run: the store checks the file's
  * identity (inode, size, modification time) on resume and before the final rename, and stops with
  * `StoreChangedError` rather than lose a concurrent change. Sharding is not supported (the whole
@@ -99,6 +102,7 @@ export class NdjsonStore implements Store {
   #line = 0;
   #pending: Line[] = [];
   #finished = false;
+  #locked = false;
 
   /** @param options The file and tuning. @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` without a path. */
   constructor(options: NdjsonStoreOptions) {
@@ -120,6 +124,7 @@ export class NdjsonStore implements Store {
     if (options.shard !== undefined && options.shard.count > 1) throw new InvalidArgumentError('the NDJSON store cannot be sharded: one process rewrites the whole file');
     this.#dryRun = options.dryRun;
     const position = options.position !== undefined ? parsePosition(options.position) : undefined;
+    if (!options.dryRun) await this.#lock();
     if (options.finished === true) {
       // Every batch was committed; only the swap may be missing.
       this.#finished = true;
@@ -243,12 +248,49 @@ export class NdjsonStore implements Store {
     await syncDirectory(dirname(this.#path));
   }
 
+  get #lockPath(): string {
+    return `${this.#path}.fieldseal-rotate.lock`;
+  }
+
+  /**
+   * One writer per file: two runs sharing the temporary file would interleave their output. A
+   * lock left by a process that no longer exists (a crash) is taken over.
+   */
+  async #lock(): Promise<void> {
+    const me = JSON.stringify({ pid: process.pid, host: hostname() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(this.#lockPath, me, { flag: 'wx', mode: 0o600 });
+        this.#locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let holder: { pid?: unknown; host?: unknown } = {};
+      try {
+        holder = JSON.parse(await readFile(this.#lockPath, 'utf8')) as typeof holder;
+      } catch {
+        // unreadable or half-written: treat as stale
+      }
+      const alive = typeof holder.pid === 'number' && holder.host === hostname() && holder.pid !== process.pid && processExists(holder.pid);
+      if (alive || (typeof holder.host === 'string' && holder.host !== hostname())) {
+        throw new StoreChangedError(`another rotation of ${basename(this.#path)} is running (${String(holder.host)} pid ${String(holder.pid)}); if it is not, delete ${basename(this.#lockPath)}`);
+      }
+      await unlink(this.#lockPath).catch(() => undefined);
+    }
+    throw new StoreChangedError(`cannot take the lock ${basename(this.#lockPath)}`);
+  }
+
   /** Close the files. A dry run or an unfinished run leaves the original untouched; the temporary file stays for resuming. */
   async close(): Promise<void> {
     await this.#input?.close();
     this.#input = undefined;
     await this.#output?.close();
     this.#output = undefined;
+    if (this.#locked) {
+      this.#locked = false;
+      await unlink(this.#lockPath).catch(() => undefined);
+    }
   }
 
   /** Delete the temporary file of an abandoned run (not needed after a completed one). */
@@ -258,6 +300,15 @@ export class NdjsonStore implements Store {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
