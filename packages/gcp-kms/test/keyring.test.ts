@@ -2,6 +2,7 @@
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { decrypt, encrypt, inspect, needsRotation, rewrap, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import { startGcpKmsEmulator, type GcpKmsEmulator } from '@fieldseal/emulators';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c, GCP_KMS_PROVIDER, GcpKmsKeyring } from '../src/index.js';
 
@@ -88,6 +89,26 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
     tampered[tampered.length - 3]! ^= 0x10;
     const cause = await unwrapCause(keyring.unwrap({ wrapped: [{ ...wrapped[0]!, ciphertext: tampered }], context: CONTEXT }));
     expect(cause.kind).toBe('invalid-ciphertext');
+  });
+
+  it('the AAD is canonical: the order of context keys does not matter', async () => {
+    const { dataKey, wrapped } = await keyring.wrap({ context: { tenant: 't1', table: 'customers', 'é': '1', z: '2' } });
+    expect(await keyring.unwrap({ wrapped, context: { z: '2', 'é': '1', table: 'customers', tenant: 't1' } })).toEqual(dataKey);
+  });
+
+  it('property: any flipped bits in the wrapped key are refused by the service, never a different data key', async () => {
+    const { wrapped } = await keyring.wrap({ context: CONTEXT });
+    const original = wrapped[0]!;
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: original.ciphertext.length - 1 }), fc.integer({ min: 1, max: 255 }), async (position, mask) => {
+        const ciphertext = original.ciphertext.slice();
+        ciphertext[position]! ^= mask;
+        const result = await keyring.unwrap({ wrapped: [{ ...original, ciphertext }], context: CONTEXT }).catch((e: unknown) => e);
+        expect(result).toBeInstanceOf(KeyUnavailableError);
+        expect((result as KeyUnavailableError).reasons[0]!.cause).toMatchObject({ kind: 'invalid-ciphertext', retryable: false });
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('seals and opens documents through core, and inspect shows the key version', async () => {
