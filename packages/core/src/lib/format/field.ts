@@ -48,11 +48,16 @@ export function decodeFieldPlaintext(bytes: Uint8Array): JsonValue {
   }
   if (bytes[0] === TYPE_STRING) return text;
   if (bytes[0] === TYPE_JSON) {
+    let value: JsonValue;
     try {
-      return JSON.parse(text) as JsonValue;
+      value = JSON.parse(text) as JsonValue;
     } catch {
       throw new MalformedError('a decrypted field is not valid JSON');
     }
+    // JSON.parse turns an out-of-range number (1e999) into ±Infinity, which is not JSON data; nested
+    // ones are refused by the clone that bounds depth, a top-level one must be refused here.
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new MalformedError('a decrypted field holds a number JSON cannot represent');
+    return value;
   }
   throw new MalformedError('a decrypted field has an unknown type tag');
 }

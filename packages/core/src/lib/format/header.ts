@@ -2,7 +2,7 @@ import { LimitExceededError, MalformedError, UnsupportedVersionError } from '../
 import type { Limits, WrappedKey } from '../../types.js';
 import type { Backend } from '../backend/types.js';
 import { ByteReader, ByteWriter, compareBytes } from '../bytes.js';
-import { type ContextEntry } from '../context.js';
+import { RESERVED_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
 import { parsePointer } from '../pointer.js';
 import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, SUITE_V1 } from './constants.js';
 
@@ -36,6 +36,11 @@ function str(r: ByteReader, length: number, what: string): string {
   } catch {
     throw new MalformedError(`header: ${what} is not valid UTF-8`);
   }
+}
+
+/** Keys encrypt can never write (FORMAT.md §2): refused before any keyring sees the context. */
+function checkContextKey(key: string): void {
+  if (key.length === 0 || key.startsWith(RESERVED_CONTEXT_PREFIX)) throw new MalformedError('header: an encryption context key is empty or reserved');
 }
 
 /** Encode everything but the MACs (the authenticated body). Inputs are already validated. */
@@ -105,6 +110,7 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
     } catch {
       throw new MalformedError('header: a context entry is not valid UTF-8');
     }
+    checkContextKey(key);
     const prev = storedContext[i - 1];
     if (prev !== undefined && compareBytes(prev.keyBytes, keyBytes) >= 0) throw new MalformedError('header: context keys are not in canonical order');
     storedContext.push({ key, value: val, keyBytes, valueBytes });
@@ -119,6 +125,7 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
     if (prevRequired !== undefined && compareBytes(prevRequired, kb) >= 0) throw new MalformedError('header: required context keys are not in canonical order');
     prevRequired = kb;
     const k = str(new ByteReader(kb, 'header'), kb.length, 'a required context key');
+    checkContextKey(k);
     if (storedContext.some((e) => e.key === k)) throw new MalformedError('header: a context key is both stored and required');
     requiredKeys.push(k);
   }
