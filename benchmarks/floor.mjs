@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// What W1 encrypt would cost if fieldseal did nothing but its mandatory cryptography: one
+// HKDF-SHA256 per document, eight AES-256-GCM seals with pooled IVs, one HMAC-SHA256 over a
+// header-sized input. Compares that floor with (a) in CPU time (best of 30 alternating batches).
+//   node benchmarks/floor.mjs
+// Not a fieldseal implementation: it skips binding, validation, the header and the cache on purpose.
+import { createCipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
+import { customerPii, customerRecord } from './lib/data.mjs';
+import { baseline } from './lib/subjects.mjs';
+
+const record = customerRecord();
+const a = baseline({ shape: 'customer', record });
+const dek = randomBytes(32);
+const info = Buffer.from('fieldseal/v1/keys\0\x01\x07default');
+const aad = randomBytes(140);
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+const takeIv = () => {
+  if (offset + 12 > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const iv = Buffer.from(pool.subarray(offset, offset + 12));
+  offset += 12;
+  return iv;
+};
+const values = customerPii(record).map((v) => Buffer.from(v));
+
+async function floor() {
+  const messageId = randomBytes(32);
+  const okm = Buffer.from(hkdfSync('sha256', dek, messageId, info, 96));
+  const key = okm.subarray(0, 32);
+  const out = [];
+  for (const v of values) {
+    const iv = takeIv();
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(aad);
+    out.push(Buffer.concat([iv, c.update(v), c.final(), c.getAuthTag()]).toString('base64url'));
+  }
+  createHmac('sha256', okm.subarray(32, 64)).update(aad).update(aad).digest();
+  return out;
+}
+
+async function cpuPerOp(fn, n) {
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / n;
+}
+
+const aTimes = [];
+const fTimes = [];
+for (let b = 0; b < 31; b++) {
+  aTimes.push(await cpuPerOp(a.encrypt, 300));
+  fTimes.push(await cpuPerOp(floor, 300));
+}
+const bestA = Math.min(...aTimes.slice(1));
+const bestF = Math.min(...fTimes.slice(1));
+console.log(`best batch CPU per op: (a) ${bestA.toFixed(1)} µs, mandatory-crypto floor ${bestF.toFixed(1)} µs; floor ratio to (a) ${(bestA / bestF).toFixed(3)}`);
