@@ -119,6 +119,47 @@ describe('Cloud KMS emulator (real @google-cloud/kms client over loopback gRPC)'
     await expect(client.macSign({ name: `${ring}/cryptoKeys/sym/cryptoKeyVersions/1`, data: Buffer.from('x') })).rejects.toMatchObject({ code: 12 });
   });
 
+  it('manages versions over gRPC: Get*, UpdateCryptoKeyVersion state, purposes and algorithms it refuses', async () => {
+    const keyName = await emulator.createCryptoKey(ring, 'states');
+    const [ringResource] = await client.getKeyRing({ name: ring });
+    expect(ringResource.name).toBe(ring);
+    const [key] = await client.getCryptoKey({ name: keyName });
+    expect(key).toMatchObject({ name: keyName, purpose: 'ENCRYPT_DECRYPT', versionTemplate: { algorithm: 'GOOGLE_SYMMETRIC_ENCRYPTION' } });
+    const versionName = `${keyName}/cryptoKeyVersions/1`;
+    const [enc] = await client.encrypt({ name: keyName, plaintext: Buffer.from('x') });
+    const [disabled] = await client.updateCryptoKeyVersion({ cryptoKeyVersion: { name: versionName, state: 'DISABLED' }, updateMask: { paths: ['state'] } });
+    expect(disabled.state).toBe('DISABLED');
+    await expect(client.encrypt({ name: keyName, plaintext: Buffer.from('x') })).rejects.toMatchObject({ code: 9 });
+    await expect(client.decrypt({ name: keyName, ciphertext: enc.ciphertext! })).rejects.toMatchObject({ code: 9 });
+    await client.updateCryptoKeyVersion({ cryptoKeyVersion: { name: versionName, state: 'ENABLED' }, updateMask: { paths: ['state'] } });
+    const [dec] = await client.decrypt({ name: keyName, ciphertext: enc.ciphertext! });
+    expect(Buffer.from(dec.plaintext as Uint8Array).toString()).toBe('x');
+    const [version] = await client.getCryptoKeyVersion({ name: versionName });
+    expect(version.state).toBe('ENABLED');
+    await expect(client.updateCryptoKeyPrimaryVersion({ name: keyName, cryptoKeyVersionId: '9' })).rejects.toMatchObject({ code: 5 });
+    await expect(client.createCryptoKey({ parent: ring, cryptoKeyId: 'sign', cryptoKey: { purpose: 'ASYMMETRIC_SIGN', versionTemplate: { algorithm: 'EC_SIGN_P256_SHA256' } } })).rejects.toMatchObject({ code: 12 });
+    await expect(client.createCryptoKey({ parent: ring, cryptoKeyId: 'bad', cryptoKey: { purpose: 'ASYMMETRIC_DECRYPT' } })).rejects.toMatchObject({ code: 3 });
+    await expect(client.createCryptoKey({ parent: ring, cryptoKeyId: 'bad id!', cryptoKey: { purpose: 'ENCRYPT_DECRYPT' } })).rejects.toMatchObject({ code: 3 });
+    await expect(client.createCryptoKey({ parent: `${ring}-missing`, cryptoKeyId: 'k', cryptoKey: { purpose: 'ENCRYPT_DECRYPT' } })).rejects.toMatchObject({ code: 5 });
+    // Plaintext over Cloud KMS's 64 KiB limit.
+    await expect(client.encrypt({ name: keyName, plaintext: Buffer.alloc(64 * 1024 + 1) })).rejects.toMatchObject({ code: 3 });
+  });
+
+  it('failpoints: delay answers late; drop never answers, so the client deadline fires', async () => {
+    const keyName = await emulator.createCryptoKey(ring, 'slow');
+    emulator.faults.inject({ kind: 'delay', operation: 'Encrypt', delayMs: 50 });
+    const [enc] = await client.encrypt({ name: keyName, plaintext: Buffer.from('x') });
+    expect(enc.name).toBe(`${keyName}/cryptoKeyVersions/1`);
+    // A separate client: per-call timeout options would stick to the shared one.
+    const impatient = new KeyManagementServiceClient(emulator.clientOptions());
+    try {
+      emulator.faults.inject({ kind: 'drop', operation: 'Encrypt' });
+      await expect(impatient.encrypt({ name: keyName, plaintext: Buffer.from('x') }, { timeout: 200, maxRetries: 0 })).rejects.toMatchObject({ code: 4 });
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('failpoints: corrupt-response flips a response checksum; server-error answers UNAVAILABLE; counters count', async () => {
     const keyName = await emulator.createCryptoKey(ring, 'faults');
     emulator.faults.inject({ kind: 'corrupt-response', operation: 'Encrypt' });
@@ -149,6 +190,20 @@ describe('Cloud KMS emulator over TLS with a required bearer token', () => {
     } finally {
       await good.close();
       await noToken.close();
+      await emulator.close();
+    }
+  });
+
+  it('serves on IPv6 loopback too', async () => {
+    const emulator = await startGcpKmsEmulator({ host: '::1' });
+    const client = new KeyManagementServiceClient(emulator.clientOptions());
+    try {
+      expect(emulator.endpoint.apiEndpoint).toBe('[::1]');
+      const keyName = await emulator.createCryptoKey(emulator.createKeyRing(LOCATION, 'v6'), 'k');
+      const [enc] = await client.encrypt({ name: keyName, plaintext: Buffer.from('x') });
+      expect(enc.name).toBe(`${keyName}/cryptoKeyVersions/1`);
+    } finally {
+      await client.close();
       await emulator.close();
     }
   });

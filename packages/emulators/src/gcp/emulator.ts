@@ -571,7 +571,8 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
   return {
     url: `${tls ? 'https' : 'http'}://${bindHost}:${port}`,
     port,
-    endpoint: { apiEndpoint: host, port },
+    // gax joins host and port with ':', so an IPv6 address must come bracketed.
+    endpoint: { apiEndpoint: bindHost, port },
     caPem,
     counters,
     faults,
@@ -594,7 +595,7 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
                 }),
               );
       }
-      return { apiEndpoint: host, port, sslCreds, universeDomain: 'googleapis.com' };
+      return { apiEndpoint: bindHost, port, sslCreds, universeDomain: 'googleapis.com' };
     },
     createKeyRing: (parent, keyRingId) => plain(() => createKeyRing(parent, keyRingId)),
     createCryptoKey: (keyRingName, cryptoKeyId, opts) => plainAsync(async () => (await createCryptoKey(keyRingName, cryptoKeyId, opts)).name),
