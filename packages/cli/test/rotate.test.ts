@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decrypt, encrypt, inspect, LocalKeyring, type JsonObject } from '@fieldseal/core';
 import { parseCommandLine, type CommandIo } from '@fieldseal/cli';
 import { rotate } from '../src/commands/rotate/index.js';
+import { formatDuration, progressLine } from '../src/commands/rotate/progress.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 let dir: string;
@@ -53,6 +54,7 @@ describe('fieldseal rotate', () => {
   test('argv maps to the command options', () => {
     const parsed = parseCommandLine(['rotate', '--keyring', 'local:k.json', '--store', 'postgres://db/x', '--table', 't', '--column', 'doc', '--shard', '1/3', '--batch', '200', '--dry-run', '--id-context', 'rowId']);
     expect('name' in parsed && parsed.name).toBe('rotate');
+    expect('values' in parsed && parsed.values).toMatchObject({ keyring: 'local:k.json', store: 'postgres://db/x', table: 't', column: 'doc', shard: '1/3', batch: '200', 'dry-run': true, 'id-context': 'rowId' });
     expect(() => parseCommandLine(['rotate', '--nope'])).toThrow(expect.objectContaining({ exitCode: 2 }));
   });
 
@@ -125,4 +127,12 @@ describe('fieldseal rotate', () => {
     expect(docs.every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v2')).toBe(true);
     expect(existsSync(checkpoint)).toBe(false);
   }, 60_000);
+
+  test('the progress line shows the bar, percentage, rate and ETA', () => {
+    const counts = { scanned: 500, rotated: 480, skipped: 15, skippedByReason: {}, conflicts: 1, failed: 4, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [] };
+    const line = progressLine({ counts, scannedThisRun: 500, total: 1000, fraction: 0.5, recordsPerSecond: 1234.4, etaSeconds: 3725, elapsedMs: 400 }, true);
+    expect(line).toBe('[############------------]  50.0% 500/1,000 records  1,234/s  ETA 1h02m  rotated 480  skipped 15  conflicts 1  failed 4');
+    expect(progressLine({ counts, scannedThisRun: 500, total: undefined, fraction: undefined, recordsPerSecond: 10, etaSeconds: undefined, elapsedMs: 400 }, true)).toContain('ETA ?');
+    expect([formatDuration(42), formatDuration(185)]).toEqual(['42s', '3m05s']);
+  });
 });

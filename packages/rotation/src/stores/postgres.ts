@@ -156,8 +156,15 @@ export class PostgresStore implements Store {
     return this.#shard === undefined ? [] : [this.#shard.count, this.#shard.index];
   }
 
-  /** Rows of this shard with a non-NULL document (for progress). */
+  /**
+   * Rows of this shard with a non-NULL document (for progress and ETA). On big tables (planner
+   * estimate over a million rows) the estimate divided by the shard count is used instead, so
+   * starting a run never waits for a full-table count.
+   */
   async total(): Promise<number | undefined> {
+    const estimate = await this.#client!.query<{ n: string | null }>('SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = to_regclass($1)', [this.#table]);
+    const estimated = Number(estimate.rows[0]?.n ?? -1);
+    if (estimated > 1_000_000) return Math.round(estimated / (this.#shard?.count ?? 1));
     const { rows } = await this.#client!.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.#table} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(1)}`, this.#shardValues());
     return Number(rows[0]!.n);
   }
