@@ -76,6 +76,8 @@ export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
   let client: GcpKmsClient;
   let owned = false;
   if (settings.client !== undefined) {
+    /* Precondition: options for a client the keyring would build cannot apply to one it was given. */
+    if (settings.clientOptions !== undefined) throw new InvalidArgumentError('pass either client or clientOptions, not both');
     const c = settings.client as Partial<Record<keyof GcpKmsClient, unknown>> | null;
     if (c === null || typeof c !== 'object' || typeof c.encrypt !== 'function' || typeof c.decrypt !== 'function') {
       throw new InvalidArgumentError('client must be a KeyManagementServiceClient');

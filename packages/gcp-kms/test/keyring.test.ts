@@ -286,6 +286,7 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
     expect(() => new GcpKmsKeyring({ keyName, client, retry: { maxAttempts: 0 } })).toThrow(InvalidArgumentError);
     expect(() => new GcpKmsKeyring({ keyName, client, retry: { attemptTimeoutMs: -1 } })).toThrow(InvalidArgumentError);
     expect(() => new GcpKmsKeyring({ keyName, client: {} as never })).toThrow(InvalidArgumentError);
+    expect(() => new GcpKmsKeyring({ keyName, client, clientOptions: { projectId: 'p' } })).toThrow(/either client or clientOptions/);
   });
 
   it('rejects a context over Cloud KMS’s 64 KiB AAD limit with a typed error before calling', async () => {
