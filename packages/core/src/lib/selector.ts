@@ -185,11 +185,31 @@ function applySelector(node: Node, sel: Selector, out: Node[]): void {
   }
 }
 
-function descendants(node: Node, out: Node[]): void {
+function uniqueNodes(list: readonly Node[]): Node[] {
+  const seen = new Set<string>();
+  const out: Node[] = [];
+  for (const n of list) {
+    const key = JSON.stringify(n.path);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(n);
+  }
+  return out;
+}
+
+function descendants(node: Node, out: Node[], seen?: Set<string>): void {
   // Iterative, in document order: the clone already bounded depth, but stay off the call stack anyway.
   const stack: Node[] = [node];
   while (stack.length > 0) {
     const n = stack.pop()!;
+    // With several input nodes one may contain another: a location already listed was listed with
+    // its whole subtree, so skip it. Without this, `$..a..a..a` over a hostile 120-deep chain
+    // builds O(depth^k) nodes (seconds and gigabytes) before anything is authenticated.
+    if (seen !== undefined) {
+      const key = JSON.stringify(n.path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     out.push(n);
     const v = n.value;
     const children: Node[] = [];
@@ -208,10 +228,14 @@ export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipT
   for (const seg of selector.segments) {
     const next: Node[] = [];
     const inputs: Node[] = [];
-    if (seg.descendant) for (const n of nodes) descendants(n, inputs);
-    else inputs.push(...nodes);
+    if (seg.descendant) {
+      const seen = nodes.length > 1 ? new Set<string>() : undefined;
+      for (const n of nodes) descendants(n, inputs, seen);
+    } else inputs.push(...nodes);
     for (const n of inputs) for (const s of seg.selectors) applySelector(n, s, next);
-    nodes = next;
+    // Inputs are distinct locations, so one selector yields distinct locations; several (`[*,*]`)
+    // may repeat one, and repeats would multiply segment after segment: keep first occurrences.
+    nodes = seg.selectors.length > 1 ? uniqueNodes(next) : next;
   }
   const seen = new Set<string>();
   const out: PathToken[][] = [];

@@ -84,7 +84,8 @@ export function headerToString(backend: Backend, body: Uint8Array, macs: readonl
  */
 export function decodeHeader(backend: Backend, value: unknown, limits: Limits): Header {
   if (typeof value !== 'string' || !value.startsWith(HEADER_PREFIX)) throw new MalformedError('the header is missing or not a fieldseal header');
-  const encodedLimit = Math.ceil((limits.maxHeaderBytes * 4) / 3) + HEADER_PREFIX.length + 4;
+  // maxHeaderBytes bounds the body (as encrypt does); the string also carries one MAC per group.
+  const encodedLimit = Math.ceil(((limits.maxHeaderBytes + limits.maxGroups * MAC_LENGTH) * 4) / 3) + HEADER_PREFIX.length + 4;
   if (value.length > encodedLimit) throw new LimitExceededError(`the header exceeds ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
   const bytes = backend.base64urlDecode(value.slice(HEADER_PREFIX.length));
   if (bytes === undefined) throw new MalformedError('the header is not valid base64url');
