@@ -77,6 +77,6 @@ export function inspect(sealed: JsonObject, options: InspectOptions = {}): Inspe
       fields: [...g.pointers],
       wrappedKeys: g.wrapped.map((k) => ({ provider: k.provider, keyId: k.keyId })),
     })),
-    headerBytes: header.body.length + header.macs.length * 32,
+    headerBytes: header.body.length + header.macs.reduce((n, m) => n + m.length, 0),
   };
 }

@@ -20,7 +20,8 @@ export const DEFAULT_GROUP = 'default';
 
 export const MESSAGE_ID_LENGTH = 32;
 export const COMMITMENT_LENGTH = 32;
-export const MAC_LENGTH = 32;
+/** Header MAC: HMAC-SHA256 truncated to 128 bits. */
+export const MAC_LENGTH = 16;
 export const DATA_KEY_LENGTH = 32;
 
 /** Plaintext type tags (first plaintext byte of a field). */

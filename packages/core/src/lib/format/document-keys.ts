@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/types.js';
 import { ByteWriter, zeroize } from '../bytes.js';
-import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, SUITE_V1 } from './constants.js';
+import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
 
 const encoder = new TextEncoder();
 
@@ -64,8 +64,13 @@ export function fieldAad(prefix: Uint8Array, pointer: string): Uint8Array {
   return out;
 }
 
-/** MAC of one group: HMAC-SHA256(macKey, "fieldseal/v1/header\0" ‖ body ‖ u32 len ‖ canonical full context). */
-export function headerMac(backend: Backend, macKey: Uint8Array, body: Uint8Array, canonicalContext: Uint8Array): Promise<Uint8Array> {
+/**
+ * MAC of one group: the first 16 bytes of
+ * HMAC-SHA256(macKey, "fieldseal/v1/header\0" ‖ body ‖ u32 len ‖ canonical full context).
+ * Truncation to 128 bits (RFC 2104 §5, NIST SP 800-107 §5.3.3) gives the same forgery bound as the
+ * fields' GCM tags; the key commitment, which needs collision resistance, stays 256 bits.
+ */
+export async function headerMac(backend: Backend, macKey: Uint8Array, body: Uint8Array, canonicalContext: Uint8Array): Promise<Uint8Array> {
   const input = new ByteWriter().bytes(LABEL_HEADER).bytes(body).u32(canonicalContext.length).bytes(canonicalContext).finish();
-  return backend.hmacSha256(macKey, input);
+  return (await backend.hmacSha256(macKey, input)).slice(0, MAC_LENGTH);
 }
