@@ -8,7 +8,7 @@ import { InvalidArgumentError, ProviderError } from '@fieldseal/core/errors';
 import { RETRYABLE_CODES } from './errors.js';
 
 /** The calls the keyrings make: any `KeyManagementServiceClient` (or one with the same methods). */
-export type GcpKmsClient = Pick<KeyManagementServiceClient, 'encrypt' | 'decrypt' | 'getPublicKey' | 'asymmetricDecrypt' | 'close'>;
+export type GcpKmsClient = Pick<KeyManagementServiceClient, 'initialize' | 'encrypt' | 'decrypt' | 'getPublicKey' | 'asymmetricDecrypt' | 'close'>;
 
 /**
  * Timeout and retry policy of a keyring's Cloud KMS calls.
@@ -54,6 +54,13 @@ export interface ResolvedClient {
   readonly maxAttempts: number;
   /** Fresh call options for one call (see {@link callOptions}). */
   callOptions(): CallOptions;
+  /**
+   * Wait for the client's stub. The generated client methods start `initialize()` themselves but
+   * rethrow its failure from a detached `.catch`, an unhandled rejection (which ends a Node process
+   * by default) when credentials cannot be found. Awaiting it first turns that into a typed error
+   * and the method is never called.
+   */
+  ready(): Promise<void>;
 }
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
@@ -94,6 +101,9 @@ export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
     client,
     owned,
     maxAttempts,
+    async ready() {
+      if (typeof (client as Partial<GcpKmsClient>).initialize === 'function') await client.initialize();
+    },
     callOptions() {
       /*
        * A fresh RetryOptions object per call. Per-call `maxRetries` or `timeout` options would be

@@ -132,6 +132,7 @@ export class GcpKmsKeyring implements Keyring {
     const op = 'Encrypt';
     let response;
     try {
+      await this.#client.ready();
       [response] = await this.#client.client.encrypt(
         {
           name: this.keyName,
@@ -197,6 +198,7 @@ export class GcpKmsKeyring implements Keyring {
     const op = 'Decrypt';
     let response;
     try {
+      await this.#client.ready();
       [response] = await this.#client.client.decrypt(
         {
           name: this.cryptoKeyName,
@@ -228,6 +230,11 @@ export class GcpKmsKeyring implements Keyring {
    * @returns When the channel is closed.
    */
   async close(): Promise<void> {
-    if (this.#client.owned) await this.#client.client.close();
+    if (!this.#client.owned) return;
+    try {
+      await this.#client.client.close();
+    } catch {
+      // close() rejects with the setup error when the client never connected (e.g. no credentials): there is no channel to close.
+    }
   }
 }

@@ -108,6 +108,7 @@ export class GcpKmsRsaKeyring implements Keyring {
     const op = 'GetPublicKey';
     let response;
     try {
+      await this.#client.ready();
       [response] = await this.#client.client.getPublicKey({ name: this.keyVersionName }, this.#client.callOptions());
     } catch (err) {
       throw toProviderError(err, GCP_KMS_RSA_PROVIDER, this.keyVersionName, op);
@@ -187,6 +188,7 @@ export class GcpKmsRsaKeyring implements Keyring {
     const op = 'AsymmetricDecrypt';
     let response;
     try {
+      await this.#client.ready();
       [response] = await this.#client.client.asymmetricDecrypt({ name: keyId, ciphertext, ciphertextCrc32c: { value: crc32c(ciphertext) } }, this.#client.callOptions());
     } catch (err) {
       throw toProviderError(err, GCP_KMS_RSA_PROVIDER, keyId, op);
@@ -210,6 +212,11 @@ export class GcpKmsRsaKeyring implements Keyring {
    * @returns When the channel is closed.
    */
   async close(): Promise<void> {
-    if (this.#client.owned) await this.#client.client.close();
+    if (!this.#client.owned) return;
+    try {
+      await this.#client.client.close();
+    } catch {
+      // close() rejects with the setup error when the client never connected (e.g. no credentials): there is no channel to close.
+    }
   }
 }

@@ -70,6 +70,23 @@ describe('keyringFromConfig', () => {
     }
   });
 
+  it('without usable Google credentials: a typed, non-retryable auth error, no network, and close() still resolves', async () => {
+    // Application Default Credentials find nothing: no env file, an empty gcloud config dir.
+    const saved = { GOOGLE_APPLICATION_CREDENTIALS: process.env['GOOGLE_APPLICATION_CREDENTIALS'], CLOUDSDK_CONFIG: process.env['CLOUDSDK_CONFIG'] };
+    delete process.env['GOOGLE_APPLICATION_CREDENTIALS'];
+    process.env['CLOUDSDK_CONFIG'] = dir;
+    try {
+      const keyring = await keyringFromConfig({ keyName, maxAttempts: 1 });
+      await expect(keyring.wrap({ context: {} })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', provider: 'gcp-kms', kind: 'auth', retryable: false });
+      await expect(keyring.close()).resolves.toBeUndefined();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('rejects malformed configs with typed errors', async () => {
     const bad: unknown[] = [
       null,
