@@ -63,6 +63,9 @@ export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | '
     w.bytes(g.commitment).u32(g.pointers.length);
     for (const p of g.pointers) {
       const pb = encoder.encode(p);
+      // A DataView wraps lengths silently: a longer pointer would be written with a wrong prefix
+      // and authenticated, and the decoder would read a different header than this one.
+      if (pb.length > 0xffff) throw new LimitExceededError('a selected field\'s JSON Pointer exceeds 65,535 UTF-8 bytes', 'pointerBytes');
       w.u16(pb.length).bytes(pb);
     }
   }
