@@ -95,9 +95,17 @@ export function readSealed(backend: Backend, sealed: unknown, headerName: string
 /** Decide which fields to open: all, those matching selectors, or those of named groups. */
 function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): Map<number, string[]> {
   const targets = new Map<number, string[]>();
+  const names = req.groups;
+  if (names !== undefined) {
+    for (const n of names) if (!header.groups.some((g) => g.name === n)) throw new InvalidArgumentError(`the document has no key group "${n}"`);
+  }
   if (req.selectors !== undefined) {
+    // With `groups` too, only fields of those groups are opened (least privilege: never widen).
     const groupOf = new Map<string, number>();
-    header.groups.forEach((g, i) => g.pointers.forEach((p) => groupOf.set(p, i)));
+    header.groups.forEach((g, i) => {
+      if (names === undefined || names.includes(g.name)) g.pointers.forEach((p) => groupOf.set(p, i));
+    });
+    const chosen = new Set<string>();
     for (const source of req.selectors) {
       const matches = evaluateSelector(compileSelector(source), document, req.headerName);
       let hit = false;
@@ -106,17 +114,16 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
         const gi = groupOf.get(pointer);
         if (gi === undefined) continue;
         hit = true;
+        // A Set, not list.includes: a hostile document may list 100,000 matching fields.
+        if (chosen.has(pointer)) continue;
+        chosen.add(pointer);
         const list = targets.get(gi) ?? [];
-        if (!list.includes(pointer)) list.push(pointer);
+        list.push(pointer);
         targets.set(gi, list);
       }
       if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
     }
     return targets;
-  }
-  const names = req.groups;
-  if (names !== undefined) {
-    for (const n of names) if (!header.groups.some((g) => g.name === n)) throw new InvalidArgumentError(`the document has no key group "${n}"`);
   }
   header.groups.forEach((g, i) => {
     if (names === undefined || names.includes(g.name)) targets.set(i, [...g.pointers]);
