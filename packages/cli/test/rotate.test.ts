@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decrypt, encrypt, inspect, LocalKeyring, type JsonObject } from '@fieldseal/core';
 import { parseCommandLine, type CommandIo } from '@fieldseal/cli';
-import { rotate } from '../src/commands/rotate/index.js';
+import { defaultCheckpointPath, rotate } from '../src/commands/rotate/index.js';
+import { openTestDatabase, uniqueTable } from '../../rotation/test/helpers/database.js';
 import { formatDuration, progressLine } from '../src/commands/rotate/progress.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -135,4 +136,40 @@ describe('fieldseal rotate', () => {
     expect(progressLine({ counts, scannedThisRun: 500, total: undefined, fraction: undefined, recordsPerSecond: 10, etaSeconds: undefined, elapsedMs: 400 }, true)).toContain('ETA ?');
     expect([formatDuration(42), formatDuration(185)]).toEqual(['42s', '3m05s']);
   });
+
+  test('PostgreSQL: three --shard workers rotate every row exactly once, each with its own checkpoint name', async () => {
+    const db = await openTestDatabase();
+    const admin = await db.connect();
+    const table = uniqueTable('cli_rotate');
+    try {
+      await admin.query(`CREATE TABLE "${table}" (id text PRIMARY KEY, doc text)`);
+      for (let i = 1; i <= 60; i++) {
+        const sealed = await encrypt({ id: i, ssn: `078-05-${String(i).padStart(4, '0')}` }, { keyring: v1, paths: ['$.ssn'], requiredContext: { rowId: `r${i}` } });
+        await admin.query(`INSERT INTO "${table}" (id, doc) VALUES ($1, $2)`, [`r${i}`, JSON.stringify(sealed)]);
+      }
+      const base = { keyring: `local:${keys}`, store: db.url, table, column: 'doc', idContext: 'rowId', batch: 8, json: true };
+      const names = ['0/3', '1/3', '2/3'].map((shard) => defaultCheckpointPath({ ...base, shard }));
+      expect(new Set(names).size).toBe(3);
+      const run = async (shard: string) => {
+        const io = memoryIo();
+        await rotate({ ...base, shard, checkpoint: join(dir, `${table}-${shard.replace('/', '-')}.json`) }, io);
+        return JSON.parse(io.out()) as { scanned: number; rotated: number; shard: string };
+      };
+      const reports = db.embedded ? [await run('0/3'), await run('1/3'), await run('2/3')] : await Promise.all(['0/3', '1/3', '2/3'].map(run));
+      expect(reports.map((r) => r.shard)).toEqual(['0/3', '1/3', '2/3']);
+      expect(reports.reduce((n, r) => n + r.scanned, 0)).toBe(60);
+      expect(reports.reduce((n, r) => n + r.rotated, 0)).toBe(60);
+      for (const r of reports) expect(r.scanned).toBeGreaterThan(5);
+      const { rows } = await admin.query<{ rid: string; rdoc: string }>(`SELECT id AS rid, doc AS rdoc FROM "${table}"`);
+      for (const r of rows) {
+        const doc = JSON.parse(r.rdoc) as JsonObject;
+        expect(inspect(doc).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+        expect((await decrypt(doc, { keyring: v2, context: { rowId: r.rid } })).ssn).toMatch(/^078-05-/);
+      }
+    } finally {
+      await admin.query(`DROP TABLE IF EXISTS "${table}"`);
+      await admin.end();
+      await db.stop();
+    }
+  }, 60_000);
 });
