@@ -15,6 +15,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 /** Merge caller overrides over the defaults, checking each is a positive safe integer. */
 export function resolveLimits(overrides: Partial<Limits> | undefined): Limits {
   if (overrides === undefined) return DEFAULT_LIMITS;
+  if (overrides === null || typeof overrides !== 'object') throw new InvalidArgumentError('limits must be an object');
   const out: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS)) {
     const v = (overrides as Record<string, unknown>)[key];
