@@ -160,3 +160,13 @@ describe.each(backends)('adversarial limits and keyrings (%s backend)', (_name, 
     }
   });
 });
+
+describe.each(backends)('key material buffers (%s backend)', (_name, backend) => {
+  test('random bytes and local data keys own their ArrayBuffer (never a slice of a shared allocation pool)', async () => {
+    for (const n of [12, 32, 64]) expect(backend.randomBytes(n).buffer.byteLength).toBe(n);
+    const keyring = await LocalKeyring.generate({ name: 'k' });
+    const { dataKey, wrapped } = await keyring.wrap({ context: {} });
+    expect(dataKey.buffer.byteLength).toBe(32);
+    expect((await keyring.unwrap({ wrapped, context: {} })).buffer.byteLength).toBe(32);
+  });
+});

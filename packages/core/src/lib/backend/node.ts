@@ -34,7 +34,14 @@ function toUint8(buffer: Buffer): Uint8Array {
 export const backend: Backend = {
   name: 'node',
   randomBytes(length) {
-    return toUint8(takeRandom(length));
+    // Data keys and message ids come from here: give them an ArrayBuffer of their own. takeRandom's
+    // Buffer lives in Node's shared 8 KiB allocation pool, so a DEK (kept for minutes by a
+    // CachingKeyring) would sit next to unrelated Buffers and leak through any `.buffer` of theirs.
+    const pooled = takeRandom(length);
+    const out = new Uint8Array(length);
+    out.set(pooled);
+    pooled.fill(0);
+    return out;
   },
   async hkdfSha256(ikm, salt, info, length) {
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
