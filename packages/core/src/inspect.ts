@@ -4,7 +4,8 @@ import { entriesToRecord } from './lib/context.js';
 import { SUITE_NAMES } from './lib/format/constants.js';
 import { resolveLimits } from './lib/limits.js';
 import { headerNameOption } from './lib/options.js';
-import { readSealed } from './lib/open.js';
+import { IncompleteError, MalformedError } from './errors.js';
+import { decodeHeader } from './lib/format/header.js';
 
 /** A wrapped key as {@link inspect} shows it: who wrapped it, never its bytes. */
 export interface InspectedWrappedKey {
@@ -65,7 +66,13 @@ export interface InspectOptions {
  */
 export function inspect(sealed: JsonObject, options: InspectOptions = {}): InspectResult {
   const limits = resolveLimits(options.limits);
-  const { header } = readSealed(defaultBackend, sealed, headerNameOption(options.headerName), limits);
+  const headerName = headerNameOption(options.headerName);
+  // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
+  if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
+  const property = Object.getOwnPropertyDescriptor(sealed, headerName);
+  if (property === undefined) throw new IncompleteError(`the document has no "${headerName}" header: it is not sealed, or the header was removed`);
+  if (!('value' in property)) throw new MalformedError('the header is an accessor property');
+  const header = decodeHeader(defaultBackend, property.value, limits);
   return {
     version: header.version,
     suite: { id: header.suite, name: SUITE_NAMES[header.suite] ?? 'unknown' },

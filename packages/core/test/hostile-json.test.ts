@@ -108,3 +108,22 @@ describe('hostile JSON (security property 10)', () => {
     expect(JSON.stringify(keyring)).not.toContain(keyB64);
   });
 });
+
+describe('inspect on hostile input', () => {
+  test('typed errors, no getter invoked, no copy needed', async () => {
+    const { inspect } = await import('@fieldseal/core');
+    let invoked = false;
+    const withGetter = {};
+    Object.defineProperty(withGetter, '_fieldseal', { enumerable: true, get: () => ((invoked = true), 'fs1h.AA') });
+    for (const [input, code] of [
+      [null, 'ERR_FIELDSEAL_MALFORMED'],
+      [[1], 'ERR_FIELDSEAL_MALFORMED'],
+      [{}, 'ERR_FIELDSEAL_INCOMPLETE'],
+      [{ _fieldseal: 7 }, 'ERR_FIELDSEAL_MALFORMED'],
+      [withGetter, 'ERR_FIELDSEAL_MALFORMED'],
+    ] as const) {
+      expect(() => inspect(input as never)).toThrow(expect.objectContaining({ code }));
+    }
+    expect(invoked).toBe(false);
+  });
+});
