@@ -125,9 +125,10 @@ export function markdownRuns(runs) {
     else out.push(`| \`@fieldseal/rotation\` NDJSON job | ${rot.map((r) => (r.ndjson?.skipped ? 'skipped' : '-')).join(' | ')} |`);
     out.push('');
   }
-  if (first.sizes) {
-    const s = first.sizes;
-    out.push('### Sizes (W1 record, 8 string fields of 10–20 bytes)', '');
+  const last = runs[runs.length - 1];
+  if (last.sizes) {
+    const s = last.sizes;
+    out.push(`### Sizes (W1 record, 8 string fields of 10–20 bytes; run ${runs.length})`, '');
     out.push('| subject | max characters a field adds over base64url(plaintext) | mean |', '|---|--:|--:|');
     const row = (label, x) => out.push(`| ${label} | ${x.perField.maxOverheadChars} | ${x.perField.meanOverheadChars.toFixed(1)} |`);
     row('fieldseal', s.fieldseal);
