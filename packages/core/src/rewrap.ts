@@ -1,12 +1,12 @@
 import { backend as defaultBackend } from '#backend';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, KeyUnavailableError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits, ServiceRewrapCapable, WrappedKey } from './types.js';
 import type { Backend } from './lib/backend/types.js';
 import { zeroize } from './lib/bytes.js';
 import { contextEntries } from './lib/context.js';
 import { headerMac, type GroupKeys } from './lib/format/document-keys.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './lib/format/header.js';
-import { assertKeyring, checkWrapped, wrapChecked } from './lib/keyring-call.js';
+import { assertKeyring, checkWrapped, unwrapChecked, wrapChecked } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { readSealed, resolveDocumentContext, unlockGroup } from './lib/open.js';
 import { headerNameOption, optionsObject } from './lib/options.js';
@@ -75,7 +75,15 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
       const service = target as Partial<ServiceRewrapCapable>;
       if (typeof service.rewrapInService === 'function') {
         const fromService = await service.rewrapInService({ wrapped: g.wrapped, context: ctx.record });
-        if (fromService !== undefined) wrapped = checkWrapped(fromService, limits);
+        if (fromService !== undefined) {
+          wrapped = checkWrapped(fromService, limits);
+          // The new wrapped keys get MAC'd into the header: make sure they hold this data key, so a
+          // faulty service answer can never produce a document that no longer opens.
+          const check = await unwrapChecked(target, wrapped, ctx.record, g.name);
+          const same = backend.timingSafeEqual(check, unlocked[i]!.dataKey);
+          zeroize(check);
+          if (!same) throw new KeyUnavailableError(`the server-side re-wrap of key group "${g.name}" returned a different data key`, [{ provider: wrapped[0]!.provider, keyId: wrapped[0]!.keyId, message: 'server-side re-wrap did not preserve the data key' }]);
+        }
       }
       if (wrapped === undefined) {
         const result = await wrapChecked(target, ctx.record, limits, unlocked[i]!.dataKey);
@@ -109,8 +117,9 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
  * back unchanged with `changed: false`.
  *
  * Uses the target keyring's server-side re-wrap (`ServiceRewrapCapable`, e.g. AWS KMS ReEncrypt)
- * when it offers one. The data key is still unwrapped once in this process, because the header
- * MACs that authenticate the wrapped keys are keyed from it.
+ * when it offers one, and checks the result unwraps to the same data key before it is MAC'd in. The
+ * data key is still unwrapped in this process, because the header MACs that authenticate the
+ * wrapped keys are keyed from it.
  *
  * Importable from `@fieldseal/core`.
  *

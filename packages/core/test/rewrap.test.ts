@@ -57,3 +57,42 @@ describe('rewrap / reencrypt', () => {
     expect(await decrypt(document, { keyring: b, context: { tenant: 't1', row: '7' } })).toEqual(doc);
   });
 });
+
+describe('server-side re-wrap', () => {
+  test('rewrap uses the target keyring\u2019s rewrapInService and verifies it kept the data key', async () => {
+    const a = await LocalKeyring.generate({ name: 'a' });
+    const sealed = await encrypt(doc, { keyring: a, paths: ['$.ssn'], context: { tenant: 't1' } });
+    const v2 = a.withNewPrimary();
+    let serviceCalls = 0;
+    // A stand-in for a KMS re-encrypt: the service re-wraps under its newest version (here by unwrap + wrap).
+    const honest = Object.assign(Object.create(v2) as LocalKeyring, {
+      wrap: v2.wrap.bind(v2),
+      unwrap: v2.unwrap.bind(v2),
+      async rewrapInService(req: { wrapped: readonly { provider: string; keyId: string; ciphertext: Uint8Array }[]; context: Record<string, string> }) {
+        serviceCalls++;
+        const dek = await v2.unwrap(req);
+        return (await v2.wrap({ dataKey: dek, context: req.context })).wrapped;
+      },
+    });
+    const { document, changed } = await rewrap(sealed, { keyring: v2, to: honest, context: { tenant: 't1' } });
+    expect(changed).toBe(true);
+    expect(serviceCalls).toBe(1);
+    expect(inspect(document).groups[0]!.wrappedKeys[0]!.keyId).toBe('a/v2');
+    expect((await decrypt(document, { keyring: v2, context: { tenant: 't1' } })).ssn).toBe(doc.ssn);
+
+    const lying = Object.assign(Object.create(v2) as LocalKeyring, {
+      wrap: v2.wrap.bind(v2),
+      unwrap: v2.unwrap.bind(v2),
+      async rewrapInService(req: { context: Record<string, string> }) {
+        return (await v2.wrap({ context: req.context })).wrapped; // a different data key
+      },
+    });
+    await expect(rewrap(sealed, { keyring: v2, to: lying, context: { tenant: 't1' } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_KEY_UNAVAILABLE' });
+  });
+
+  test('inspect with hostile options gives a typed error', async () => {
+    const a = await LocalKeyring.generate({ name: 'a' });
+    const sealed = await encrypt(doc, { keyring: a, paths: ['$.ssn'] });
+    expect(() => inspect(sealed, null as never)).toThrow(expect.objectContaining({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' }));
+  });
+});
