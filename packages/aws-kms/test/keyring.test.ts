@@ -387,7 +387,8 @@ describe('through core encrypt / decrypt / rewrap', () => {
     kms.counters.reset();
     const { document, changed } = await rewrap(structuredClone(sealed), { keyring: oldKeys, to: newKeys, context: { tenant: 't1' } });
     expect(changed).toBe(true);
-    expect(kms.counters.snapshot()).toEqual({ Decrypt: 1, ReEncrypt: 1 });
+    // One Decrypt to unlock the header MAC key, one ReEncrypt, one Decrypt to verify the new wrapped key holds the same DEK.
+    expect(kms.counters.snapshot()).toEqual({ Decrypt: 2, ReEncrypt: 1 });
     const re = kms.log.find((r) => r.operation === 'ReEncrypt')!;
     expect(re).toMatchObject({ keyId: keyB.arn, encryptionContext: { tenant: 't1' }, destinationEncryptionContext: { tenant: 't1' }, status: 200 });
     expect(inspect(document).groups[0]!.wrappedKeys).toEqual([{ provider: 'aws-kms', keyId: keyB.arn }]);
