@@ -8,7 +8,7 @@ import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
-import { parsePointer, resolvePointer, setOwn, toPointer } from './pointer.js';
+import { getOwn, parsePointer, resolvePointer, setOwn, toPointer } from './pointer.js';
 import { compileSelector, evaluateSelector } from './selector.js';
 import { countFieldLike } from './seal.js';
 
@@ -131,22 +131,44 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   return targets;
 }
 
-/** Completeness (property 6): listed fields are present and encrypted, and nothing unlisted looks encrypted. */
-function checkCompleteness(document: JsonObject, header: Header, targets: Map<number, string[]>): void {
+/** A listed field, located once: its tokens, its current value and the container that holds it. */
+interface LocatedField {
+  readonly tokens: readonly string[];
+  readonly found: boolean;
+  readonly value?: unknown;
+  readonly parent?: Record<string, unknown> | unknown[];
+}
+
+function locate(document: JsonObject, pointer: string): LocatedField {
+  const tokens = parsePointer(pointer)!;
+  const parentResult = resolvePointer(document, tokens.slice(0, -1));
+  if (!parentResult.found) return { tokens, found: false };
+  const own = getOwn(parentResult.value, tokens[tokens.length - 1]!);
+  return own.found ? { tokens, found: true, value: own.value, parent: parentResult.value as Record<string, unknown> | unknown[] } : { tokens, found: false };
+}
+
+/**
+ * Completeness (property 6): listed fields are present and encrypted, and nothing unlisted looks
+ * encrypted. Returns the targeted fields, located once for the rest of the decryption.
+ */
+function checkCompleteness(document: JsonObject, header: Header, targets: Map<number, string[]>): Map<string, LocatedField> {
   let listedFieldLike = 0;
   const targetSet = new Set<string>();
   for (const list of targets.values()) for (const p of list) targetSet.add(p);
+  const located = new Map<string, LocatedField>();
   for (const g of header.groups) {
     for (const pointer of g.pointers) {
-      const r = resolvePointer(document, parsePointer(pointer)!);
+      const r = locate(document, pointer);
       const isField = r.found && looksLikeField(r.value);
       if (isField) listedFieldLike++;
       if (!targetSet.has(pointer)) continue;
       if (!r.found) throw new IncompleteError(`the encrypted field ${pointer} is missing`, pointer);
       if (!isField) throw new IncompleteError(`the field ${pointer} should be encrypted but holds something else (a downgrade or a partial decrypt)`, pointer);
+      located.set(pointer, r);
     }
   }
   if (countFieldLike(document) > listedFieldLike) throw new IncompleteError('a field ciphertext appears at a place the header does not list (duplicated or moved)');
+  return located;
 }
 
 function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
@@ -160,7 +182,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
   const context = resolveDocumentContext(header, req.expected);
   const targets = chooseTargets(document, header, req);
-  checkCompleteness(document, header, targets);
+  const located = checkCompleteness(document, header, targets);
 
   const indices = [...targets.keys()];
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
@@ -178,8 +200,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
         const pointers = targets.get(gi)!;
         const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
         const items = pointers.map((p) => {
-          const value = resolvePointer(document, parsePointer(p)!).value as string;
-          return { aad: fieldAad(prefix, p), blob: fieldFromString(backend, value, req.limits.maxFieldBytes) };
+          return { aad: fieldAad(prefix, p), blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) };
         });
         try {
           const plaintexts = await backend.openMany(keys.encryptionKey, items);
@@ -191,13 +212,12 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
     );
     for (const { pointers, values } of results) {
       pointers.forEach((p, i) => {
-        const tokens = parsePointer(p)!;
+        const { tokens, parent } = located.get(p)!;
         // Decrypted JSON is data from whoever held the key: bound its depth like any input. A
         // scalar (the common case: a string) has no depth and is already a fresh JSON value.
         const decrypted = values[i]!;
         const value = decrypted === null || typeof decrypted !== 'object' ? decrypted : (cloneDocument({ v: decrypted }, Math.max(1, req.limits.maxDepth - tokens.length + 1), 'a decrypted field').v as JsonValue);
-        const parent = resolvePointer(document, tokens.slice(0, -1)).value as Record<string, unknown> | unknown[];
-        setOwn(parent, tokens[tokens.length - 1]!, value);
+        setOwn(parent!, tokens[tokens.length - 1]!, value);
       });
     }
   } catch (err) {
