@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startGcpKmsEmulator } from './emulator.js';
+import { parseEmulatorArgs } from '../cli-args.js';
 
 interface CliOptions {
   port: number;
@@ -18,28 +19,16 @@ interface CliOptions {
 }
 
 function parse(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { port: 0, tls: false, project: 'fieldseal-dev', location: 'global', keyRing: 'fieldseal', keys: [], rsaKeys: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--tls') options.tls = true;
-    else if (arg === '--port') {
-      const port = Number(value());
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be an integer from 0 to 65535');
-      options.port = port;
-    } else if (arg === '--project') options.project = value();
-    else if (arg === '--location') options.location = value();
-    else if (arg === '--key-ring') options.keyRing = value();
-    else if (arg === '--key') options.keys.push(value());
-    else if (arg === '--rsa-key') options.rsaKeys.push(value());
-    else throw new Error(`unknown option ${arg} (options: --port N, --tls, --project P, --location L, --key-ring R, --key NAME, --rsa-key NAME)`);
-  }
-  if (options.keys.length === 0 && options.rsaKeys.length === 0) options.keys.push('kek');
-  return options;
+  const args = parseEmulatorArgs(argv, { values: ['project', 'location', 'key-ring'], lists: ['key', 'rsa-key'] }, '--port N, --tls, --project P, --location L, --key-ring R, --key NAME, --rsa-key NAME');
+  return {
+    port: args.port ?? 0,
+    tls: args.tls,
+    project: args.values.project ?? 'fieldseal-dev',
+    location: args.values.location ?? 'global',
+    keyRing: args.values['key-ring'] ?? 'fieldseal',
+    keys: [...args.lists.key!],
+    rsaKeys: [...args.lists['rsa-key']!],
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startVaultTransitEmulator } from './emulator.js';
+import { parseEmulatorArgs } from '../cli-args.js';
 
 interface CliOptions {
   port: number;
@@ -15,25 +16,8 @@ interface CliOptions {
 }
 
 function parse(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { port: 8200, tls: false, token: undefined, mounts: [], keys: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--tls') options.tls = true;
-    else if (arg === '--port') {
-      const port = Number(value());
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be an integer from 0 to 65535');
-      options.port = port;
-    } else if (arg === '--token') options.token = value();
-    else if (arg === '--mount') options.mounts.push(value());
-    else if (arg === '--key') options.keys.push(value());
-    else throw new Error(`unknown option ${arg} (options: --port N, --tls, --token T, --mount PATH, --key NAME)`);
-  }
-  return options;
+  const args = parseEmulatorArgs(argv, { values: ['token'], lists: ['mount', 'key'] }, '--port N, --tls, --token T, --mount PATH, --key NAME');
+  return { port: args.port ?? 8200, tls: args.tls, token: args.values.token, mounts: [...args.lists.mount!], keys: [...args.lists.key!] };
 }
 
 /**
