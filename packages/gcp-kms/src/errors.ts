@@ -120,3 +120,19 @@ export function toProviderError(err: unknown, provider: string, keyId: string, o
 export function integrityError(provider: string, keyId: string, operation: string, what: string, retryable = true): ProviderError {
   return new ProviderError({ provider, keyId, kind: 'integrity', retryable, message: `${operation} response failed its integrity check: ${what}` });
 }
+
+/**
+ * Check a data key returned by Decrypt or AsymmetricDecrypt: present, its CRC32C as sent by the
+ * service, and 32 bytes. Returns a copy and zeroes the response buffer either way.
+ */
+export function verifiedDataKey(provider: string, keyId: string, operation: string, plaintext: Uint8Array | undefined, plaintextCrc32c: number | undefined, crc: (bytes: Uint8Array) => number): Uint8Array {
+  try {
+    if (plaintext === undefined) throw integrityError(provider, keyId, operation, 'no plaintext');
+    if (plaintextCrc32c === undefined) throw integrityError(provider, keyId, operation, 'no plaintext_crc32c');
+    if (plaintextCrc32c !== crc(plaintext)) throw integrityError(provider, keyId, operation, 'plaintext_crc32c does not match the plaintext');
+    if (plaintext.length !== 32) throw new ProviderError({ provider, keyId, kind: 'invalid-ciphertext', retryable: false, message: `${operation}: the plaintext is not a 32-byte data key` });
+    return Uint8Array.from(plaintext); // a copy: Buffer#slice would be a view of what is zeroed below
+  } finally {
+    plaintext?.fill(0);
+  }
+}

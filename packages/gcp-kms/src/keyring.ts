@@ -3,18 +3,17 @@
  * (`ENCRYPT_DECRYPT`) CryptoKey, CRC32C-checked end to end.
  * @module
  */
-import { encodeContext, InvalidArgumentError, KeyUnavailableError, ProviderError, type KeyUnavailableReason } from '@fieldseal/core';
+import { encodeContext, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
-import { integrityError, toProviderError } from './errors.js';
+import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
 import { dataKeyFor } from './rsa-oaep.js';
 
 /** Provider id of data keys wrapped with Cloud KMS `Encrypt`. */
 export const GCP_KMS_PROVIDER = 'gcp-kms';
 
-const DATA_KEY_BYTES = 32;
 // Cloud KMS accepts at most 64 KiB of additional authenticated data.
 const MAX_AAD_BYTES = 64 * 1024;
 
@@ -212,17 +211,7 @@ export class GcpKmsKeyring implements Keyring {
     } catch (err) {
       throw toProviderError(err, GCP_KMS_PROVIDER, keyId, op);
     }
-    const plaintext = toBytes(response.plaintext);
-    try {
-      if (plaintext === undefined) throw integrityError(GCP_KMS_PROVIDER, keyId, op, 'no plaintext');
-      const sent = checksumValue(response.plaintextCrc32c);
-      if (sent === undefined) throw integrityError(GCP_KMS_PROVIDER, keyId, op, 'no plaintext_crc32c');
-      if (sent !== crc32c(plaintext)) throw integrityError(GCP_KMS_PROVIDER, keyId, op, 'plaintext_crc32c does not match the plaintext');
-      if (plaintext.length !== DATA_KEY_BYTES) throw new ProviderError({ provider: GCP_KMS_PROVIDER, keyId, kind: 'invalid-ciphertext', retryable: false, message: `${op}: the plaintext is not a 32-byte data key` });
-      return Uint8Array.from(plaintext); // a copy: Buffer#slice would be a view of what is zeroed below
-    } finally {
-      plaintext?.fill(0);
-    }
+    return verifiedDataKey(GCP_KMS_PROVIDER, keyId, op, toBytes(response.plaintext), checksumValue(response.plaintextCrc32c), crc32c);
   }
 
   /**

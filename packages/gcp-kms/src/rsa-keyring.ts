@@ -3,16 +3,15 @@
  * decryption key and unwrapped in Cloud KMS with `AsymmetricDecrypt`.
  * @module
  */
-import { InvalidArgumentError, KeyUnavailableError, ProviderError, type KeyUnavailableReason } from '@fieldseal/core';
+import { InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
-import { integrityError, toProviderError } from './errors.js';
+import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
 import { importGcpKmsPublicKey, type GcpKmsPublicKeyInput } from './public-key.js';
 import { GCP_KMS_RSA_PROVIDER, wrapWithPublicKey } from './rsa-oaep.js';
 
-const DATA_KEY_BYTES = 32;
 /* The algorithms whose OAEP parameters (SHA-256, MGF1-SHA-256, empty label) WebCrypto's RSA-OAEP/SHA-256 matches. */
 const SUPPORTED_ALGORITHMS = new Set(['RSA_DECRYPT_OAEP_2048_SHA256', 'RSA_DECRYPT_OAEP_3072_SHA256', 'RSA_DECRYPT_OAEP_4096_SHA256']);
 
@@ -194,17 +193,11 @@ export class GcpKmsRsaKeyring implements Keyring {
       throw toProviderError(err, GCP_KMS_RSA_PROVIDER, keyId, op);
     }
     const plaintext = response.plaintext instanceof Uint8Array ? response.plaintext : undefined;
-    try {
-      if (response.verifiedCiphertextCrc32c !== true) throw integrityError(GCP_KMS_RSA_PROVIDER, keyId, op, 'the service did not verify ciphertext_crc32c');
-      if (plaintext === undefined) throw integrityError(GCP_KMS_RSA_PROVIDER, keyId, op, 'no plaintext');
-      const sent = checksumValue(response.plaintextCrc32c);
-      if (sent === undefined) throw integrityError(GCP_KMS_RSA_PROVIDER, keyId, op, 'no plaintext_crc32c');
-      if (sent !== crc32c(plaintext)) throw integrityError(GCP_KMS_RSA_PROVIDER, keyId, op, 'plaintext_crc32c does not match the plaintext');
-      if (plaintext.length !== DATA_KEY_BYTES) throw new ProviderError({ provider: GCP_KMS_RSA_PROVIDER, keyId, kind: 'invalid-ciphertext', retryable: false, message: `${op}: the plaintext is not a 32-byte data key` });
-      return Uint8Array.from(plaintext); // a copy: Buffer#slice would be a view of what is zeroed below
-    } finally {
+    if (response.verifiedCiphertextCrc32c !== true) {
       plaintext?.fill(0);
+      throw integrityError(GCP_KMS_RSA_PROVIDER, keyId, op, 'the service did not verify ciphertext_crc32c');
     }
+    return verifiedDataKey(GCP_KMS_RSA_PROVIDER, keyId, op, plaintext, checksumValue(response.plaintextCrc32c), crc32c);
   }
 
   /**
