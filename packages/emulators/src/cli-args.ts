@@ -47,3 +47,19 @@ export function parseEmulatorArgs(argv: readonly string[], spec: EmulatorFlagSpe
   for (const name of spec.lists ?? []) lists[name] = (parsed[name] as string[] | undefined) ?? [];
   return { port, tls: parsed.tls === true, values, lists };
 }
+
+/** Resolve on SIGINT, SIGTERM or when `signal` aborts (tests stop a CLI with an AbortSignal). */
+export function untilStopped(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop);
+  });
+}

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startGcpKmsEmulator } from './emulator.js';
-import { parseEmulatorArgs } from '../cli-args.js';
+import { parseEmulatorArgs, untilStopped } from '../cli-args.js';
 
 interface CliOptions {
   port: number;
@@ -64,18 +64,7 @@ export async function main(argv: string[], io: { signal?: AbortSignal; out?: { w
       lines.push(JSON.stringify({ keyName: `${cryptoKey}/cryptoKeyVersions/1`, mode: 'asymmetric', ...transport }));
     }
     (io.out ?? process.stdout).write(lines.join('\n') + '\n');
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        io.signal?.removeEventListener('abort', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      if (io.signal?.aborted) stop();
-      else io.signal?.addEventListener('abort', stop);
-    });
+    await untilStopped(io.signal);
   } finally {
     await emulator.close();
   }

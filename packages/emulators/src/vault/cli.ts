@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startVaultTransitEmulator } from './emulator.js';
-import { parseEmulatorArgs } from '../cli-args.js';
+import { parseEmulatorArgs, untilStopped } from '../cli-args.js';
 
 interface CliOptions {
   port: number;
@@ -48,17 +48,6 @@ export async function main(argv: string[], io: { signal?: AbortSignal; out?: { w
     lines.push(`export VAULT_CACERT=${fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url))}`);
   }
   (io.out ?? process.stdout).write(lines.join('\n') + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (io.signal?.aborted) stop();
-    else io.signal?.addEventListener('abort', stop);
-  });
+  await untilStopped(io.signal);
   await emulator.close();
 }
