@@ -292,6 +292,27 @@ describe('CachingKeyring: decrypt side', () => {
     expect(inner.unwraps).toBe(5);
   });
 
+  it('large requests (indexed by a keyed HMAC, not verbatim) still hit, and a changed byte is a different entry', async () => {
+    const inner = await CountingKeyring.create(0);
+    const { wrapped } = await inner.inner.wrap({ context: ctx });
+    const keyring = new CachingKeyring({ keyring: inner });
+    // A 6,000-byte foreign wrapped key pushes the request past the verbatim-index size.
+    const bulky = { provider: 'aws-kms', keyId: 'arn:other', ciphertext: new Uint8Array(6000).fill(3) };
+    const request = { wrapped: [bulky, wrapped[0]!], context: ctx };
+    const a = await keyring.unwrap(request);
+    const b = await keyring.unwrap({ wrapped: [{ ...bulky, ciphertext: bulky.ciphertext.slice() }, wrapped[0]!], context: { ...ctx } });
+    expect(hex(a)).toBe(hex(b));
+    expect(inner.unwraps).toBe(1);
+    const changed = bulky.ciphertext.slice();
+    changed[5999] = 4;
+    await keyring.unwrap({ wrapped: [{ ...bulky, ciphertext: changed }, wrapped[0]!], context: ctx });
+    expect(inner.unwraps).toBe(2);
+    // The verbatim and hashed index spaces never meet: the small request is its own entry.
+    await keyring.unwrap({ wrapped: [wrapped[0]!], context: ctx });
+    expect(inner.unwraps).toBe(3);
+    expect(keyring.stats().unwrap.entries).toBe(3);
+  });
+
   it('expires entries after maxAgeMs and zeroes them', async () => {
     const inner = await CountingKeyring.create(0);
     const c = clock();

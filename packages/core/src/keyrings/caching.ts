@@ -5,6 +5,7 @@
 import { backend } from '#backend';
 import { InvalidArgumentError } from '../errors.js';
 import type { EncryptionContext, Keyring, ServiceRewrapCapable, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
+import { concatBytes, utf8Bytes } from '../lib/bytes.js';
 import { assertKeyring } from '../lib/keyring-call.js';
 
 const DATA_KEY_BYTES = 32;
@@ -494,29 +495,32 @@ function contextKey(context: EncryptionContext): string {
   return JSON.stringify(entries);
 }
 
+// Up to this many characters the decrypt-cache index is the wrapped keys and context themselves.
+const EXACT_INDEX_MAX_CHARS = 4096;
+
 /**
- * HMAC-SHA256 over a length-prefixed encoding of every wrapped key and the context: a fixed-size
- * index however large the wrapped keys are, computed by the backend (node:crypto on Node, where it
- * is several times faster than a WebCrypto digest).
+ * The decrypt-cache index of a request. Small requests (every KMS and local wrapped key in
+ * practice) are indexed by an injective string of the wrapped keys and the context: no hashing,
+ * so no collision to reason about. Larger ones (a hostile header may carry 16 wrapped keys of
+ * 64 KiB) by an HMAC-SHA256 under a per-cache random key over a length-prefixed encoding, so that
+ * 1,000 cached entries never hold gigabytes of index. The `x`/`h` prefixes keep the two apart.
  */
 async function unwrapKey(request: UnwrapRequest, indexKey: Uint8Array): Promise<string> {
   if (request === null || typeof request !== 'object' || !Array.isArray(request.wrapped) || !request.wrapped.every(isWrappedKey)) {
     throw new InvalidArgumentError('CachingKeyring: unwrap needs an array of wrapped keys');
   }
-  const encoder = new TextEncoder();
+  const context = contextKey(request.context);
+  let chars = context.length;
+  for (const w of request.wrapped) chars += w.provider.length + w.keyId.length + Math.ceil((w.ciphertext.length * 4) / 3) + 16;
+  if (chars <= EXACT_INDEX_MAX_CHARS) {
+    return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
+  }
   const parts: Uint8Array[] = [u32(request.wrapped.length)];
   for (const w of request.wrapped) {
-    for (const field of [encoder.encode(w.provider), encoder.encode(w.keyId), w.ciphertext]) parts.push(u32(field.length), field);
+    for (const field of [utf8Bytes(w.provider), utf8Bytes(w.keyId), w.ciphertext]) parts.push(u32(field.length), field);
   }
-  parts.push(encoder.encode(contextKey(request.context)));
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const buf = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    buf.set(p, offset);
-    offset += p.length;
-  }
-  return backend.base64urlEncode(await backend.hmacSha256(indexKey, buf));
+  parts.push(utf8Bytes(context));
+  return 'h' + backend.base64urlEncode(await backend.hmacSha256(indexKey, concatBytes(...parts)));
 }
 
 function u32(n: number): Uint8Array {

@@ -1,10 +1,9 @@
 import { ContextMismatchError, InvalidArgumentError, LimitExceededError } from '../errors.js';
 import type { EncryptionContext } from '../types.js';
-import { ByteWriter, compareBytes } from './bytes.js';
+import { ByteWriter, compareBytes, utf8Bytes } from './bytes.js';
 
 /** Context keys with this prefix are reserved for fieldseal itself. */
 export const RESERVED_CONTEXT_PREFIX = 'fieldseal:';
-const encoder = new TextEncoder();
 
 /** A context pair with its UTF-8 encodings, sorted canonically. */
 export interface ContextEntry {
@@ -31,8 +30,8 @@ export function contextEntries(context: unknown, what: string, maxPairs: number)
     if (key.startsWith(RESERVED_CONTEXT_PREFIX)) throw new ContextMismatchError(`${what}: keys starting with "${RESERVED_CONTEXT_PREFIX}" are reserved`, key);
     if (key.length === 0) throw new InvalidArgumentError(`${what}: keys must not be empty`);
     if (!key.isWellFormed() || !value.isWellFormed()) throw new InvalidArgumentError(`${what}: "${key.isWellFormed() ? key : '(key)'}" contains a lone surrogate`);
-    const keyBytes = encoder.encode(key);
-    const valueBytes = encoder.encode(value);
+    const keyBytes = utf8Bytes(key);
+    const valueBytes = utf8Bytes(value);
     if (keyBytes.length > 0xffff || valueBytes.length > 0xffff) throw new LimitExceededError(`${what}: keys and values are limited to 65,535 UTF-8 bytes`, 'contextValueBytes');
     entries.push({ key, value, keyBytes, valueBytes });
   }
@@ -41,7 +40,9 @@ export function contextEntries(context: unknown, what: string, maxPairs: number)
 
 /** Canonical encoding: u32 count, then per pair u32 key length, key, u32 value length, value. */
 export function encodeEntries(entries: readonly ContextEntry[]): Uint8Array {
-  const w = new ByteWriter().u32(entries.length);
+  let size = 4;
+  for (const e of entries) size += 8 + e.keyBytes.length + e.valueBytes.length;
+  const w = new ByteWriter(size).u32(entries.length);
   for (const e of entries) w.u32(e.keyBytes.length).bytes(e.keyBytes).u32(e.valueBytes.length).bytes(e.valueBytes);
   return w.finish();
 }
@@ -74,5 +75,6 @@ export function entriesToRecord(entries: readonly ContextEntry[]): EncryptionCon
  * ```
  */
 export function encodeContext(context: EncryptionContext): Uint8Array {
-  return encodeEntries(contextEntries(context, 'context', 0xffff));
+  // A copy: encodeEntries returns a view into internal slab memory (see allocPublic).
+  return encodeEntries(contextEntries(context, 'context', 0xffff)).slice();
 }

@@ -1,8 +1,8 @@
 import { FieldsealError, InvalidArgumentError, KeyUnavailableError, LimitExceededError } from '../errors.js';
 import type { EncryptionContext, Keyring, Limits, WrappedKey } from '../types.js';
+import { utf8Bytes } from './bytes.js';
 import { DATA_KEY_LENGTH } from './format/constants.js';
 
-const encoder = new TextEncoder();
 
 /** Precondition: something with wrap and unwrap methods. */
 export function assertKeyring(keyring: unknown, what: string): asserts keyring is Keyring {
@@ -16,8 +16,8 @@ export function checkWrapped(list: unknown, limits: Limits): WrappedKey[] {
   if (list.length > limits.maxWrappedKeys) throw new LimitExceededError(`a keyring produced more than ${limits.maxWrappedKeys} wrapped keys`, 'maxWrappedKeys');
   return list.map((k: WrappedKey) => {
     if (typeof k?.provider !== 'string' || typeof k.keyId !== 'string' || !(k.ciphertext instanceof Uint8Array)) throw new InvalidArgumentError('keyring contract violated: malformed wrapped key');
-    const p = encoder.encode(k.provider).length;
-    if (p === 0 || p > 255 || encoder.encode(k.keyId).length > 0xffff || k.ciphertext.length > 0xffff || k.ciphertext.length === 0) {
+    const p = utf8Bytes(k.provider).length;
+    if (p === 0 || p > 255 || utf8Bytes(k.keyId).length > 0xffff || k.ciphertext.length > 0xffff || k.ciphertext.length === 0) {
       throw new InvalidArgumentError('keyring contract violated: wrapped key fields out of range');
     }
     if (!k.provider.isWellFormed() || !k.keyId.isWellFormed()) throw new InvalidArgumentError('keyring contract violated: provider or key id is not well-formed Unicode');

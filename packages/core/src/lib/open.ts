@@ -3,7 +3,7 @@ import type { EncryptionContext, JsonObject, JsonValue, Keyring, Limits } from '
 import type { Backend } from './backend/types.js';
 import { zeroize } from './bytes.js';
 import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
-import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
+import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
 import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
@@ -199,9 +199,8 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
         zeroize(dataKey);
         const pointers = targets.get(gi)!;
         const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
-        const items = pointers.map((p) => {
-          return { aad: fieldAad(prefix, p), blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) };
-        });
+        const aads = fieldAads(prefix, pointers);
+        const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));
         try {
           const plaintexts = await backend.openMany(keys.encryptionKey, items);
           return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(pt)) };

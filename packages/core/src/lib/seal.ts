@@ -1,10 +1,10 @@
 import { InvalidArgumentError, InvalidSelectorError, LimitExceededError, MalformedError } from '../errors.js';
 import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../types.js';
 import type { Backend } from './backend/types.js';
-import { zeroize } from './bytes.js';
+import { utf8Bytes, zeroize } from './bytes.js';
 import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
 import { MESSAGE_ID_LENGTH } from './format/constants.js';
-import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
+import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
 import { wrapChecked } from './keyring-call.js';
@@ -24,11 +24,10 @@ export interface GroupPlan {
   readonly fields: readonly PlannedField[];
 }
 
-const encoder = new TextEncoder();
 
 /** Check a group name: 1..255 UTF-8 bytes, well-formed. */
 export function checkGroupName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed() || encoder.encode(name).length > 255) {
+  if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed() || utf8Bytes(name).length > 255) {
     throw new InvalidArgumentError('a key group name must be a non-empty string of at most 255 UTF-8 bytes');
   }
   return name;
@@ -146,7 +145,8 @@ export async function sealPlanned(
       zeroize(dataKey);
       sealedGroups.push({ plan, wrapped, keys, blobs: [] });
       const prefix = fieldAadPrefix(messageId, plan.name, canonical);
-      const items = plan.fields.map((f, j) => ({ aad: fieldAad(prefix, f.pointer), plaintext: encoded[i]![j]! }));
+      const aads = fieldAads(prefix, plan.fields.map((f) => f.pointer));
+      const items = plan.fields.map((f, j) => ({ aad: aads[j]!, plaintext: encoded[i]![j]! }));
       sealedGroups[i]!.blobs = await backend.sealMany(keys.encryptionKey, items);
     }
   } catch (err) {

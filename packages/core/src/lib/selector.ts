@@ -237,13 +237,17 @@ export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipT
     // may repeat one, and repeats would multiply segment after segment: keep first occurrences.
     nodes = seg.selectors.length > 1 ? uniqueNodes(next) : next;
   }
-  const seen = new Set<string>();
+  // With one selector per segment every step maps distinct locations to distinct locations, so
+  // only selectors with a multi-selector segment need the (costly) final de-duplication.
+  const seen = selector.segments.some((seg) => seg.selectors.length > 1) ? new Set<string>() : undefined;
   const out: PathToken[][] = [];
   for (const n of nodes) {
     if (skipTopLevel !== undefined && n.path[0] === skipTopLevel) continue;
-    const key = JSON.stringify(n.path);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen !== undefined) {
+      const key = JSON.stringify(n.path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     out.push([...n.path]);
   }
   return out;

@@ -1,8 +1,7 @@
 import type { Backend } from '../backend/types.js';
-import { ByteWriter, zeroize } from '../bytes.js';
+import { ByteWriter, allocPublic, utf8Bytes, zeroize } from '../bytes.js';
 import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
 
-const encoder = new TextEncoder();
 
 /** The keys one key group uses in one document. Zero them with `zeroize` when done. */
 export interface GroupKeys {
@@ -18,7 +17,7 @@ const infoCache = new Map<string, Uint8Array>();
 function keysInfo(groupName: string): Uint8Array {
   let info = infoCache.get(groupName);
   if (info === undefined) {
-    const name = encoder.encode(groupName);
+    const name = utf8Bytes(groupName);
     info = new ByteWriter().bytes(LABEL_KEYS).u8(SUITE_V1).u8(name.length).bytes(name).finish();
     if (infoCache.size >= 256) infoCache.clear();
     infoCache.set(groupName, info);
@@ -51,16 +50,30 @@ export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, mes
  * A field's AAD is this prefix followed by the UTF-8 of its JSON Pointer.
  */
 export function fieldAadPrefix(messageId: Uint8Array, groupName: string, canonicalContext: Uint8Array): Uint8Array {
-  const name = encoder.encode(groupName);
-  return new ByteWriter().bytes(LABEL_FIELD).u8(SUITE_V1).bytes(messageId).u8(name.length).bytes(name).u32(canonicalContext.length).bytes(canonicalContext).finish();
+  const name = utf8Bytes(groupName);
+  return new ByteWriter(LABEL_FIELD.length + 1 + messageId.length + 1 + name.length + 4 + canonicalContext.length).bytes(LABEL_FIELD).u8(SUITE_V1).bytes(messageId).u8(name.length).bytes(name).u32(canonicalContext.length).bytes(canonicalContext).finish();
 }
 
 /** AAD of one field: prefix ‖ UTF-8(pointer). */
 export function fieldAad(prefix: Uint8Array, pointer: string): Uint8Array {
-  const p = encoder.encode(pointer);
-  const out = new Uint8Array(prefix.length + p.length);
-  out.set(prefix, 0);
-  out.set(p, prefix.length);
+  return fieldAads(prefix, [pointer])[0]!;
+}
+
+/** AADs of a group's fields, in order: prefix ‖ UTF-8(pointer), all in one allocation. */
+export function fieldAads(prefix: Uint8Array, pointers: readonly string[]): Uint8Array[] {
+  const encoded = pointers.map(utf8Bytes);
+  let total = 0;
+  for (const p of encoded) total += prefix.length + p.length;
+  const all = allocPublic(total);
+  const out: Uint8Array[] = new Array(encoded.length);
+  let offset = 0;
+  for (let i = 0; i < encoded.length; i++) {
+    const p = encoded[i]!;
+    all.set(prefix, offset);
+    all.set(p, offset + prefix.length);
+    out[i] = all.subarray(offset, offset + prefix.length + p.length);
+    offset += prefix.length + p.length;
+  }
   return out;
 }
 
@@ -71,6 +84,6 @@ export function fieldAad(prefix: Uint8Array, pointer: string): Uint8Array {
  * fields' GCM tags; the key commitment, which needs collision resistance, stays 256 bits.
  */
 export async function headerMac(backend: Backend, macKey: Uint8Array, body: Uint8Array, canonicalContext: Uint8Array): Promise<Uint8Array> {
-  const input = new ByteWriter().bytes(LABEL_HEADER).bytes(body).u32(canonicalContext.length).bytes(canonicalContext).finish();
+  const input = new ByteWriter(LABEL_HEADER.length + body.length + 4 + canonicalContext.length).bytes(LABEL_HEADER).bytes(body).u32(canonicalContext.length).bytes(canonicalContext).finish();
   return (await backend.hmacSha256(macKey, input)).slice(0, MAC_LENGTH);
 }

@@ -1,7 +1,7 @@
 import { LimitExceededError, MalformedError, UnsupportedVersionError } from '../../errors.js';
 import type { Limits, WrappedKey } from '../../types.js';
 import type { Backend } from '../backend/types.js';
-import { ByteReader, ByteWriter, compareBytes } from '../bytes.js';
+import { ByteReader, ByteWriter, allocPublic, compareBytes, utf8Bytes } from '../bytes.js';
 import { RESERVED_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
 import { parsePointer } from '../pointer.js';
 import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, SUITE_V1 } from './constants.js';
@@ -27,7 +27,6 @@ export interface Header {
   readonly macs: readonly Uint8Array[];
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function str(r: ByteReader, length: number, what: string): string {
@@ -45,24 +44,24 @@ function checkContextKey(key: string): void {
 
 /** Encode everything but the MACs (the authenticated body). Inputs are already validated. */
 export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | 'suite'>): Uint8Array {
-  const w = new ByteWriter().u8(FORMAT_VERSION).u8(SUITE_V1).bytes(h.messageId);
+  const w = new ByteWriter(512).u8(FORMAT_VERSION).u8(SUITE_V1).bytes(h.messageId);
   w.u16(h.storedContext.length);
   for (const e of h.storedContext) w.u16(e.keyBytes.length).bytes(e.keyBytes).u16(e.valueBytes.length).bytes(e.valueBytes);
-  const required = h.requiredKeys.map((k) => encoder.encode(k)).sort(compareBytes);
+  const required = h.requiredKeys.map((k) => utf8Bytes(k)).sort(compareBytes);
   w.u16(required.length);
   for (const k of required) w.u16(k.length).bytes(k);
   w.u8(h.groups.length);
   for (const g of h.groups) {
-    const name = encoder.encode(g.name);
+    const name = utf8Bytes(g.name);
     w.u8(name.length).bytes(name).u8(g.wrapped.length);
     for (const k of g.wrapped) {
-      const provider = encoder.encode(k.provider);
-      const keyId = encoder.encode(k.keyId);
+      const provider = utf8Bytes(k.provider);
+      const keyId = utf8Bytes(k.keyId);
       w.u8(provider.length).bytes(provider).u16(keyId.length).bytes(keyId).u16(k.ciphertext.length).bytes(k.ciphertext);
     }
     w.bytes(g.commitment).u32(g.pointers.length);
     for (const p of g.pointers) {
-      const pb = encoder.encode(p);
+      const pb = utf8Bytes(p);
       // A DataView wraps lengths silently: a longer pointer would be written with a wrong prefix
       // and authenticated, and the decoder would read a different header than this one.
       if (pb.length > 0xffff) throw new LimitExceededError('a selected field\'s JSON Pointer exceeds 65,535 UTF-8 bytes', 'pointerBytes');
@@ -74,7 +73,7 @@ export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | '
 
 /** The header string: prefix + base64url(body ‖ mac_1 ‖ … ‖ mac_n). */
 export function headerToString(backend: Backend, body: Uint8Array, macs: readonly Uint8Array[]): string {
-  const all = new Uint8Array(body.length + macs.length * MAC_LENGTH);
+  const all = allocPublic(body.length + macs.length * MAC_LENGTH);
   all.set(body, 0);
   macs.forEach((m, i) => all.set(m, body.length + i * MAC_LENGTH));
   return HEADER_PREFIX + backend.base64urlEncode(all);

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { encodeContext } from '@fieldseal/core';
+import { ByteWriter, allocPublic, utf8Bytes } from '../src/lib/bytes.js';
+import { fieldAad, fieldAadPrefix, fieldAads } from '../src/lib/format/document-keys.js';
+
+const reference = new TextEncoder();
+
+describe('utf8Bytes: the fast UTF-8 encoder equals TextEncoder.encode', () => {
+  test('edge cases: empty, ASCII, 2/3/4-byte sequences, lone surrogates (U+FFFD), both sides of the 256-unit switch', () => {
+    const cases = [
+      '',
+      'a',
+      '/cards/1/number',
+      '\u007f\u0080',
+      'é',
+      'ﬀ',
+      '😀',
+      '\ud800',
+      'x\udc00y',
+      'a'.repeat(256),
+      'a'.repeat(257),
+      'a'.repeat(255) + 'é',
+      'a'.repeat(300) + 'é',
+      'é'.repeat(300),
+      '\ud83d'.repeat(400),
+    ];
+    for (const s of cases) expect(Array.from(utf8Bytes(s)), JSON.stringify(s.slice(0, 20))).toEqual(Array.from(reference.encode(s)));
+  });
+
+  test('property: any string, including lone surrogates', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 600 }), fc.string({ unit: 'grapheme', maxLength: 400 })), (s) => {
+        expect(Array.from(utf8Bytes(s))).toEqual(Array.from(reference.encode(s)));
+      }),
+    );
+  });
+});
+
+describe('allocPublic and ByteWriter on slab memory', () => {
+  test('every allocation is zeroed and disjoint from every other, across slab refills', () => {
+    const taken: Uint8Array[] = [];
+    for (let i = 0; i < 600; i++) {
+      const b = allocPublic((i * 37) % 700);
+      expect(b.every((x) => x === 0)).toBe(true);
+      b.fill(0xa5);
+      taken.push(b);
+    }
+    // Writing every allocation did not overwrite any other one.
+    for (const b of taken) expect(b.every((x) => x === 0xa5)).toBe(true);
+    const big = allocPublic(100_000);
+    expect(big.length).toBe(100_000);
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBe(100_000);
+  });
+
+  test('ByteWriter grows past its capacity and keeps earlier output intact', () => {
+    const first = new ByteWriter(4).u32(0xdeadbeef).finish();
+    const w = new ByteWriter(2);
+    for (let i = 0; i < 1000; i++) w.u8(i & 0xff).u16(i).u32(i * 65_537);
+    w.bytes(new Uint8Array(5000).fill(7));
+    const out = w.finish();
+    expect(out.length).toBe(1000 * 7 + 5000);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (let i = 0; i < 1000; i++) {
+      expect(view.getUint8(i * 7)).toBe(i & 0xff);
+      expect(view.getUint16(i * 7 + 1)).toBe(i);
+      expect(view.getUint32(i * 7 + 3)).toBe((i * 65_537) >>> 0);
+    }
+    expect(out.subarray(7000).every((x) => x === 7)).toBe(true);
+    expect(Array.from(first)).toEqual([0xde, 0xad, 0xbe, 0xef]);
+  });
+
+  test('fieldAads builds the same bytes as one fieldAad per pointer', () => {
+    const prefix = fieldAadPrefix(new Uint8Array(32).fill(9), 'default', encodeContext({ tenant: 't1' }));
+    const pointers = ['/a', '/cards/0/number', '/é~1x', ''];
+    const all = fieldAads(prefix, pointers);
+    pointers.forEach((p, i) => expect(Array.from(all[i]!)).toEqual([...prefix, ...reference.encode(p)]));
+    expect(Array.from(fieldAad(prefix, '/a'))).toEqual(Array.from(all[0]!));
+  });
+
+  test('encodeContext hands the caller its own buffer, not a view of shared memory', () => {
+    const bytes = encodeContext({ tenant: 't1' });
+    expect(bytes.byteOffset).toBe(0);
+    expect(bytes.buffer.byteLength).toBe(bytes.length);
+  });
+});
