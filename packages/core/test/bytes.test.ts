@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { encodeContext } from '@fieldseal/core';
 import { ByteWriter, allocPublic, utf8Bytes } from '../src/lib/bytes.js';
 import { fieldAad, fieldAadPrefix, fieldAads } from '../src/lib/format/document-keys.js';
+import { backends } from './helpers/backends.js';
 
 const reference = new TextEncoder();
 
@@ -84,4 +85,61 @@ describe('allocPublic and ByteWriter on slab memory', () => {
     expect(bytes.byteOffset).toBe(0);
     expect(bytes.buffer.byteLength).toBe(bytes.length);
   });
+});
+
+describe('backends: strict base64url and UTF-8 decoding agree with their definitions', () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const noise = [...alphabet, '+', '/', '=', ' ', '\n', '.', '\u0000', 'Ł', 'é', '\u0141', '😀', '\ud800', 'ー'];
+  /** Canonical unpadded base64url: the alphabet only, a length that is not 1 mod 4, and re-encoding gives it back. */
+  const canonical = (text: string): Uint8Array | undefined => {
+    if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+    const bytes = Buffer.from(text, 'base64url');
+    return bytes.toString('base64url') === text ? new Uint8Array(bytes) : undefined;
+  };
+  const texts = fc.oneof(
+    fc.array(fc.constantFrom(...noise), { maxLength: 40 }).map((cs) => cs.join('')),
+    // A valid encoding with one character replaced: the near misses a lenient decoder lets through.
+    fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(), fc.constantFrom(...noise)).map(([b, i, c]) => {
+      const t = Buffer.from(b).toString('base64url');
+      const at = i % t.length;
+      return t.slice(0, at) + c + t.slice(at + 1);
+    }),
+    fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64url')),
+  );
+
+  for (const [name, backend] of backends) {
+    test(`${name}: base64urlDecode accepts exactly the canonical language`, () => {
+      for (const t of ['', 'AA', 'AAA', 'AAAA', 'AB', 'AAB', 'A', 'AAAA' + 'Ł' + 'AAA', 'AA==', 'A+/A', 'AA AA']) {
+        const want = canonical(t);
+        const got = backend.base64urlDecode(t);
+        expect(got === undefined ? undefined : Array.from(got), JSON.stringify(t)).toEqual(want === undefined ? undefined : Array.from(want));
+      }
+      fc.assert(
+        fc.property(texts, (t) => {
+          const want = canonical(t);
+          const got = backend.base64urlDecode(t);
+          expect(got === undefined ? undefined : Array.from(got)).toEqual(want === undefined ? undefined : Array.from(want));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    test(`${name}: utf8Decode is strict UTF-8 (ASCII fast path included)`, () => {
+      const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      const outcome = (f: () => string) => {
+        try {
+          return { text: f() };
+        } catch {
+          return { error: true };
+        }
+      };
+      fc.assert(
+        fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }).map((b) => b.map((x) => x & 0x7f)), fc.string({ unit: 'grapheme' }).map((s) => reference.encode(s))), (bytes) => {
+          expect(outcome(() => backend.utf8Decode(bytes))).toEqual(outcome(() => strict.decode(bytes)));
+        }),
+        { numRuns: 2000 },
+      );
+      expect(backend.utf8Decode(reference.encode('\ufeffBOM kept'))).toBe('\ufeffBOM kept');
+    });
+  }
 });

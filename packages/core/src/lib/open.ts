@@ -139,8 +139,8 @@ interface LocatedField {
   readonly parent?: Record<string, unknown> | unknown[];
 }
 
-function locate(document: JsonObject, pointer: string): LocatedField {
-  const tokens = parsePointer(pointer)!;
+function locate(document: JsonObject, pointer: string, parsed: readonly string[] | undefined): LocatedField {
+  const tokens = parsed ?? parsePointer(pointer)!;
   const parentResult = resolvePointer(document, tokens.slice(0, -1));
   if (!parentResult.found) return { tokens, found: false };
   const own = getOwn(parentResult.value, tokens[tokens.length - 1]!);
@@ -157,8 +157,9 @@ function checkCompleteness(document: JsonObject, header: Header, targets: Map<nu
   for (const list of targets.values()) for (const p of list) targetSet.add(p);
   const located = new Map<string, LocatedField>();
   for (const g of header.groups) {
-    for (const pointer of g.pointers) {
-      const r = locate(document, pointer);
+    for (let i = 0; i < g.pointers.length; i++) {
+      const pointer = g.pointers[i]!;
+      const r = locate(document, pointer, g.pointerTokens?.[i]);
       const isField = r.found && looksLikeField(r.value);
       if (isField) listedFieldLike++;
       if (!targetSet.has(pointer)) continue;
@@ -203,7 +204,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
         const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));
         try {
           const plaintexts = await backend.openMany(keys.encryptionKey, items);
-          return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(pt)) };
+          return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(backend, pt)) };
         } finally {
           zeroize(keys.encryptionKey, keys.macKey);
         }

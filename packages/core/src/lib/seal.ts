@@ -63,10 +63,11 @@ export function planSelections(
   }
   if (owner.size > limits.maxFields) throw new LimitExceededError(`more than ${limits.maxFields} fields selected`, 'maxFields');
   // A selection inside another selection would be encrypted twice and could not be restored.
+  // Member names escape '/' as '~1', so every '/' after the first character ends an ancestor's pointer.
   for (const plan of plans) {
     for (const f of plan.fields) {
-      for (let k = 1; k < f.tokens.length; k++) {
-        const ancestor = toPointer(f.tokens.slice(0, k));
+      for (let i = f.pointer.indexOf('/', 1); i !== -1; i = f.pointer.indexOf('/', i + 1)) {
+        const ancestor = f.pointer.slice(0, i);
         if (owner.has(ancestor)) throw new InvalidSelectorError(`selections overlap: ${ancestor} contains ${f.pointer}`, f.pointer);
       }
     }

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import { DecryptionFailedError } from '../../errors.js';
 import { IV_LENGTH, TAG_LENGTH, type Backend, type OpenItem, type SealItem } from './types.js';
@@ -28,6 +29,32 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 function toUint8(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+const BASE64URL_VALUES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Strict, canonical base64url (no padding) on Buffer's lenient decoder, which skips characters
+ * outside its alphabet, reads other scripts by their low byte, also accepts '+' and '/', stops at
+ * '=' and ignores nonzero trailing bits. Non-ASCII text, '+', '/' and '=' are refused outright; every skipped character would remove 6 bits, which
+ * always shortens the output for a length that is not 1 mod 4, so a full-length output proves
+ * that every character was base64url; the last character's unused bits must be zero. This is
+ * several times cheaper than re-encoding and comparing on a 1 MiB field (W2), and is checked
+ * against that definition by a property test.
+ */
+export function strictBase64urlDecode(text: string): Uint8Array | undefined {
+  const rest = text.length % 4;
+  if (rest === 1) return undefined;
+  // Non-ASCII first: the decoder reads a two-byte string's characters by their low byte ('Ł' as 'A').
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  if (text.includes('+') || text.includes('/') || text.includes('=')) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length !== Math.floor((text.length * 3) / 4)) return undefined;
+  if (rest !== 0) {
+    const last = BASE64URL_VALUES.indexOf(text[text.length - 1]!);
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+  }
+  return toUint8(bytes);
 }
 
 /** node:crypto backend: synchronous primitives behind the async seam. */
@@ -97,19 +124,16 @@ export const backend: Backend = {
     return asBuffer(bytes).toString('base64url');
   },
   base64urlDecode(text) {
-    if (text.length % 4 === 1) return undefined;
-    // Buffer's decoder is lenient (skips invalid characters, accepts '+', '/' and padding, ignores
-    // nonzero trailing bits), so accept only what re-encodes to exactly the same text: that is the
-    // strict, canonical base64url language by definition, and one native pass is much cheaper than
-    // a regular expression over a large field (W2: 1 MiB).
-    const bytes = Buffer.from(text, 'base64url');
-    if (bytes.toString('base64url') !== text) return undefined;
-    return toUint8(bytes);
+    return strictBase64urlDecode(text);
   },
   utf8Encode(text) {
     return toUint8(Buffer.from(text, 'utf8'));
   },
   utf8Decode(bytes) {
+    // ASCII (simdutf's check) needs no UTF-8 validation: a one-byte copy is ~4x faster than the
+    // validating decoder on a 1 MiB field, and twice as fast on a short one.
+    const buffer = asBuffer(bytes);
+    if (isAscii(buffer)) return buffer.toString('latin1');
     return utf8Decoder.decode(bytes);
   },
 };

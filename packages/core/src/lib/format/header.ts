@@ -13,6 +13,8 @@ export interface HeaderGroup {
   readonly commitment: Uint8Array;
   /** RFC 6901 pointers of the fields this group encrypted. */
   readonly pointers: readonly string[];
+  /** The parsed tokens of each pointer, when decoded (decrypt locates fields with them). */
+  readonly pointerTokens?: readonly (readonly string[])[];
 }
 
 /** The decoded header. `body` is the exact authenticated bytes; `macs[i]` belongs to `groups[i]`. */
@@ -161,6 +163,7 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
     // Each pointer takes at least 2 bytes: refuse counts the remaining bytes cannot hold before allocating.
     if (fieldCount * 2 > r.remaining) throw new MalformedError('header is truncated');
     const pointers: string[] = [];
+    const pointerTokens: string[][] = [];
     for (let f = 0; f < fieldCount; f++) {
       const p = str(r, r.u16(), 'a field pointer');
       const tokens = parsePointer(p);
@@ -168,8 +171,9 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
       if (allPointers.has(p)) throw new MalformedError('header: a field is listed twice');
       allPointers.add(p);
       pointers.push(p);
+      pointerTokens.push(tokens);
     }
-    groups.push({ name, wrapped, commitment, pointers });
+    groups.push({ name, wrapped, commitment, pointers, pointerTokens });
   }
   const body = bytes.subarray(0, r.position);
   const macs: Uint8Array[] = [];
