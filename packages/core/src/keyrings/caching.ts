@@ -489,10 +489,15 @@ function copyWrapped(list: readonly WrappedKey[]): WrappedKey[] {
 /** An injective string for a context: its pairs sorted by key. Only used as a map key, never stored. */
 function contextKey(context: EncryptionContext): string {
   if (context === null || typeof context !== 'object') throw new InvalidArgumentError('CachingKeyring: context must be an object of strings');
-  const entries = Object.entries(context);
-  for (const [, v] of entries) if (typeof v !== 'string') throw new InvalidArgumentError('CachingKeyring: context values must be strings');
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify(entries);
+  const keys = Object.keys(context).sort();
+  const parts: string[] = new Array(keys.length * 2);
+  for (let i = 0; i < keys.length; i++) {
+    const v = context[keys[i]!];
+    if (typeof v !== 'string') throw new InvalidArgumentError('CachingKeyring: context values must be strings');
+    parts[2 * i] = keys[i]!;
+    parts[2 * i + 1] = v;
+  }
+  return JSON.stringify(parts);
 }
 
 // Up to this many characters the decrypt-cache index is the wrapped keys and context themselves.

@@ -248,7 +248,8 @@ export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipT
       if (seen.has(key)) continue;
       seen.add(key);
     }
-    out.push([...n.path]);
+    // Every node's path is a fresh array of its own (built by spreading), so it is handed out as is.
+    out.push(n.path as PathToken[]);
   }
   return out;
 }

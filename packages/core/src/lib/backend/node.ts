@@ -9,15 +9,21 @@ const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafeSlow(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
-function takeRandom(length: number): Buffer {
-  if (length > POOL_SIZE / 4) return randomFillSync(Buffer.alloc(length));
+/** Fill the first `length` bytes of `target` from the pool (length <= POOL_SIZE / 4). */
+function takeRandomInto(target: Buffer, length: number): void {
   if (poolOffset + length > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  pool.copy(target, 0, poolOffset, poolOffset + length);
   pool.fill(0, poolOffset, poolOffset + length);
   poolOffset += length;
+}
+
+function takeRandom(length: number): Buffer {
+  if (length > POOL_SIZE / 4) return randomFillSync(Buffer.alloc(length));
+  const out = Buffer.allocUnsafe(length);
+  takeRandomInto(out, length);
   return out;
 }
 
@@ -83,9 +89,9 @@ export const backend: Backend = {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const blob = Buffer.allocUnsafe(IV_LENGTH + item.plaintext.length + TAG_LENGTH);
-      const iv = item.iv === undefined ? takeRandom(IV_LENGTH) : asBuffer(item.iv);
-      iv.copy(blob, 0);
-      const cipher = createCipheriv('aes-256-gcm', keyBytes, iv, { authTagLength: TAG_LENGTH });
+      if (item.iv === undefined) takeRandomInto(blob, IV_LENGTH);
+      else asBuffer(item.iv).copy(blob, 0);
+      const cipher = createCipheriv('aes-256-gcm', keyBytes, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
       cipher.setAAD(item.aad);
       let offset = IV_LENGTH + cipher.update(item.plaintext).copy(blob, IV_LENGTH);
       offset += cipher.final().copy(blob, offset);
