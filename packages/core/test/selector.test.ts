@@ -66,3 +66,34 @@ describe('selectors (RFC 9535 subset)', () => {
     await expect(decrypt(sealed, { keyring, paths: ['$.a.odd'], strict: true })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' });
   });
 });
+
+describe('the singular-selector fast path', () => {
+  test('agrees with the general evaluator on every singular selector over random documents', async () => {
+    const fc = (await import('fast-check')).default;
+    const names = ['a', 'b', '__proto__', 'constructor', '_fieldseal', 'x y', 'é'];
+    const doc = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.dictionary(fc.constantFrom(...names), tie('value'), { maxKeys: 4 }),
+    })).object;
+    const step = fc.oneof(
+      fc.constantFrom(...names).map((n) => `[${JSON.stringify(n)}]`),
+      fc.integer({ min: -5, max: 5 }).map((i) => `[${i}]`),
+    );
+    const selector = fc.array(step, { minLength: 1, maxLength: 4 }).map((steps) => '$' + steps.join(''));
+    fc.assert(
+      fc.property(doc, selector, fc.boolean(), (d, source, skipHeader) => {
+        const compiled = compileSelector(source);
+        expect(compiled.singular).toBe(true);
+        const skip = skipHeader ? '_fieldseal' : undefined;
+        expect(evaluateSelector(compiled, d, skip)).toEqual(evaluateSelector(compiled, d, skip, true));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('wildcards, unions and descendants are not singular', () => {
+    for (const s of ['$.*', '$[*]', "$['a','b']", '$..a', '$.a[0,1]', '$.a.*.b']) expect(compileSelector(s).singular).toBe(false);
+    for (const s of ['$.a', '$.a.b[0]', "$['a']['b']", '$[-1]']) expect(compileSelector(s).singular).toBe(true);
+  });
+});

@@ -4,7 +4,11 @@ export type PathToken = string | number;
 /** RFC 6901 JSON Pointer string of a token path (`~` -> `~0`, `/` -> `~1`). */
 export function toPointer(tokens: readonly PathToken[]): string {
   let out = '';
-  for (const t of tokens) out += '/' + (typeof t === 'number' ? String(t) : t.replace(/~/g, '~0').replace(/\//g, '~1'));
+  for (const t of tokens) {
+    if (typeof t === 'number') out += '/' + String(t);
+    else if (t.includes('~') || t.includes('/')) out += '/' + t.replace(/~/g, '~0').replace(/\//g, '~1');
+    else out += '/' + t;
+  }
   return out;
 }
 

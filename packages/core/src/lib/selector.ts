@@ -22,6 +22,8 @@ interface Segment {
 export interface CompiledSelector {
   readonly source: string;
   readonly segments: readonly Segment[];
+  /** Only child segments with one name or index each (`$.a.b[0]`): at most one location. */
+  readonly singular: boolean;
 }
 
 const MAX_SELECTOR_LENGTH = 4096;
@@ -163,7 +165,32 @@ function parseSelector(source: string): CompiledSelector {
     Object.freeze(seg.selectors);
     Object.freeze(seg);
   }
-  return Object.freeze({ source, segments: Object.freeze(segments) });
+  const singular = segments.every((seg) => !seg.descendant && seg.selectors.length === 1 && seg.selectors[0]!.kind !== 'wildcard');
+  return Object.freeze({ source, segments: Object.freeze(segments), singular });
+}
+
+/** evaluateSelector for a singular selector: one walk, no intermediate node lists. */
+function evaluateSingular(selector: CompiledSelector, doc: unknown, skipTopLevel: string | undefined): PathToken[][] {
+  let cur: unknown = doc;
+  const path: PathToken[] = [];
+  for (const seg of selector.segments) {
+    const sel = seg.selectors[0]!;
+    if (Array.isArray(cur)) {
+      if (sel.kind !== 'index') return [];
+      const i = sel.index < 0 ? cur.length + sel.index : sel.index;
+      if (i < 0 || i >= cur.length) return [];
+      cur = cur[i];
+      path.push(i);
+    } else if (cur !== null && typeof cur === 'object') {
+      if (sel.kind !== 'name' || !Object.prototype.hasOwnProperty.call(cur, sel.name)) return [];
+      cur = (cur as Record<string, unknown>)[sel.name];
+      path.push(sel.name);
+    } else {
+      return [];
+    }
+  }
+  if (skipTopLevel !== undefined && path[0] === skipTopLevel) return [];
+  return [path];
 }
 
 interface Node {
@@ -221,9 +248,11 @@ function descendants(node: Node, out: Node[], seen?: Set<string>): void {
 
 /**
  * Every concrete path the selector matches in `doc`, in document order, without duplicates.
- * `skipTopLevel` names a top-level member that is never matched (the header).
+ * `skipTopLevel` names a top-level member that is never matched (the header). `general` forces the
+ * general evaluator for singular selectors too (tests compare the two).
  */
-export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string): PathToken[][] {
+export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string, general = false): PathToken[][] {
+  if (selector.singular && !general) return evaluateSingular(selector, doc, skipTopLevel);
   let nodes: Node[] = [{ value: doc, path: [] }];
   for (const seg of selector.segments) {
     const next: Node[] = [];

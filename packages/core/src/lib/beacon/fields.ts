@@ -83,6 +83,8 @@ export function compileField(name: string, options: BeaconFieldOptions): Compile
   const targetSelector: CompiledSelector = Object.freeze({
     source: `${source.source} -> ${target}`,
     segments: [...source.segments.slice(0, -1), { descendant: last.descendant, selectors: [{ kind: 'name' as const, name: target }] }],
+    // The last segment stays one member name with the same descendant flag.
+    singular: source.singular,
   });
   return Object.freeze({ name, bits, normalizer, placement: Object.freeze({ source, targetSelector, target }) });
 }
