@@ -8,7 +8,7 @@ import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
-import { getOwn, parsePointer, resolvePointer, setOwn, toPointer } from './pointer.js';
+import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
 import { compileSelector, evaluateSelector } from './selector.js';
 import { countFieldLike } from './seal.js';
 
@@ -141,10 +141,13 @@ interface LocatedField {
 
 function locate(document: JsonObject, pointer: string, parsed: readonly string[] | undefined): LocatedField {
   const tokens = parsed ?? parsePointer(pointer)!;
-  const parentResult = resolvePointer(document, tokens.slice(0, -1));
-  if (!parentResult.found) return { tokens, found: false };
-  const own = getOwn(parentResult.value, tokens[tokens.length - 1]!);
-  return own.found ? { tokens, found: true, value: own.value, parent: parentResult.value as Record<string, unknown> | unknown[] } : { tokens, found: false };
+  let parent: unknown = document;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    parent = ownChild(parent, tokens[i]!);
+    if (parent === MISSING) return { tokens, found: false };
+  }
+  const value = ownChild(parent, tokens[tokens.length - 1]!);
+  return value === MISSING ? { tokens, found: false } : { tokens, found: true, value, parent: parent as Record<string, unknown> | unknown[] };
 }
 
 /**

@@ -39,31 +39,45 @@ export function parsePointer(pointer: string): string[] | undefined {
   return out;
 }
 
-/** RFC 6901 array index: "0" or no leading zeros. */
+/** RFC 6901 array index: "0" or no leading zeros (at most 16 digits). */
 export function isArrayIndexToken(token: string): boolean {
-  return /^(0|[1-9][0-9]{0,15})$/.test(token);
+  const n = token.length;
+  if (n === 0 || n > 16 || (n > 1 && token.charCodeAt(0) === 0x30)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** What {@link ownChild} returns when there is no such member or element. */
+export const MISSING: unique symbol = Symbol('missing');
+
+/** Own data property lookup that never touches the prototype chain or invokes getters. */
+export function ownChild(container: unknown, token: string): unknown {
+  if (Array.isArray(container)) {
+    if (!isArrayIndexToken(token)) return MISSING;
+    const i = Number(token);
+    return i < container.length ? container[i] : MISSING;
+  }
+  if (container !== null && typeof container === 'object' && Object.prototype.hasOwnProperty.call(container, token)) {
+    return (container as Record<string, unknown>)[token];
+  }
+  return MISSING;
 }
 
 /** Own data property lookup that never touches the prototype chain or invokes getters. */
 export function getOwn(container: unknown, token: string): { found: boolean; value?: unknown } {
-  if (Array.isArray(container)) {
-    if (!isArrayIndexToken(token)) return { found: false };
-    const i = Number(token);
-    return i < container.length ? { found: true, value: container[i] } : { found: false };
-  }
-  if (container !== null && typeof container === 'object' && Object.prototype.hasOwnProperty.call(container, token)) {
-    return { found: true, value: (container as Record<string, unknown>)[token] };
-  }
-  return { found: false };
+  const value = ownChild(container, token);
+  return value === MISSING ? { found: false } : { found: true, value };
 }
 
 /** Resolve a pointer in a (cloned, validated) document. */
 export function resolvePointer(doc: unknown, tokens: readonly string[]): { found: boolean; value?: unknown } {
   let cur: unknown = doc;
   for (const t of tokens) {
-    const r = getOwn(cur, t);
-    if (!r.found) return r;
-    cur = r.value;
+    cur = ownChild(cur, t);
+    if (cur === MISSING) return { found: false };
   }
   return { found: true, value: cur };
 }
