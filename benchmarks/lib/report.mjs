@@ -143,7 +143,8 @@ export function markdownRuns(runs) {
   for (const t of first.targets) {
     const vals = runs.map((r) => r.targets.find((x) => x.id === t.id));
     const fmt = (v) => (v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(2));
-    const met = vals.every((v) => v?.met === true) ? 'yes' : vals.every((v) => v?.met === false) ? '**no**' : vals.some((v) => v?.met === null) ? 'n/a' : 'in one run';
+    const metRuns = vals.filter((v) => v?.met === true).length;
+    const met = vals.every((v) => v?.met === true) ? 'yes' : vals.every((v) => v?.met === false) ? '**no**' : vals.some((v) => v?.met === null) ? 'n/a' : `in ${metRuns} of ${vals.length} runs`;
     out.push(`| ${t.description} | ${t.target} | ${vals.map((v) => fmt(v?.value)).join(' | ')} | ${met} | ${vals.every((v) => v?.cpuRatio !== undefined) ? vals.map((v) => v.cpuRatio.toFixed(2)).join(' / ') : ''} |`);
   }
   out.push('');
