@@ -97,3 +97,18 @@ describe('the singular-selector fast path', () => {
     for (const s of ['$.a', '$.a.b[0]', "$['a']['b']", '$[-1]']) expect(compileSelector(s).singular).toBe(true);
   });
 });
+
+describe('array-index tokens (RFC 6901)', () => {
+  test('isArrayIndexToken accepts exactly "0" or 1-16 digits without a leading zero', async () => {
+    const fc = (await import('fast-check')).default;
+    const { isArrayIndexToken } = await import('../src/lib/pointer.js');
+    const definition = (t: string) => /^(0|[1-9][0-9]{0,15})$/.test(t);
+    for (const t of ['', '0', '00', '01', '7', '10', '9'.repeat(16), '9'.repeat(17), '-1', '1e3', ' 1', '1 ', '١']) expect(isArrayIndexToken(t), t).toBe(definition(t));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('0', '1', '9', 'a', '-', '+', '.', ' ', '١'), { maxLength: 18 }).map((cs) => cs.join('')), (t) => {
+        expect(isArrayIndexToken(t)).toBe(definition(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

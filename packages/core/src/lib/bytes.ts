@@ -35,6 +35,19 @@ export function ascii(label: string): Uint8Array {
 }
 
 /**
+ * Write an ASCII string into `target` from `offset`, one byte per code unit. Returns false, with
+ * `target` partly written, at the first code unit that is not ASCII.
+ */
+export function writeAscii(text: string, target: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return false;
+    target[offset + i] = c;
+  }
+  return true;
+}
+
+/**
  * UTF-8 of a string, exactly as `TextEncoder.encode` (a lone surrogate becomes U+FFFD).
  * Node's `encode()` costs about 1.6 µs per call whatever the length, more than a whole field's
  * cipher setup; the format's short strings (pointers, group names, key ids, context pairs) are
@@ -44,13 +57,7 @@ export function utf8Bytes(text: string): Uint8Array {
   const n = text.length;
   if (n <= 256) {
     const out = new Uint8Array(n);
-    let i = 0;
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) break;
-      out[i] = c;
-    }
-    if (i === n) return out;
+    if (writeAscii(text, out, 0)) return out;
   } else {
     // Optimistic: every code unit gives at least one byte, so reading all of it into n bytes means ASCII.
     const out = new Uint8Array(n);

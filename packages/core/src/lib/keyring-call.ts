@@ -3,7 +3,6 @@ import type { EncryptionContext, Keyring, Limits, WrappedKey } from '../types.js
 import { utf8Bytes } from './bytes.js';
 import { DATA_KEY_LENGTH } from './format/constants.js';
 
-
 /** Precondition: something with wrap and unwrap methods. */
 export function assertKeyring(keyring: unknown, what: string): asserts keyring is Keyring {
   if (keyring === null || typeof keyring !== 'object' || typeof (keyring as Keyring).wrap !== 'function' || typeof (keyring as Keyring).unwrap !== 'function') {

@@ -66,22 +66,6 @@ export function ownChild(container: unknown, token: string): unknown {
   return MISSING;
 }
 
-/** Own data property lookup that never touches the prototype chain or invokes getters. */
-export function getOwn(container: unknown, token: string): { found: boolean; value?: unknown } {
-  const value = ownChild(container, token);
-  return value === MISSING ? { found: false } : { found: true, value };
-}
-
-/** Resolve a pointer in a (cloned, validated) document. */
-export function resolvePointer(doc: unknown, tokens: readonly string[]): { found: boolean; value?: unknown } {
-  let cur: unknown = doc;
-  for (const t of tokens) {
-    cur = ownChild(cur, t);
-    if (cur === MISSING) return { found: false };
-  }
-  return { found: true, value: cur };
-}
-
 /** Set a value in a document we own (a clone). `__proto__` is written as a plain own property. */
 export function setOwn(container: Record<string, unknown> | unknown[], token: string | number, value: unknown): void {
   if (Array.isArray(container)) {

@@ -42,11 +42,11 @@ const BASE64URL_VALUES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 /**
  * Strict, canonical base64url (no padding) on Buffer's lenient decoder, which skips characters
  * outside its alphabet, reads other scripts by their low byte, also accepts '+' and '/', stops at
- * '=' and ignores nonzero trailing bits. Non-ASCII text, '+', '/' and '=' are refused outright; every skipped character would remove 6 bits, which
- * always shortens the output for a length that is not 1 mod 4, so a full-length output proves
- * that every character was base64url; the last character's unused bits must be zero. This is
- * several times cheaper than re-encoding and comparing on a 1 MiB field (W2), and is checked
- * against that definition by a property test.
+ * '=' and ignores nonzero trailing bits. Non-ASCII text, '+', '/' and '=' are refused outright.
+ * Every skipped character would remove 6 bits, which always shortens the output for a length that
+ * is not 1 mod 4, so a full-length output proves that every character was base64url; the last
+ * character's unused bits must be zero. This is several times cheaper than re-encoding and
+ * comparing on a 1 MiB field (W2), and is checked against that definition by a property test.
  */
 export function strictBase64urlDecode(text: string): Uint8Array | undefined {
   const rest = text.length % 4;

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../types.js';
 import { DEFAULT_HEADER_NAME } from '../format/constants.js';
-import { getOwn, toPointer, type PathToken } from '../pointer.js';
+import { MISSING, ownChild, toPointer, type PathToken } from '../pointer.js';
 import { evaluateSelector } from '../selector.js';
 import { computeWith } from './compute.js';
 import type { CompiledField, IndexState } from './fields.js';
@@ -30,7 +30,10 @@ export function findSources(state: IndexState, doc: JsonObject): Placed[] {
 
 export function valueAt(doc: unknown, path: readonly PathToken[]): unknown {
   let cur = doc;
-  for (const t of path) cur = getOwn(cur, String(t)).value;
+  for (const t of path) {
+    const child = ownChild(cur, String(t));
+    cur = child === MISSING ? undefined : child;
+  }
   return cur;
 }
 

@@ -2,7 +2,6 @@ import type { Backend } from '../backend/types.js';
 import { ByteWriter, allocPublic, utf8Bytes, zeroize } from '../bytes.js';
 import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
 
-
 /** The keys one key group uses in one document. Zero them with `zeroize` when done. */
 export interface GroupKeys {
   readonly encryptionKey: Uint8Array;

@@ -2,6 +2,7 @@ import { DecryptionFailedError, LimitExceededError, MalformedError } from '../..
 import type { JsonValue } from '../../types.js';
 import type { Backend } from '../backend/types.js';
 import { IV_LENGTH, TAG_LENGTH } from '../backend/types.js';
+import { writeAscii } from '../bytes.js';
 import { FIELD_PREFIX, TYPE_JSON, TYPE_STRING } from './constants.js';
 
 const encoder = new TextEncoder();
@@ -27,14 +28,8 @@ export function encodeFieldPlaintext(value: JsonValue, maxBytes: number): Uint8A
   if (text.length < 64) {
     const short = new Uint8Array(1 + text.length);
     short[0] = tag;
-    let i = 0;
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) break;
-      short[i + 1] = c;
-    }
     // ASCII: one byte per code unit, so the bound checked above is exact.
-    if (i === text.length) return short;
+    if (writeAscii(text, short, 1)) return short;
     short.fill(0);
   }
   // Optimistic exact size: most values are ASCII (one byte per code unit). Only when the text does
