@@ -21,3 +21,4 @@ export { reencrypt, type ReencryptOptions } from './reencrypt.js';
 export { needsRotation, keyVersionOf, type RotationTarget } from './needs-rotation.js';
 export * from './beacons/index.js';
 export { CachingKeyring, type CachingKeyringOptions, type CachingKeyringEncryptOptions, type CachingKeyringDecryptOptions, type CachingWrapRequest, type CachingKeyringEvent, type CachingKeyringOperation, type CachingKeyringEvictionReason, type CachingKeyringCounters, type CachingKeyringStats } from './keyrings/caching.js';
+export * from './rows/index.js';
