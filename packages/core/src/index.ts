@@ -12,6 +12,7 @@ export { encrypt, type EncryptOptions, type KeyGroup } from './encrypt.js';
 export { decrypt, type DecryptOptions } from './decrypt.js';
 export { inspect, type InspectOptions, type InspectResult, type InspectedGroup, type InspectedWrappedKey } from './inspect.js';
 export { encodeContext } from './lib/context.js';
+export { describeSelector, type SelectorSegment, type SelectorStep } from './describe-selector.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';
 export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
 export { MultiKeyring } from './keyrings/multi.js';
