@@ -23,3 +23,6 @@ export { needsRotation, keyVersionOf, type RotationTarget } from './needs-rotati
 export * from './beacons/index.js';
 export { CachingKeyring, type CachingKeyringOptions, type CachingKeyringEncryptOptions, type CachingKeyringDecryptOptions, type CachingWrapRequest, type CachingKeyringEvent, type CachingKeyringOperation, type CachingKeyringEvictionReason, type CachingKeyringCounters, type CachingKeyringStats } from './keyrings/caching.js';
 export * from './rows/index.js';
+export { HierarchicalKeyring, HIERARCHY_PROVIDER, createBranchKey, rotateBranchKey, destroyBranchKey, rewrapBranchKeys, type HierarchicalKeyringOptions, type HierarchicalKeyringStats, type BranchKeySelector, type BranchKeyAdminOptions, type RewrapBranchKeysResult } from './keyrings/hierarchical.js';
+export { MemoryBranchKeyStore, branchKeyContext, type BranchKeyStore, type BranchKeyRecord } from './keyrings/branch-key-store.js';
+export { auditKeyring, type KeyAccessEvent, type KeyAccessAuditOptions } from './keyrings/audit.js';
