@@ -130,3 +130,16 @@ describe.each(backends)('key groups separate writers (%s backend)', (_name, back
     expect(billingCalls).toBe(1);
   });
 });
+
+describe('operations that need every group', () => {
+  test('updateBeacons with keyrings for only some groups refuses instead of beaconing ciphertext', async () => {
+    const { BeaconIndex, BeaconKey, updateBeacons } = await import('@fieldseal/core');
+    const support = await LocalKeyring.generate({ name: 'support' });
+    const billing = await LocalKeyring.generate({ name: 'billing' });
+    const index = new BeaconIndex({ keys: BeaconKey.import(crypto.getRandomValues(new Uint8Array(32)), { id: 'b1' }), fields: { ssn: { path: '$.ssn', bits: 16, distinctValues: 1_000_000 } } });
+    const sealed = await encryptWith(backends[0]![1], record, { groups: [{ name: 'support', keyring: support, paths: ['$.email'] }, { name: 'billing', keyring: billing, paths: ['$.ssn'] }] });
+    expect(await code(updateBeacons(sealed, { keyrings: { support }, index }))).toBe('ERR_FIELDSEAL_KEY_UNAVAILABLE');
+    const updated = await updateBeacons(sealed, { keyrings: { support, billing }, index });
+    expect(updated.document.ssn_bidx).toBe(await index.beacon('ssn', record.ssn as string));
+  });
+});
