@@ -100,6 +100,9 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * ```ts
  * import { decrypt } from '@fieldseal/core';
  * const record = await decrypt(sealed, { keyring, context: { tenant: 't1', rowId: '42' } });
+ * // Key groups: opens both groups and expects both, so a holder of one group's key cannot drop or
+ * // rewrite the other; with only `{ contact }` it opens the contact fields and keeps the rest sealed.
+ * const full = await decrypt(sealed, { keyrings: { contact, restricted }, context: { tenant: 't1', rowId: '42' } });
  * ```
  * @param sealed A document produced by {@link encrypt}.
  * @param options Keyring(s), the expected context, optional partial selection.
