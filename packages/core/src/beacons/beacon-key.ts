@@ -125,7 +125,9 @@ export class BeaconKey {
 
   /**
    * Generate a fresh root key from the CSPRNG, wrap it with `keyring` and return the key and the
-   * document to store.
+   * document to store. Keep `document.check` in the application's configuration too and pass it to
+   * {@link BeaconKey.load} as `check`: that pins this root key (required when `keyring` wraps with a
+   * public key, which anyone could have used to wrap another one).
    *
    * @param options The keyring, an optional id and context.
    * @returns The key and its document.
