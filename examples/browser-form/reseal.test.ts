@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyring, RsaKeyring, decrypt, encrypt, inspect, isFieldsealError, type JsonObject } from '@fieldseal/core';
-// @ts-expect-error: a plain .mjs example without type declarations
 import { createApp, loadStorageKeyring, readSignup, resealSignup } from './server.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldseal-browser-form-reseal-'));
@@ -19,7 +18,7 @@ let publicKeyring: RsaKeyring;
 let storage: LocalKeyring;
 let server: Server;
 let base: string;
-let app: { signups: Map<string, JsonObject> };
+let app: ReturnType<typeof createApp>;
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -36,7 +35,7 @@ beforeAll(async () => {
   publicKeyring = await RsaKeyring.fromPublicKey(await rsa.exportPublicKey('pem'));
   storage = await loadStorageKeyring(join(dir, 'storage-key.json'));
   app = createApp({ keyring: rsa, storageKeyring: storage, html: '', script: '', publicKeyPem: await rsa.exportPublicKey('pem') });
-  server = createServer((req, res) => void (app as unknown as { handle: (a: unknown, b: unknown) => Promise<void> }).handle(req, res));
+  server = createServer((req, res) => void app.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
