@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalKeyring, RsaKeyring, decrypt, encrypt, inspect, isFieldsealError, type JsonObject } from '@fieldseal/core';
+import { LocalKeyring, RsaKeyring, decrypt, encrypt, inspect, isFieldsealError } from '@fieldseal/core';
 import { createApp, loadStorageKeyring, readSignup, resealSignup } from './server.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldseal-browser-form-reseal-'));
