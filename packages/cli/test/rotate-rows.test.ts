@@ -143,7 +143,7 @@ async function killResumeFinish(args: readonly string[], writer: { stop(): Promi
   return { runs, writes, final };
 }
 
-const ROWS = 400;
+const ROWS = 250;
 const base = (table: string) => ['rotate', '--keyring', `local:${keys}`, '--store', db.url, '--table', table, ...USERS_FLAGS, '--batch', '10', '--checkpoint', join(dir, `${table}.checkpoint.json`)];
 
 describe('fieldseal rotate on rows: crash safety with an application writing meanwhile', () => {
