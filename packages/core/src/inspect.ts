@@ -70,7 +70,13 @@ export function inspect(sealed: JsonObject, options: InspectOptions = {}): Inspe
   const headerName = headerNameOption(options.headerName);
   // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
   if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
-  const property = Object.getOwnPropertyDescriptor(sealed, headerName);
+  let property: PropertyDescriptor | undefined;
+  try {
+    property = Object.getOwnPropertyDescriptor(sealed, headerName);
+  } catch {
+    // Only an exotic object (a Proxy whose trap threw or broke an invariant) gets here.
+    throw new MalformedError('sealed document could not be read as JSON data (an exotic object refused a read)');
+  }
   if (property === undefined) throw new IncompleteError(`the document has no "${headerName}" header: it is not sealed, or the header was removed`);
   if (!('value' in property)) throw new MalformedError('the header is an accessor property');
   const header = decodeHeader(defaultBackend, property.value, limits);

@@ -8,8 +8,8 @@ import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
-import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
-import { compileSelector, evaluateSelector } from './selector.js';
+import { MISSING, ownChild, parsePointer, setOwn } from './pointer.js';
+import { compileSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
 
 /** The full context of a sealed document: its stored pairs plus the caller's required values. */
@@ -101,25 +101,34 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   }
   if (req.selectors !== undefined) {
     // With `groups` too, only fields of those groups are opened (least privilege: never widen).
-    const groupOf = new Map<string, number>();
+    const eligible: number[] = [];
     header.groups.forEach((g, i) => {
-      if (names === undefined || names.includes(g.name)) g.pointers.forEach((p) => groupOf.set(p, i));
+      if (names === undefined || names.includes(g.name)) eligible.push(i);
     });
     const chosen = new Set<string>();
+    const choose = (gi: number, pointer: string): void => {
+      // A Set, not list.includes: a hostile document may list 100,000 matching fields.
+      if (chosen.has(pointer)) return;
+      chosen.add(pointer);
+      const list = targets.get(gi);
+      if (list === undefined) targets.set(gi, [pointer]);
+      else list.push(pointer);
+    };
     for (const source of req.selectors) {
-      const matches = evaluateSelector(compileSelector(source), document, req.headerName);
+      const compiled = compileSelector(source);
       let hit = false;
-      for (const tokens of matches) {
-        const pointer = toPointer(tokens);
-        const gi = groupOf.get(pointer);
-        if (gi === undefined) continue;
-        hit = true;
-        // A Set, not list.includes: a hostile document may list 100,000 matching fields.
-        if (chosen.has(pointer)) continue;
-        chosen.add(pointer);
-        const list = targets.get(gi) ?? [];
-        list.push(pointer);
-        targets.set(gi, list);
+      // Only listed fields can be opened, so the selector is tried on each listed path, never run
+      // over the document: the cost is bounded by the header (maxFields x maxDepth), however large
+      // or deep the unauthenticated document around the fields is.
+      for (const gi of eligible) {
+        const g = header.groups[gi]!;
+        for (let i = 0; i < g.pointers.length; i++) {
+          const pointer = g.pointers[i]!;
+          const tokens = g.pointerTokens?.[i] ?? parsePointer(pointer);
+          if (tokens === undefined || !selectsPath(compiled, document, tokens, req.headerName)) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
       }
       if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
     }

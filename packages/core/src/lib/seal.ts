@@ -47,7 +47,7 @@ export function planSelections(
     const fields: PlannedField[] = [];
     for (const source of g.selectors) {
       const compiled = compileSelector(source);
-      const matches = evaluateSelector(compiled, doc, headerName);
+      const matches = evaluateSelector(compiled, doc, headerName, false, limits.maxFields);
       if (matches.length === 0 && strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched nothing (strict mode)`, source);
       for (const tokens of matches) {
         for (const t of tokens) if (typeof t === 'string' && !t.isWellFormed()) throw new MalformedError('a selected path has a member name with a lone surrogate');
@@ -155,7 +155,8 @@ export async function sealPlanned(
     for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
     throw err;
   } finally {
-    for (const group of encoded) zeroize(...group);
+    // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
+    for (const group of encoded) for (const p of group) p.fill(0);
   }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({

@@ -1,5 +1,5 @@
-import { InvalidSelectorError } from '../errors.js';
-import type { PathToken } from './pointer.js';
+import { InvalidSelectorError, LimitExceededError } from '../errors.js';
+import { isArrayIndexToken, type PathToken } from './pointer.js';
 
 /*
  * fieldseal's JSONPath subset, in RFC 9535 syntax:
@@ -47,6 +47,8 @@ export function compileSelector(source: unknown): CompiledSelector {
 
 function parseSelector(source: string): CompiledSelector {
   if (source.length > MAX_SELECTOR_LENGTH) throw new InvalidSelectorError(`a selector is limited to ${MAX_SELECTOR_LENGTH} characters`, source.slice(0, 64) + '…');
+  // RFC 9535 text is Unicode scalar values: a lone surrogate code unit is not a character.
+  if (!source.isWellFormed()) throw new InvalidSelectorError('a selector must not contain a lone surrogate', source.toWellFormed());
   const fail = (why: string, at: number): never => {
     throw new InvalidSelectorError(`invalid selector ${JSON.stringify(source)} at offset ${at}: ${why}`, source);
   };
@@ -74,6 +76,9 @@ function parseSelector(source: string): CompiledSelector {
       if (i >= source.length) fail('unterminated string', start);
       const c = source[i]!;
       if (c === quote) {
+        // RFC 9535 §2.3.1.1: a \u escape of a high surrogate must be followed by one of a low
+        // surrogate; a lone surrogate (`$['\uD800']`) names no member a JSON text can hold.
+        if (!out.isWellFormed()) fail('a \\u escape leaves a lone surrogate', start);
         i++;
         return out;
       }
@@ -193,92 +198,164 @@ function evaluateSingular(selector: CompiledSelector, doc: unknown, skipTopLevel
   return [path];
 }
 
-interface Node {
-  readonly value: unknown;
-  readonly path: readonly PathToken[];
+
+/*
+ * The general evaluator runs the selector as a small automaton over one depth-first walk. A state
+ * is a segment index: "the next segment to match". A child segment moves to the next state when the
+ * child's name or index matches; a descendant segment also stays where it is, because every deeper
+ * node is a descendant too. A node whose state set holds `segments.length` is selected. So each node
+ * is visited once, whatever the selector, and the walk keeps one frame per level plus one path of
+ * tokens that is copied only for a selected node: time linear in the number of nodes (times the
+ * selector's size), memory bounded by depth.
+ */
+
+type States = readonly number[];
+
+// Reused by every step: the common transition (a descendant segment that stays as it is) then
+// returns its input and allocates nothing.
+const scratch: number[] = [];
+
+function selectorMatches(sel: Selector, token: PathToken, container: unknown[] | Record<string, unknown>, isArray: boolean): boolean {
+  if (sel.kind === 'wildcard') return true;
+  if (isArray) {
+    if (sel.kind !== 'index') return false;
+    const length = (container as unknown[]).length;
+    return (sel.index < 0 ? length + sel.index : sel.index) === token;
+  }
+  return sel.kind === 'name' && sel.name === token;
 }
 
-function applySelector(node: Node, sel: Selector, out: Node[]): void {
-  const v = node.value;
-  if (Array.isArray(v)) {
-    if (sel.kind === 'wildcard') for (let i = 0; i < v.length; i++) out.push({ value: v[i], path: [...node.path, i] });
-    else if (sel.kind === 'index') {
-      const i = sel.index < 0 ? v.length + sel.index : sel.index;
-      if (i >= 0 && i < v.length) out.push({ value: v[i], path: [...node.path, i] });
+/** The states after moving from `container` to its child `token`, given the container's states. */
+function step(segments: readonly Segment[], states: States, token: PathToken, container: unknown[] | Record<string, unknown>, isArray: boolean): States {
+  scratch.length = 0;
+  for (let k = 0; k < states.length; k++) {
+    const s = states[k]!;
+    const seg = segments[s];
+    if (seg === undefined) continue; // the accepting state has no way on
+    if (seg.descendant && !scratch.includes(s)) scratch.push(s);
+    for (const sel of seg.selectors) {
+      if (selectorMatches(sel, token, container, isArray)) {
+        if (!scratch.includes(s + 1)) scratch.push(s + 1);
+        break;
+      }
     }
-  } else if (v !== null && typeof v === 'object') {
-    if (sel.kind === 'wildcard') for (const k of Object.keys(v)) out.push({ value: (v as Record<string, unknown>)[k], path: [...node.path, k] });
-    else if (sel.kind === 'name' && Object.prototype.hasOwnProperty.call(v, sel.name)) out.push({ value: (v as Record<string, unknown>)[sel.name], path: [...node.path, sel.name] });
   }
+  if (scratch.length === states.length) {
+    let same = true;
+    for (let k = 0; k < scratch.length && same; k++) same = states.includes(scratch[k]!);
+    if (same) return states;
+  }
+  return scratch.length === 0 ? NONE : scratch.slice();
 }
 
-function uniqueNodes(list: readonly Node[]): Node[] {
-  const seen = new Set<string>();
-  const out: Node[] = [];
-  for (const n of list) {
-    const key = JSON.stringify(n.path);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(n);
-  }
-  return out;
+const NONE: States = Object.freeze([]);
+const START: States = Object.freeze([0]);
+
+/** Whether a state set can still reach a selected node further down. */
+function alive(segments: readonly Segment[], states: States): boolean {
+  for (let k = 0; k < states.length; k++) if (states[k]! < segments.length) return true;
+  return false;
 }
 
-function descendants(node: Node, out: Node[], seen?: Set<string>): void {
-  // Iterative, in document order: the clone already bounded depth, but stay off the call stack anyway.
-  const stack: Node[] = [node];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    // With several input nodes one may contain another: a location already listed was listed with
-    // its whole subtree, so skip it. Without this, `$..a..a..a` over a hostile 120-deep chain
-    // builds O(depth^k) nodes (seconds and gigabytes) before anything is authenticated.
-    if (seen !== undefined) {
-      const key = JSON.stringify(n.path);
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    out.push(n);
-    const v = n.value;
-    const children: Node[] = [];
-    if (Array.isArray(v)) v.forEach((c, i) => children.push({ value: c, path: [...n.path, i] }));
-    else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) children.push({ value: (v as Record<string, unknown>)[k], path: [...n.path, k] });
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-  }
+interface Frame {
+  readonly container: unknown[] | Record<string, unknown>;
+  readonly isArray: boolean;
+  /** Member names of an object (undefined for an array). */
+  readonly keys: readonly string[] | undefined;
+  readonly size: number;
+  readonly states: States;
+  /** Next child to descend into. */
+  next: number;
+}
+
+function frameFor(value: unknown, states: States): Frame | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) return { container: value, isArray: true, keys: undefined, size: value.length, states, next: 0 };
+  const keys = Object.keys(value);
+  return { container: value as Record<string, unknown>, isArray: false, keys, size: keys.length, states, next: 0 };
 }
 
 /**
- * Every concrete path the selector matches in `doc`, in document order, without duplicates.
- * `skipTopLevel` names a top-level member that is never matched (the header). `general` forces the
- * general evaluator for singular selectors too (tests compare the two).
+ * Every concrete path the selector matches in `doc`, without duplicates, in document order: the
+ * children of a node are listed when the walk reaches the node, before anything below them (which
+ * is the order RFC 9535 gives a descendant segment). `skipTopLevel` names a top-level member that is
+ * never matched or entered (the header). `general` forces the general evaluator for singular
+ * selectors too (tests compare the two). `maxMatches` stops the walk with LimitExceededError
+ * (`maxFields`) as soon as more locations than that are selected.
  */
-export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string, general = false): PathToken[][] {
+export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string, general = false, maxMatches = Infinity): PathToken[][] {
   if (selector.singular && !general) return evaluateSingular(selector, doc, skipTopLevel);
-  let nodes: Node[] = [{ value: doc, path: [] }];
-  for (const seg of selector.segments) {
-    const next: Node[] = [];
-    const inputs: Node[] = [];
-    if (seg.descendant) {
-      const seen = nodes.length > 1 ? new Set<string>() : undefined;
-      for (const n of nodes) descendants(n, inputs, seen);
-    } else inputs.push(...nodes);
-    for (const n of inputs) for (const s of seg.selectors) applySelector(n, s, next);
-    // Inputs are distinct locations, so one selector yields distinct locations; several (`[*,*]`)
-    // may repeat one, and repeats would multiply segment after segment: keep first occurrences.
-    nodes = seg.selectors.length > 1 ? uniqueNodes(next) : next;
-  }
-  // With one selector per segment every step maps distinct locations to distinct locations, so
-  // only selectors with a multi-selector segment need the (costly) final de-duplication.
-  const seen = selector.segments.some((seg) => seg.selectors.length > 1) ? new Set<string>() : undefined;
+  const segments = selector.segments;
+  const accept = segments.length;
   const out: PathToken[][] = [];
-  for (const n of nodes) {
-    if (skipTopLevel !== undefined && n.path[0] === skipTopLevel) continue;
-    if (seen !== undefined) {
-      const key = JSON.stringify(n.path);
-      if (seen.has(key)) continue;
-      seen.add(key);
+  // The tokens from the root to the node of the top frame; copied only for a selected node.
+  const path: PathToken[] = [];
+  const root = frameFor(doc, START);
+  if (root === undefined) return out;
+  const stack: Frame[] = [root];
+  let listed = false; // whether the top frame's selected children were listed already
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const atRoot = stack.length === 1;
+    if (!listed) {
+      for (let i = 0; i < f.size; i++) {
+        const token: PathToken = f.isArray ? i : f.keys![i]!;
+        if (atRoot && token === skipTopLevel) continue;
+        const states = step(segments, f.states, token, f.container, f.isArray);
+        if (!states.includes(accept)) continue;
+        if (out.length >= maxMatches) throw new LimitExceededError(`more than ${maxMatches} fields selected`, 'maxFields');
+        const match = path.slice();
+        match.push(token);
+        out.push(match);
+      }
+      listed = true;
     }
-    // Every node's path is a fresh array of its own (built by spreading), so it is handed out as is.
-    out.push(n.path as PathToken[]);
+    let child: Frame | undefined;
+    while (child === undefined && f.next < f.size) {
+      const i = f.next++;
+      const token: PathToken = f.isArray ? i : f.keys![i]!;
+      if (atRoot && token === skipTopLevel) continue;
+      const states = step(segments, f.states, token, f.container, f.isArray);
+      if (!alive(segments, states)) continue;
+      child = frameFor(f.isArray ? (f.container as unknown[])[i] : (f.container as Record<string, unknown>)[token as string], states);
+      if (child !== undefined) path.push(token);
+    }
+    if (child !== undefined) {
+      stack.push(child);
+      listed = false;
+    } else {
+      stack.pop();
+      path.pop();
+    }
   }
   return out;
+}
+
+/**
+ * Whether the selector selects the location at `tokens` (raw RFC 6901 tokens) in `doc`: the same
+ * automaton run along one path, so its cost is the path's length, whatever the document's size.
+ * A location that does not exist is not selected.
+ */
+export function selectsPath(selector: CompiledSelector, doc: unknown, tokens: readonly string[], skipTopLevel?: string): boolean {
+  const segments = selector.segments;
+  if (tokens.length === 0 || tokens[0] === skipTopLevel) return false;
+  let states: States = START;
+  let cur: unknown = doc;
+  for (let i = 0; i < tokens.length; i++) {
+    if (!alive(segments, states)) return false;
+    const raw = tokens[i]!;
+    if (Array.isArray(cur)) {
+      if (!isArrayIndexToken(raw)) return false;
+      const index = Number(raw);
+      if (index >= cur.length) return false;
+      states = step(segments, states, index, cur, true);
+      cur = cur[index];
+    } else if (cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, raw)) {
+      states = step(segments, states, raw, cur as Record<string, unknown>, false);
+      cur = (cur as Record<string, unknown>)[raw];
+    } else {
+      return false;
+    }
+  }
+  return states.includes(segments.length);
 }
