@@ -38,27 +38,29 @@ export function cloneDocument(value: unknown, maxDepth: number, what = 'document
     const stack: CloneFrame[] = [root];
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
-      if (f.next === f.size) {
-        stack.pop();
-        continue;
+      const keys = f.keys;
+      let child: CloneFrame | undefined;
+      // Scalars are copied in this inner loop; only a nested container goes back to the stack.
+      while (child === undefined && f.next < f.size) {
+        const i = f.next++;
+        const key = keys === undefined ? i : keys[i]!;
+        const d = Object.getOwnPropertyDescriptor(f.source, key);
+        if (d === undefined) throw new MalformedError(keys === undefined ? `${what} contains a sparse array` : `${what} changed while it was read`);
+        if (!('value' in d)) throw new MalformedError(`${what} contains an accessor property`);
+        const v: unknown = d.value;
+        let copy: JsonValue;
+        if (v !== null && typeof v === 'object') {
+          child = openContainer(v, f.depth + 1, maxDepth, what);
+          copy = child.target;
+        } else {
+          copy = typeof v === 'string' ? v : scalar(v, what);
+        }
+        if (keys === undefined) (f.target as JsonValue[])[i] = copy;
+        else if (key === '__proto__') Object.defineProperty(f.target, key, { value: copy, enumerable: true, writable: true, configurable: true });
+        else (f.target as Record<string, JsonValue>)[key as string] = copy;
       }
-      const i = f.next++;
-      const key = f.keys === undefined ? i : f.keys[i]!;
-      const d = Object.getOwnPropertyDescriptor(f.source, key);
-      if (d === undefined) throw new MalformedError(f.keys === undefined ? `${what} contains a sparse array` : `${what} changed while it was read`);
-      if (!('value' in d)) throw new MalformedError(`${what} contains an accessor property`);
-      const v: unknown = d.value;
-      let copy: JsonValue;
-      if (v !== null && typeof v === 'object') {
-        const child = openContainer(v, f.depth + 1, maxDepth, what);
-        stack.push(child);
-        copy = child.target;
-      } else {
-        copy = scalar(v, what);
-      }
-      if (f.keys === undefined) (f.target as JsonValue[])[i] = copy;
-      else if (key === '__proto__') Object.defineProperty(f.target, key, { value: copy, enumerable: true, writable: true, configurable: true });
-      else (f.target as Record<string, JsonValue>)[key as string] = copy;
+      if (child !== undefined) stack.push(child);
+      else stack.pop();
     }
     return root.target as JsonObject;
   } catch (err) {

@@ -215,8 +215,9 @@ type States = readonly number[];
 // returns its input and allocates nothing.
 const scratch: number[] = [];
 
-function selectorMatches(sel: Selector, token: PathToken, container: unknown[] | Record<string, unknown>, isArray: boolean): boolean {
+function selectorMatches(sel: Selector, token: PathToken | undefined, container: unknown[] | Record<string, unknown>, isArray: boolean): boolean {
   if (sel.kind === 'wildcard') return true;
+  if (token === undefined) return false;
   if (isArray) {
     if (sel.kind !== 'index') return false;
     const length = (container as unknown[]).length;
@@ -225,8 +226,11 @@ function selectorMatches(sel: Selector, token: PathToken, container: unknown[] |
   return sel.kind === 'name' && sel.name === token;
 }
 
-/** The states after moving from `container` to its child `token`, given the container's states. */
-function step(segments: readonly Segment[], states: States, token: PathToken, container: unknown[] | Record<string, unknown>, isArray: boolean): States {
+/**
+ * The states after moving from `container` to its child `token`, given the container's states.
+ * `token` undefined stands for a child that no name or index selector names (wildcards only).
+ */
+function step(segments: readonly Segment[], states: States, token: PathToken | undefined, container: unknown[] | Record<string, unknown>, isArray: boolean): States {
   scratch.length = 0;
   for (let k = 0; k < states.length; k++) {
     const s = states[k]!;
@@ -250,11 +254,33 @@ function step(segments: readonly Segment[], states: States, token: PathToken, co
 
 const NONE: States = Object.freeze([]);
 const START: States = Object.freeze([0]);
+const NO_TOKENS: readonly PathToken[] = Object.freeze([]);
 
 /** Whether a state set can still reach a selected node further down. */
 function alive(segments: readonly Segment[], states: States): boolean {
   for (let k = 0; k < states.length; k++) if (states[k]! < segments.length) return true;
   return false;
+}
+
+/** The children of a container that a name or index selector of the current states names. */
+function namedChildren(segments: readonly Segment[], states: States, container: unknown[] | Record<string, unknown>, isArray: boolean): readonly PathToken[] {
+  let out: PathToken[] | undefined;
+  for (const s of states) {
+    const seg = segments[s];
+    if (seg === undefined) continue;
+    for (const sel of seg.selectors) {
+      let token: PathToken | undefined;
+      if (isArray && sel.kind === 'index') {
+        const length = (container as unknown[]).length;
+        const i = sel.index < 0 ? length + sel.index : sel.index;
+        if (i >= 0 && i < length) token = i;
+      } else if (!isArray && sel.kind === 'name' && Object.prototype.hasOwnProperty.call(container, sel.name)) {
+        token = sel.name;
+      }
+      if (token !== undefined) (out ??= []).push(token);
+    }
+  }
+  return out ?? NO_TOKENS;
 }
 
 interface Frame {
@@ -264,15 +290,25 @@ interface Frame {
   readonly keys: readonly string[] | undefined;
   readonly size: number;
   readonly states: States;
+  /** The states of a child no selector names: computed once per container, not once per child. */
+  readonly others: States;
+  /** Children some name or index selector names (their states are computed one by one). */
+  readonly named: readonly PathToken[];
   /** Next child to descend into. */
   next: number;
 }
 
-function frameFor(value: unknown, states: States): Frame | undefined {
+function frameFor(segments: readonly Segment[], value: unknown, states: States): Frame | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) return { container: value, isArray: true, keys: undefined, size: value.length, states, next: 0 };
-  const keys = Object.keys(value);
-  return { container: value as Record<string, unknown>, isArray: false, keys, size: keys.length, states, next: 0 };
+  const isArray = Array.isArray(value);
+  const container = value as unknown[] | Record<string, unknown>;
+  const keys = isArray ? undefined : Object.keys(value);
+  const size = isArray ? (value as unknown[]).length : keys!.length;
+  return { container, isArray, keys, size, states, others: step(segments, states, undefined, container, isArray), named: namedChildren(segments, states, container, isArray), next: 0 };
+}
+
+function childStates(segments: readonly Segment[], f: Frame, token: PathToken): States {
+  return f.named.length === 0 || !f.named.includes(token) ? f.others : step(segments, f.states, token, f.container, f.isArray);
 }
 
 /**
@@ -290,35 +326,43 @@ export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipT
   const out: PathToken[][] = [];
   // The tokens from the root to the node of the top frame; copied only for a selected node.
   const path: PathToken[] = [];
-  const root = frameFor(doc, START);
+  const root = frameFor(segments, doc, START);
   if (root === undefined) return out;
   const stack: Frame[] = [root];
   let listed = false; // whether the top frame's selected children were listed already
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
-    const atRoot = stack.length === 1;
+    const skip = stack.length === 1 ? skipTopLevel : undefined;
     if (!listed) {
-      for (let i = 0; i < f.size; i++) {
-        const token: PathToken = f.isArray ? i : f.keys![i]!;
-        if (atRoot && token === skipTopLevel) continue;
-        const states = step(segments, f.states, token, f.container, f.isArray);
-        if (!states.includes(accept)) continue;
-        if (out.length >= maxMatches) throw new LimitExceededError(`more than ${maxMatches} fields selected`, 'maxFields');
-        const match = path.slice();
-        match.push(token);
-        out.push(match);
-      }
       listed = true;
+      // Most containers select none of their children, or all of them: decided once, not per child.
+      const all = f.others.includes(accept);
+      if (all || f.named.length > 0) {
+        for (let i = 0; i < f.size; i++) {
+          const token: PathToken = f.isArray ? i : f.keys![i]!;
+          if (token === skip) continue;
+          if (!all && !f.named.includes(token)) continue;
+          if (!childStates(segments, f, token).includes(accept)) continue;
+          if (out.length >= maxMatches) throw new LimitExceededError(`more than ${maxMatches} fields selected`, 'maxFields');
+          const match = path.slice();
+          match.push(token);
+          out.push(match);
+        }
+      }
+      // Nothing below can be selected: leave the container without visiting its children.
+      if (f.named.length === 0 && !alive(segments, f.others)) f.next = f.size;
     }
     let child: Frame | undefined;
     while (child === undefined && f.next < f.size) {
       const i = f.next++;
+      const value = f.isArray ? (f.container as unknown[])[i] : (f.container as Record<string, unknown>)[f.keys![i]!];
+      if (value === null || typeof value !== 'object') continue;
       const token: PathToken = f.isArray ? i : f.keys![i]!;
-      if (atRoot && token === skipTopLevel) continue;
-      const states = step(segments, f.states, token, f.container, f.isArray);
+      if (token === skip) continue;
+      const states = childStates(segments, f, token);
       if (!alive(segments, states)) continue;
-      child = frameFor(f.isArray ? (f.container as unknown[])[i] : (f.container as Record<string, unknown>)[token as string], states);
-      if (child !== undefined) path.push(token);
+      child = frameFor(segments, value, states);
+      path.push(token);
     }
     if (child !== undefined) {
       stack.push(child);
