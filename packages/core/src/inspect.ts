@@ -3,7 +3,7 @@ import type { EncryptionContext, JsonObject, Limits } from './types.js';
 import { entriesToRecord } from './lib/context.js';
 import { SUITE_NAMES } from './lib/format/constants.js';
 import { resolveLimits } from './lib/limits.js';
-import { headerNameOption, optionsObject } from './lib/options.js';
+import { headerNameOption, optionsObject, readOptions } from './lib/options.js';
 import { IncompleteError, MalformedError } from './errors.js';
 import { decodeHeader } from './lib/format/header.js';
 
@@ -65,9 +65,10 @@ export interface InspectOptions {
  * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown version or suite.
  */
 export function inspect(sealed: JsonObject, options: InspectOptions = {}): InspectResult {
-  optionsObject(options, 'inspect');
-  const limits = resolveLimits(options.limits);
-  const headerName = headerNameOption(options.headerName);
+  const { limits, headerName } = readOptions('inspect', () => {
+    optionsObject(options, 'inspect');
+    return { limits: resolveLimits(options.limits), headerName: headerNameOption(options.headerName) };
+  });
   // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
   if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
   let property: PropertyDescriptor | undefined;
