@@ -77,13 +77,13 @@ function locations(v: unknown, maxDepth = 12): Path[] {
 /** JSON text of anything a mutation may have put in place, however deep. */
 const text = (v: unknown): string => (v === undefined ? 'undefined' : stringifyJson(v as JsonValue, Infinity, 'test'));
 
-function parentOf(doc: unknown, path: Path): Record<string, unknown> | unknown[] | undefined {
+function parentOf(doc: unknown, path: Path): Record<string | number, unknown> | undefined {
   let cur: unknown = doc;
   for (const t of path.slice(0, -1)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[t as string];
   }
-  return cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>) : undefined;
+  return cur !== null && typeof cur === 'object' ? (cur as Record<string | number, unknown>) : undefined;
 }
 
 function setOwnData(container: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
