@@ -207,6 +207,45 @@ function mutate(sealed: JsonObject, mutations: readonly Mutation[]): unknown {
   return doc;
 }
 
+/** How an exotic object (a Proxy over one container of the mutated document) misbehaves. */
+type Exotic = { readonly target: number; readonly trap: 'ownKeys' | 'descriptor' | 'accessor' | 'prototype' | 'length' | 'consistent' };
+const exotic: fc.Arbitrary<Exotic | null> = fc.option(fc.record({ target: fc.nat(), trap: fc.constantFrom('ownKeys', 'descriptor', 'accessor', 'prototype', 'length', 'consistent') }), { freq: 4 });
+
+function proxied(container: object, trap: Exotic['trap']): object {
+  const boom = () => {
+    throw new Error(PLAIN_SECRETS[0]);
+  };
+  switch (trap) {
+    case 'ownKeys':
+      return new Proxy(container, { ownKeys: boom });
+    case 'descriptor':
+      return new Proxy(container, { getOwnPropertyDescriptor: boom });
+    case 'accessor':
+      return new Proxy(container, { getOwnPropertyDescriptor: (t, k) => (k === 'length' ? Reflect.getOwnPropertyDescriptor(t, k) : { get: boom, enumerable: true, configurable: true }) });
+    case 'prototype':
+      return new Proxy(container, { getPrototypeOf: boom });
+    case 'length':
+      return new Proxy(container, { getOwnPropertyDescriptor: (t, k) => (k === 'length' ? { value: 2 ** 32 - 1, writable: true, enumerable: false, configurable: false } : Reflect.getOwnPropertyDescriptor(t, k)) });
+    case 'consistent':
+      return new Proxy(container, {});
+  }
+}
+
+/** The mutated document with one container (or the whole document) behind a Proxy. */
+function withExotic(doc: unknown, e: Exotic | null): unknown {
+  if (e === null) return doc;
+  const copy = JSON.parse(text(doc)) as Record<string, unknown>;
+  const containers = [[] as Path, ...locations(copy).filter((p) => {
+    const v = parentOf(copy, p)?.[p[p.length - 1]!];
+    return v !== null && typeof v === 'object';
+  })];
+  const p = containers[e.target % containers.length]!;
+  if (p.length === 0) return proxied(copy, e.trap);
+  const parent = parentOf(copy, p)!;
+  setOwnData(parent as Record<string, unknown>, p[p.length - 1]!, proxied(parent[p[p.length - 1]!] as object, e.trap));
+  return copy;
+}
+
 function messagesOf(err: unknown): string[] {
   const out: string[] = [];
   const seen = new Set<unknown>();
@@ -269,8 +308,9 @@ describe('decrypt and inspect over mutated sealed documents (property-based)', (
     let opened = 0;
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), options, async (mutations, extra) => {
-        const doc = mutate(sealed, mutations);
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), options, exotic, async (mutations, extra, odd) => {
+        const plain = mutate(sealed, mutations);
+        const doc = withExotic(plain, odd);
         try {
           const info = inspect(doc as JsonObject, 'limits' in extra ? { limits: extra.limits } : {});
           expect(info.groups.length).toBeGreaterThan(0);
@@ -281,7 +321,7 @@ describe('decrypt and inspect over mutated sealed documents (property-based)', (
         try {
           const out = await decrypt(doc as JsonObject, { keyrings, context, ...extra } as Parameters<typeof decrypt>[1]);
           opened++;
-          expectCorrect(out, doc, sealed, plaintext);
+          expectCorrect(out, plain, sealed, plaintext);
         } catch (err) {
           refused++;
           if (!(err instanceof FieldsealError)) throw err;
