@@ -75,6 +75,16 @@ describe('selector evaluation is linear in the number of nodes (item 2)', () => 
     }
   });
 
+  test('thousands of concrete paths against a header listing 50,000 fields: each path costs its own length', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'k' });
+    const f = Array.from({ length: 50_000 }, (_, i) => 'v' + i);
+    const sealed = await encrypt({ f }, { keyring, paths: ['$.f[*]'] });
+    const paths = Array.from({ length: 5_000 }, (_, i) => `$.f[${i * 10}]`);
+    const out = await decrypt(sealed, { keyring, paths, strict: true });
+    expect((out.f as string[])[49_990]).toBe('v49990');
+    expect((out.f as string[])[49_991]).toBe((sealed.f as string[])[49_991]);
+  });
+
   test('every node is visited once: nested descendant segments over a 120-deep chain give each location once', () => {
     const doc = chain(120, 1, 'a') as JsonObject;
     const out = evaluateSelector(compileSelector('$..a..a..a..a'), doc);

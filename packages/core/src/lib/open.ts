@@ -8,8 +8,8 @@ import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
-import { MISSING, ownChild, parsePointer, setOwn } from './pointer.js';
-import { compileSelector, selectsPath } from './selector.js';
+import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
+import { compileSelector, evaluateSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
 
 /** The full context of a sealed document: its stored pairs plus the caller's required values. */
@@ -114,12 +114,30 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
       if (list === undefined) targets.set(gi, [pointer]);
       else list.push(pointer);
     };
+    let groupOf: Map<string, number> | undefined;
     for (const source of req.selectors) {
       const compiled = compileSelector(source);
       let hit = false;
-      // Only listed fields can be opened, so the selector is tried on each listed path, never run
-      // over the document: the cost is bounded by the header (maxFields x maxDepth), however large
-      // or deep the unauthenticated document around the fields is.
+      if (compiled.singular) {
+        // One location at most, found by one step per segment: look it up among the listed fields
+        // (callers may pass thousands of concrete paths; each costs its own length, not the header's).
+        if (groupOf === undefined) {
+          groupOf = new Map();
+          for (const gi of eligible) for (const p of header.groups[gi]!.pointers) groupOf.set(p, gi);
+        }
+        for (const tokens of evaluateSelector(compiled, document, req.headerName)) {
+          const pointer = toPointer(tokens);
+          const gi = groupOf.get(pointer);
+          if (gi === undefined) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
+        if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
+        continue;
+      }
+      // Only listed fields can be opened, so any other selector is tried on each listed path, never
+      // run over the document: the cost is bounded by the header (maxFields x maxDepth), however
+      // large or deep the unauthenticated document around the fields is.
       for (const gi of eligible) {
         const g = header.groups[gi]!;
         for (let i = 0; i < g.pointers.length; i++) {

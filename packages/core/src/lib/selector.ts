@@ -9,7 +9,9 @@ import { isArrayIndexToken, type PathToken } from './pointer.js';
  *   .*  [*]           every member / element
  *   ['a', 'b', 0]     a union of the above
  *   ..name  ..*  ..[...]   descendant segment: the selectors applied to every node below, and the node itself
- * Filters (?) and slices (:) are refused with a typed error, never guessed.
+ * Filters (?) and slices (:) are refused with a typed error, never guessed, and so is whatever RFC 9535
+ * calls invalid (a lone surrogate, raw or as a \u escape, among others). Checked against the IETF
+ * JSONPath Compliance Test Suite (test/vectors/jsonpath-cts).
  */
 
 type Selector = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
