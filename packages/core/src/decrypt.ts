@@ -6,7 +6,7 @@ import { contextEntries } from './lib/context.js';
 import { assertKeyring } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { openSealed, type OpenRequest } from './lib/open.js';
-import { headerNameOption, optionsObject, readOptions, selectorList } from './lib/options.js';
+import { headerNameOption, optionsObject, selectorList } from './lib/options.js';
 
 /** Options of {@link decrypt}. */
 export interface DecryptOptions {
@@ -33,28 +33,17 @@ export interface DecryptOptions {
 
 /** @internal Build the open request shared by decrypt, rewrap and reencrypt. */
 export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequest> = {}): OpenRequest {
-  return readOptions('decrypt', () => readOpenRequest(options, extra));
-}
-
-function readOpenRequest(options: DecryptOptions, extra: Partial<OpenRequest>): OpenRequest {
   optionsObject(options, 'decrypt');
   const limits = resolveLimits(options.limits);
-  // Read once, here: a getter or a Proxy must not answer differently (or throw) later on.
-  const keyring = options.keyring;
-  if (keyring !== undefined) assertKeyring(keyring, 'keyring');
+  if (options.keyring !== undefined) assertKeyring(options.keyring, 'keyring');
   const keyrings = options.keyrings;
-  const byGroup = new Map<string, Keyring>();
   if (keyrings !== undefined) {
     if (keyrings === null || typeof keyrings !== 'object') throw new InvalidArgumentError('keyrings must map group names to keyrings');
-    for (const name of Object.keys(keyrings)) {
-      const k = keyrings[name];
-      assertKeyring(k, `keyrings["${name}"]`);
-      byGroup.set(name, k);
-    }
+    for (const name of Object.keys(keyrings)) assertKeyring(keyrings[name], `keyrings["${name}"]`);
   }
-  if (keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
+  if (options.keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
   return {
-    keyringFor: (group) => (byGroup.has(group) ? byGroup.get(group) : keyring),
+    keyringFor: (group) => (keyrings !== undefined && Object.prototype.hasOwnProperty.call(keyrings, group) ? keyrings[group] : options.keyring),
     expected: contextEntries(options.context, 'context', limits.maxContextPairs),
     ...(options.paths !== undefined ? { selectors: selectorList(options.paths, 'paths') } : {}),
     ...(options.groups !== undefined ? { groups: selectorList(options.groups, 'groups') } : {}),

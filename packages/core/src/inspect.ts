@@ -3,8 +3,8 @@ import type { EncryptionContext, JsonObject, Limits } from './types.js';
 import { entriesToRecord } from './lib/context.js';
 import { SUITE_NAMES } from './lib/format/constants.js';
 import { resolveLimits } from './lib/limits.js';
-import { headerNameOption, optionsObject, readOptions } from './lib/options.js';
-import { IncompleteError, MalformedError } from './errors.js';
+import { headerNameOption, optionsObject } from './lib/options.js';
+import { FieldsealError, IncompleteError, InvalidArgumentError, MalformedError } from './errors.js';
 import { decodeHeader } from './lib/format/header.js';
 
 /** A wrapped key as {@link inspect} shows it: who wrapped it, never its bytes. */
@@ -65,10 +65,17 @@ export interface InspectOptions {
  * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown version or suite.
  */
 export function inspect(sealed: JsonObject, options: InspectOptions = {}): InspectResult {
-  const { limits, headerName } = readOptions('inspect', () => {
-    optionsObject(options, 'inspect');
-    return { limits: resolveLimits(options.limits), headerName: headerNameOption(options.headerName) };
-  });
+  optionsObject(options, 'inspect');
+  let limits: Limits;
+  let headerName: string;
+  try {
+    limits = resolveLimits(options.limits);
+    headerName = headerNameOption(options.headerName);
+  } catch (err) {
+    if (err instanceof FieldsealError) throw err;
+    // A getter or a Proxy trap of the caller's options threw; its error may quote data.
+    throw new InvalidArgumentError('inspect options could not be read (a getter or an exotic object threw)');
+  }
   // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
   if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
   let property: PropertyDescriptor | undefined;

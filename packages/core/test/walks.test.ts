@@ -172,35 +172,15 @@ describe('exotic input gets a typed error (item 6)', () => {
   });
 });
 
-describe('hostile option objects of decrypt and inspect get a typed error (item 6)', () => {
-  test('getters and Proxy traps that throw, and an exotic paths array of 2^32 - 1 selectors', async () => {
+describe('hostile option objects of inspect get a typed error (item 6)', () => {
+  // decrypt's options are read once, as data, on the encrypt-hardening branch (issue 14, item 4).
+  test('getters and Proxy traps that throw', async () => {
     const keyring = await LocalKeyring.generate({ name: 'k' });
     const sealed = await encrypt({ ssn: '078-05-1120' }, { keyring, paths: ['$.ssn'] });
     const throwing = new Proxy({}, { get: () => { throw new Error('078-05-1120'); }, ownKeys: () => { throw new Error('078-05-1120'); } });
-    const hugePaths = new Proxy(['$.ssn'], {
-      get: (t, k) => (k === 'length' ? 2 ** 32 - 1 : '$.ssn'),
-      getOwnPropertyDescriptor: (t, k) => (k === 'length' ? { value: 2 ** 32 - 1, writable: true, enumerable: false, configurable: false } : { value: '$.ssn', writable: true, enumerable: true, configurable: true }),
-    });
-    const decryptOptions: unknown[] = [
-      throwing,
-      { get keyring() { throw new Error('boom'); } },
-      { keyring, get paths() { throw new TypeError('boom'); } },
-      { keyring, paths: hugePaths },
-      { keyring, groups: hugePaths },
-      { keyrings: throwing },
-      { keyring, context: throwing },
-      { keyring, limits: throwing },
-    ];
-    for (const options of decryptOptions) {
-      const err = await expectTyped(decrypt(sealed, options as Parameters<typeof decrypt>[1]), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+    for (const options of [throwing, { get headerName() { throw new Error('x'); } }, { limits: throwing }]) {
+      const err = await expectTyped(() => inspect(sealed, options as Parameters<typeof inspect>[1]), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
       expect(err.message).not.toContain('078-05-1120');
     }
-    for (const options of [throwing, { get headerName() { throw new Error('x'); } }, { limits: throwing }]) {
-      await expectTyped(() => inspect(sealed, options as Parameters<typeof inspect>[1]), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
-    }
-    // A keyrings map whose entry is a getter is read once, when the options are read.
-    let reads = 0;
-    const once = { get default() { reads++; if (reads > 1) throw new Error('read twice'); return keyring; } };
-    expect(await decrypt(sealed, { keyrings: once as unknown as Record<string, LocalKeyring> })).toEqual({ ssn: '078-05-1120' });
   });
 });
