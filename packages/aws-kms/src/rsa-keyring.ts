@@ -45,6 +45,10 @@ export interface AwsKmsRsaKeyringOptions extends AwsKmsClientOptions {
  * context is bound by fieldseal's header MAC and field AAD only (a wrong context still fails
  * `decrypt`, after the KMS call).
  *
+ * **No authenticity**: whoever holds the public key can seal documents this keyring opens as
+ * genuine, under any context. Treat what it opens as untrusted input, re-seal it under a symmetric
+ * key on receipt and store only that (docs/SECURITY.md, `examples/browser-form`).
+ *
  * Importable from `@fieldseal/aws-kms`.
  *
  * @example

@@ -68,6 +68,10 @@ const MAX_VERSION_CLIENTS = 32;
  *   version of it); any other key id in a document is never followed.
  * - Key Vault has no additional authenticated data; the encryption context is bound by fieldseal's
  *   header MAC and field AADs, keyed from the data key.
+ * - **With an RSA key, no authenticity**, in either `wrapMode`: RSA-OAEP-256 wrapping needs only the
+ *   public half, so whoever has it can seal documents this keyring opens as genuine, under any
+ *   context. Use a Managed HSM AES key (`A256KW`) where stored documents must prove who wrote them,
+ *   or re-seal public-key documents on receipt (docs/SECURITY.md, `examples/browser-form`).
  *
  * @example
  * ```ts

@@ -42,6 +42,10 @@ export interface GcpKmsRsaKeyringOptions extends GcpKmsClientSettings {
  * - `AsymmetricDecrypt` takes no AAD or OAEP label, so the encryption context is bound by
  *   fieldseal's header MAC and field AAD only, not by Cloud KMS.
  *
+ * **No authenticity**: whoever holds the public key can seal documents this keyring opens as
+ * genuine, under any context. Treat what it opens as untrusted input, re-seal it under a symmetric
+ * key on receipt and store only that (docs/SECURITY.md, `examples/browser-form`).
+ *
  * @example
  * ```ts
  * import { decrypt } from '@fieldseal/core';

@@ -69,6 +69,12 @@ export interface OpenRequest {
   readonly expected: readonly ContextEntry[];
   readonly selectors?: readonly string[];
   readonly groups?: readonly string[];
+  /** Open only groups among these (absent ones are skipped), unless `everyGroup`. */
+  readonly available?: readonly string[];
+  /** Groups the header must have; each is verified even when none of its fields is opened. */
+  readonly expectGroups: readonly string[];
+  /** Open every group the header lists (reencrypt: nothing may stay sealed). */
+  readonly everyGroup?: boolean;
   readonly headerName: string;
   readonly strict: boolean;
   readonly limits: Limits;
@@ -99,11 +105,13 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   if (names !== undefined) {
     for (const n of names) if (!header.groups.some((g) => g.name === n)) throw new InvalidArgumentError(`the document has no key group "${n}"`);
   }
+  const available = req.everyGroup === true ? undefined : req.available;
+  const wanted = (name: string) => (names === undefined || names.includes(name)) && (available === undefined || available.includes(name));
   if (req.selectors !== undefined) {
     // With `groups` too, only fields of those groups are opened (least privilege: never widen).
     const eligible: number[] = [];
     header.groups.forEach((g, i) => {
-      if (names === undefined || names.includes(g.name)) eligible.push(i);
+      if (wanted(g.name)) eligible.push(i);
     });
     const chosen = new Set<string>();
     const choose = (gi: number, pointer: string): void => {
@@ -153,8 +161,10 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
     return targets;
   }
   header.groups.forEach((g, i) => {
-    if (names === undefined || names.includes(g.name)) targets.set(i, [...g.pointers]);
+    if (wanted(g.name)) targets.set(i, [...g.pointers]);
   });
+  // Opening nothing is never what a decrypt without selectors was asked for.
+  if (targets.size === 0) throw new KeyUnavailableError('no keyring was given for any key group of the document');
   return targets;
 }
 
@@ -202,6 +212,17 @@ function checkCompleteness(document: JsonObject, header: Header, targets: Map<nu
   return located;
 }
 
+/** The header indices of the expected groups; a missing one means a group was dropped. */
+function expectedGroups(header: Header, names: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const name of names) {
+    const gi = header.groups.findIndex((g) => g.name === name);
+    if (gi < 0) throw new IncompleteError(`the document has no key group "${name}", which the caller expects: it was removed, or the document was sealed without it`);
+    if (!out.includes(gi)) out.push(gi);
+  }
+  return out;
+}
+
 function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
   const keyring = req.keyringFor(group.name);
   if (keyring === undefined) throw new KeyUnavailableError(`no keyring was given for key group "${group.name}"`);
@@ -212,10 +233,14 @@ function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
 export async function openSealed(backend: Backend, sealed: unknown, req: OpenRequest): Promise<Opened> {
   const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
   const context = resolveDocumentContext(header, req.expected);
+  const expected = expectedGroups(header, req.expectGroups);
   const targets = chooseTargets(document, header, req);
   const located = checkCompleteness(document, header, targets);
 
+  // Expected groups whose fields are not opened are still unlocked: their MACs authenticate the
+  // header (and so every group's path list) under a key the caller trusts.
   const indices = [...targets.keys()];
+  for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
   const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context)));
   const failure = unlocked.find((u) => u.status === 'rejected');
@@ -228,7 +253,11 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
       indices.map(async (gi, n) => {
         const { keys, dataKey } = (unlocked[n] as PromiseFulfilledResult<{ keys: GroupKeys; dataKey: Uint8Array }>).value;
         zeroize(dataKey);
-        const pointers = targets.get(gi)!;
+        const pointers = targets.get(gi);
+        if (pointers === undefined) {
+          zeroize(keys.encryptionKey, keys.macKey);
+          return { pointers: [], values: [] };
+        }
         const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
         const aads = fieldAads(prefix, pointers);
         const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));

@@ -1,0 +1,115 @@
+import { backend as defaultBackend } from '#backend';
+import { DecryptionFailedError, IncompleteError, InvalidArgumentError, MalformedError } from '../errors.js';
+import type { JsonValue, Keyring, Limits } from '../types.js';
+import type { Backend } from '../lib/backend/types.js';
+import { openRequestFrom } from '../decrypt.js';
+import { openSealed } from '../lib/open.js';
+import { decodeColumnValue } from '../lib/rows/codec.js';
+import { assertRow, boundContext, classifyCells, copyRow, documentOf, setMember } from '../lib/rows/cells.js';
+import { assertRowLayout, type RowLayout } from './layout.js';
+import type { RowKeyrings } from './seal-row.js';
+
+/** Options of {@link openRow}. */
+export interface OpenRowOptions extends RowKeyrings {
+  /**
+   * Migration mode: a sealed column that holds a value which is not a field ciphertext is returned
+   * as it is instead of failing the row (use {@link inspectRow} to see which). Off by default: a
+   * value written around fieldseal is an error, never returned as if it were plaintext.
+   */
+  readonly allowPlaintext?: boolean;
+  /** Override resource limits. */
+  readonly limits?: Partial<Limits>;
+}
+
+/** @internal openRow with an explicit crypto backend (tests run both). */
+export async function openRowWith(backend: Backend, row: unknown, layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>> {
+  assertRowLayout(layout);
+  assertRow(row);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('openRow options must be an object');
+  const allowPlaintext = options.allowPlaintext === true;
+  const { cells, header } = classifyCells(row, layout);
+  for (const c of cells) {
+    if (c.state === 'plaintext' && !allowPlaintext) throw new IncompleteError(`column "${c.column.name}" holds a value that is not sealed (written around fieldseal?)`, `/${c.column.name}`);
+  }
+  const sealed = cells.filter((c) => c.state === 'sealed');
+  const out = copyRow(row);
+  if (header === undefined) {
+    if (sealed.length > 0) throw new IncompleteError(`column "${sealed[0]!.column.name}" holds a ciphertext but the row has no header`, `/${sealed[0]!.column.name}`);
+    return out;
+  }
+  if (typeof header !== 'string') throw new MalformedError(`the header column "${layout.header.name}" must hold a string`);
+  // In migration mode only the sealed cells are opened; otherwise everything the header lists
+  // must be there (a listed column set to NULL or to plaintext is a removed ciphertext).
+  if (allowPlaintext && sealed.length === 0) return out;
+  const document = documentOf([...sealed.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
+  const keyringFor = (group: string): Keyring | undefined => (options.keyrings !== undefined && Object.prototype.hasOwnProperty.call(options.keyrings, group) ? options.keyrings[group] : options.keyring);
+  const keyrings: Record<string, Keyring> = {};
+  for (const g of layout.groups) {
+    const k = keyringFor(g);
+    if (k !== undefined) keyrings[g] = k;
+  }
+  // Every group that sealed a non-NULL column must be in the header (a writer holding one group's
+  // key cannot drop another group); groups whose columns are all NULL are rightly absent.
+  const expectGroups = layout.groups.filter((g) => sealed.some((c) => c.column.group === g));
+  const request = openRequestFrom({
+    keyrings,
+    expectGroups,
+    context: { ...layout.context, ...boundContext(row, layout) },
+    headerName: layout.header.name,
+    ...(allowPlaintext ? { paths: sealed.map((c) => c.column.selector) } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+  });
+  const opened = await openSealed(backend, document, request);
+  // A group's key opens only the columns the layout gives that group: a holder of one group's key
+  // who rewrote the header to claim another group's column is refused here.
+  const groupOfColumn = new Map(layout.columns.map((c) => [c.pointer, c] as const));
+  for (const [gi, pointers] of opened.opened) {
+    const groupName = opened.header.groups[gi]!.name;
+    for (const p of pointers) {
+      const column = groupOfColumn.get(p);
+      if (column === undefined || column.group !== groupName) throw new DecryptionFailedError();
+    }
+  }
+  for (const [, pointers] of opened.opened) {
+    for (const p of pointers) {
+      const column = groupOfColumn.get(p)!;
+      setMember(out, column.property, decodeColumnValue(column.codec, opened.document[column.name] as JsonValue, column.name));
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens one row sealed by {@link sealRow} (or by the CLI, the rotation engine or an ORM
+ * integration over the same layout): checks the header, the row's id and context columns, that
+ * every column the header lists is present and encrypted, and that each column was sealed by the
+ * key group the layout gives it; then returns a copy of the row with the sealed columns restored
+ * to their values (decoded by their codec). A row with no header and only NULLs is returned as is.
+ *
+ * Importable from `@fieldseal/core`.
+ *
+ * @example
+ * ```ts
+ * import { openRow } from '@fieldseal/core';
+ * const user = await openRow(rowFromDatabase, users, { keyring });
+ * ```
+ * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when a sealed column holds plaintext (outside migration mode), a ciphertext was removed, or the header is missing.
+ * @throws {DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when anything fails authentication: a ciphertext copied from another row, a changed id or context column, tampering.
+ * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when the layout's stored context differs from the row's header.
+ * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no configured keyring can unwrap a needed data key.
+ * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for a malformed header or ciphertext, or a value its codec cannot decode.
+ */
+export function openRow(row: Record<string, unknown>, layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>> {
+  return openRowWith(defaultBackend, row, layout, options);
+}
+
+/**
+ * Opens many rows (see {@link openRow}), concurrently, so that rows sharing a data key through a
+ * `CachingKeyring` share one unwrap. Fails on the first row that fails.
+ *
+ * Importable from `@fieldseal/core`.
+ */
+export function openRows(rows: readonly Record<string, unknown>[], layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>[]> {
+  if (!Array.isArray(rows)) return Promise.reject(new InvalidArgumentError('openRows takes an array of rows'));
+  return Promise.all(rows.map((row) => openRowWith(defaultBackend, row, layout, options)));
+}
