@@ -77,11 +77,14 @@ export function inspect(sealed: JsonObject, options: InspectOptions = {}): Inspe
     throw new InvalidArgumentError('inspect options could not be read (a getter or an exotic object threw)');
   }
   // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
-  if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
+  if (sealed === null || typeof sealed !== 'object') throw new MalformedError('sealed document must be a JSON object');
   let property: PropertyDescriptor | undefined;
   try {
+    // Array.isArray throws on a revoked Proxy.
+    if (Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
     property = Object.getOwnPropertyDescriptor(sealed, headerName);
-  } catch {
+  } catch (err) {
+    if (err instanceof FieldsealError) throw err;
     // Only an exotic object (a Proxy whose trap threw or broke an invariant) gets here.
     throw new MalformedError('sealed document could not be read as JSON data (an exotic object refused a read)');
   }

@@ -147,6 +147,11 @@ describe('exotic input gets a typed error (item 6)', () => {
       new Proxy({}, { getPrototypeOf: () => { throw new Error('proto'); } }),
       new Proxy([1, 2], { getOwnPropertyDescriptor: (t, k) => (k === '0' ? { get: () => 1, enumerable: true, configurable: true } : Reflect.getOwnPropertyDescriptor(t, k)) }),
       new Proxy([1, 2], { get: () => { throw new Error('get'); } }),
+      (() => {
+        const r = Proxy.revocable({}, {});
+        r.revoke();
+        return r.proxy;
+      })(),
     ];
     for (const h of hostile) {
       let result: unknown;
