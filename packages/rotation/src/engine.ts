@@ -1,9 +1,29 @@
-import { inspect, InvalidArgumentError, isFieldsealError, type JsonObject } from '@fieldseal/core';
+import { InvalidArgumentError, type JsonObject } from '@fieldseal/core';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type KeyCounts, type RotationCounts, type RotationReport } from './report.js';
 import { formatShard } from './shard.js';
 import type { CommitItem, Shard, Store, StoreRecord } from './store.js';
+import { mapLimit, recordProcessor, type Outcome } from './lib/process-record.js';
+import { WorkerPool } from './lib/worker-pool.js';
+
+export { reasonOf } from './lib/process-record.js';
+
+/**
+ * Transform in worker threads: each worker imports `module` and calls its default export with
+ * `data`; it returns the job's `transform` (and optionally `verify`, `needsRotation`, `keysOf`),
+ * e.g. the result of {@link coreRotation}. Keys are loaded inside each worker, so `data` should
+ * name them (a key file path, a KMS key id), never hold them. The main thread keeps reading,
+ * writing and checkpointing, so crash safety is that of a run without workers.
+ */
+export interface RotationWorkers {
+  /** An ES module URL or absolute path (a `file:` URL for paths with special characters). */
+  readonly module: string | URL;
+  /** Structured-cloneable data for the module's default export. */
+  readonly data?: unknown;
+  /** Worker threads. Default: one per core (`os.availableParallelism()`). */
+  readonly count?: number;
+}
 
 /** What a {@link RecordTransform} returns. */
 export interface TransformResult {
@@ -43,8 +63,10 @@ export interface RotationProgress {
 export interface RotationJobOptions {
   /** Where the documents are. */
   readonly store: Store;
-  /** The rotation to apply to each document (see {@link coreRotation}). */
-  readonly transform: RecordTransform;
+  /** The rotation to apply to each document (see {@link coreRotation}). Not used with `workers`. */
+  readonly transform?: RecordTransform;
+  /** Run the transform, verification and pre-filter in worker threads instead (see {@link RotationWorkers}). */
+  readonly workers?: RotationWorkers;
   /** Checks each rotated document before it is written (see {@link coreRotation}). Strongly recommended. */
   readonly verify?: RecordVerifier;
   /**
@@ -81,49 +103,10 @@ export interface RotationJobOptions {
   readonly onProgress?: (progress: RotationProgress) => void;
 }
 
-type Outcome =
-  | { kind: 'skipped'; reason: string; keys: string[] }
-  | { kind: 'failed'; reason: string; keys: string[] }
-  | { kind: 'rotate'; text: string; keys: string[] };
-
 function positiveInt(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return value;
-}
-
-/** A failure reason: the error code only (messages could echo data), with the provider failure kind. */
-export function reasonOf(err: unknown): string {
-  if (isFieldsealError(err)) {
-    const kind = (err as { kind?: unknown }).kind;
-    return typeof kind === 'string' && (err.code === 'ERR_FIELDSEAL_PROVIDER' || (err.code as string) === 'ERR_FIELDSEAL_ROTATION_CLOAK') ? `${err.code}:${kind}` : err.code;
-  }
-  return 'ERR_INTERNAL';
-}
-
-function retryable(err: unknown): boolean {
-  return isFieldsealError(err) && (err as { retryable?: unknown }).retryable === true;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-function keysOf(document: JsonObject): string[] {
-  const keys = new Set<string>();
-  for (const g of inspect(document).groups) for (const k of g.wrappedKeys) keys.add(`${k.provider}:${k.keyId}`);
-  return [...keys];
 }
 
 function bump(map: Record<string, number>, key: string): void {
@@ -174,9 +157,11 @@ function keyCounts(counts: RotationCounts, key: string): KeyCounts {
 export async function runRotation(options: RotationJobOptions): Promise<RotationReport> {
   /* Precondition: a store and a transform. */
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('runRotation: options must be an object');
-  const { store, transform, verify, checkpoint: checkpoints } = options;
+  const { store, transform, verify, checkpoint: checkpoints, workers } = options;
   if (store === null || typeof store !== 'object' || typeof store.next !== 'function') throw new InvalidArgumentError('runRotation: options.store must be a Store');
-  if (typeof transform !== 'function') throw new InvalidArgumentError('runRotation: options.transform must be a function');
+  if (workers === undefined && typeof transform !== 'function') throw new InvalidArgumentError('runRotation: options.transform must be a function');
+  if (workers !== undefined && (workers === null || typeof workers !== 'object' || (typeof workers.module !== 'string' && !(workers.module instanceof URL)))) throw new InvalidArgumentError('runRotation: options.workers.module must be a module URL or path');
+  const workerCount = workers !== undefined ? positiveInt(workers.count, 'workers.count', WorkerPool.defaultCount()) : 0;
   const batchSize = positiveInt(options.batchSize, 'batchSize', 500);
   const concurrency = positiveInt(options.concurrency, 'concurrency', 8);
   const attempts = positiveInt(options.attempts, 'attempts', 3);
@@ -212,33 +197,52 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
     await checkpoints.save({ format: 'fieldseal-rotation-checkpoint/1', store: store.description, mode, shard, position, finished, counts, updatedAt: new Date().toISOString() });
   };
 
-  const processRecord = async (record: StoreRecord): Promise<Outcome> => {
-    let original: JsonObject;
-    let keys: string[] = [];
-    try {
-      const value: unknown = JSON.parse(record.text);
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'failed', reason: 'ERR_FIELDSEAL_MALFORMED', keys };
-      original = value as JsonObject;
-      keys = (options.keysOf ?? keysOf)(original);
-    } catch (err) {
-      return { kind: 'failed', reason: err instanceof SyntaxError ? 'ERR_FIELDSEAL_MALFORMED' : reasonOf(err), keys };
+  const processRecord = workers === undefined ? recordProcessor({ transform: transform!, verify, needsRotation: options.needsRotation, keysOf: options.keysOf }, attempts) : undefined;
+  let pool: WorkerPool | undefined;
+  const processBatch = (records: readonly StoreRecord[]): Promise<Outcome[]> => (pool !== undefined ? pool.run(records) : mapLimit(records, concurrency, processRecord!));
+
+  /** Write one transformed batch, count it, checkpoint it (only after the write is durable), report progress. */
+  const commitBatch = async (records: readonly StoreRecord[], outcomes: readonly Outcome[], total: number | undefined, fraction0: number | undefined) => {
+    let written: readonly string[] | undefined;
+    if (!dryRun) {
+      const items: CommitItem[] = records.map((record, i) => ({ record, replacement: outcomes[i]!.kind === 'rotate' ? (outcomes[i] as { text: string }).text : undefined }));
+      const result = await store.commit(items);
+      written = result.outcomes;
+      position = result.position;
     }
-    try {
-      if (options.needsRotation !== undefined && !options.needsRotation(original, record)) return { kind: 'skipped', reason: 'already-current', keys };
-      let result: TransformResult | undefined;
-      for (let attempt = 1; result === undefined; attempt++) {
-        try {
-          result = await transform(structuredClone(original), record);
-        } catch (err) {
-          if (attempt >= attempts || !retryable(err)) throw err;
-          await sleep(100 * 2 ** attempt);
-        }
+    records.forEach((record, i) => {
+      const o = outcomes[i]!;
+      counts.scanned++;
+      const perKey = o.keys.map((k) => keyCounts(counts, k));
+      for (const k of perKey) k.scanned++;
+      if (o.kind === 'skipped') {
+        counts.skipped++;
+        bump(counts.skippedByReason, o.reason);
+        for (const k of perKey) k.skipped++;
+      } else if (o.kind === 'failed') {
+        counts.failed++;
+        failedThisRun++;
+        bump(counts.failedByReason, o.reason);
+        for (const k of perKey) k.failed++;
+        if (counts.failedRecords.length < MAX_LISTED_RECORDS) counts.failedRecords.push({ id: record.id, reason: o.reason });
+      } else if (written !== undefined && written[i] === 'conflict') {
+        counts.conflicts++;
+        for (const k of perKey) k.conflicts++;
+        if (counts.conflictRecords.length < MAX_LISTED_RECORDS) counts.conflictRecords.push(record.id);
+      } else {
+        counts.rotated++;
+        for (const k of perKey) k.rotated++;
       }
-      if (!result.changed) return { kind: 'skipped', reason: result.reason ?? 'unchanged', keys };
-      if (verify !== undefined) await verify(result.document, original, record);
-      return { kind: 'rotate', text: JSON.stringify(result.document), keys };
-    } catch (err) {
-      return { kind: 'failed', reason: reasonOf(err), keys };
+    });
+    scannedThisRun += records.length;
+    await save(false);
+    if (options.onProgress) {
+      const elapsedMs = performance.now() - t0;
+      const fraction = store.fraction?.() ?? (total ? Math.min(1, counts.scanned / total) : undefined);
+      const recordsPerSecond = elapsedMs > 0 ? (scannedThisRun * 1000) / elapsedMs : 0;
+      const gained = fraction !== undefined && fraction0 !== undefined ? fraction - fraction0 : 0;
+      const etaSeconds = fraction !== undefined && gained > 0 ? ((1 - fraction) * elapsedMs) / gained / 1000 : undefined;
+      options.onProgress({ counts, scannedThisRun, total, fraction, recordsPerSecond, etaSeconds, elapsedMs });
     }
   };
 
@@ -247,62 +251,50 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
     const total = store.total ? await store.total() : undefined;
     const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
     if (saved?.finished !== true) {
-      for (;;) {
-        if (options.signal?.aborted) {
-          stopReason = 'aborted';
-          break;
-        }
-        if (failedThisRun > maxFailures) {
-          stopReason = 'max-failures';
-          break;
-        }
-        const records = await store.next(batchSize);
-        if (records.length === 0) {
-          complete = true;
-          break;
-        }
-        const outcomes = await mapLimit(records, concurrency, processRecord);
-        let written: readonly string[] | undefined;
-        if (!dryRun) {
-          const items: CommitItem[] = records.map((record, i) => ({ record, replacement: outcomes[i]!.kind === 'rotate' ? (outcomes[i] as { text: string }).text : undefined }));
-          const result = await store.commit(items);
-          written = result.outcomes;
-          position = result.position;
-        }
-        records.forEach((record, i) => {
-          const o = outcomes[i]!;
-          counts.scanned++;
-          const perKey = o.keys.map((k) => keyCounts(counts, k));
-          for (const k of perKey) k.scanned++;
-          if (o.kind === 'skipped') {
-            counts.skipped++;
-            bump(counts.skippedByReason, o.reason);
-            for (const k of perKey) k.skipped++;
-          } else if (o.kind === 'failed') {
-            counts.failed++;
-            failedThisRun++;
-            bump(counts.failedByReason, o.reason);
-            for (const k of perKey) k.failed++;
-            if (counts.failedRecords.length < MAX_LISTED_RECORDS) counts.failedRecords.push({ id: record.id, reason: o.reason });
-          } else if (written !== undefined && written[i] === 'conflict') {
-            counts.conflicts++;
-            for (const k of perKey) k.conflicts++;
-            if (counts.conflictRecords.length < MAX_LISTED_RECORDS) counts.conflictRecords.push(record.id);
-          } else {
-            counts.rotated++;
-            for (const k of perKey) k.rotated++;
+      if (workers !== undefined) pool = await WorkerPool.start({ count: workerCount, module: String(workers.module), data: workers.data, attempts, concurrency });
+      // Pipelined: batch k is transformed while batch k-1 is written and checkpointed and, for a
+      // store that allows one batch of read-ahead, batch k+1 is read. Store calls stay strictly
+      // sequential, and commits (hence checkpoints) stay in batch order, so crash safety is unchanged.
+      const readAhead = store.readAhead === true;
+      const stop = () => {
+        if (options.signal?.aborted) stopReason = 'aborted';
+        else if (failedThisRun > maxFailures) stopReason = 'max-failures';
+        return stopReason !== undefined;
+      };
+      let writing: Promise<void> = Promise.resolve();
+      try {
+        let records = await store.next(batchSize);
+        for (;;) {
+          if (records.length === 0) {
+            await writing;
+            complete = true;
+            break;
           }
-        });
-        scannedThisRun += records.length;
-        await save(false);
-        if (options.onProgress) {
-          const elapsedMs = performance.now() - t0;
-          const fraction = store.fraction?.() ?? (total ? Math.min(1, counts.scanned / total) : undefined);
-          const recordsPerSecond = elapsedMs > 0 ? (scannedThisRun * 1000) / elapsedMs : 0;
-          const gained = fraction !== undefined && fraction0 !== undefined ? fraction - fraction0 : 0;
-          const etaSeconds = fraction !== undefined && gained > 0 ? ((1 - fraction) * elapsedMs) / gained / 1000 : undefined;
-          options.onProgress({ counts, scannedThisRun, total, fraction, recordsPerSecond, etaSeconds, elapsedMs });
+          const transforming = processBatch(records);
+          // Observed below; this keeps a failure during the wait for the write from being unhandled.
+          transforming.catch(() => undefined);
+          await writing;
+          if (stop()) {
+            // This batch was read but is neither written nor checkpointed: a resume reads it again.
+            await transforming.catch(() => undefined);
+            break;
+          }
+          const upcoming = readAhead ? store.next(batchSize) : undefined;
+          upcoming?.catch(() => undefined);
+          const outcomes = await transforming;
+          const following = upcoming !== undefined ? await upcoming : undefined;
+          writing = commitBatch(records, outcomes, total, fraction0);
+          if (following !== undefined) {
+            writing.catch(() => undefined);
+            records = following;
+          } else {
+            await writing;
+            records = await store.next(batchSize);
+          }
         }
+      } finally {
+        await writing.catch(() => undefined);
+        await pool?.close();
       }
     } else {
       complete = true;

@@ -96,6 +96,13 @@ export interface Store {
   complete(): Promise<void>;
   /** Release connections and file handles. Safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Optional: true when `next` may be called once more before the previous batch is committed
+   * (one batch of read-ahead), so the engine can read while it transforms. `commit` must then
+   * write exactly the records of the batch it is given and return the position after that
+   * batch, not after the batch read ahead. Store calls are never concurrent either way.
+   */
+  readonly readAhead?: boolean;
   /** Optional: how many records this run will see in total (for progress and ETA). */
   total?(): Promise<number | undefined>;
   /** Optional: the fraction of the input already read, from 0 to 1 (for progress and ETA). */

@@ -49,14 +49,16 @@ async function killThenFinish(env: Record<string, string>): Promise<ChildRun[]> 
 }
 
 describe('crash safety: SIGKILL at random points, then resume', () => {
-  for (let run = 1; run <= RUNS; run++) {
-    test(`NDJSON run ${run}: nothing lost, duplicated or left under the old key`, async () => {
+  for (let run = 1; run <= RUNS + 1; run++) {
+    // The last run transforms in two worker threads, with reads and writes pipelined around them.
+    const workers = run > RUNS ? 2 : 0;
+    test(`NDJSON run ${run}${workers ? ' (2 worker threads)' : ''}: nothing lost, duplicated or left under the old key`, async () => {
       const { v2 } = keys;
       const path = join(dir, `data-${run}.ndjson`);
       const keyFile = join(dir, `keys-${run}.json`);
       await writeFile(keyFile, JSON.stringify(v2.exportKeyFile()), { mode: 0o600 });
       await writeFile(path, sealed.map((d) => JSON.stringify(d)).join('\n') + '\n');
-      const env = { FIELDSEAL_ROTATE_CHILD: JSON.stringify({ kind: 'ndjson', path, keyFile, checkpoint: `${path}.checkpoint.json`, batchSize: BATCH }) };
+      const env = { FIELDSEAL_ROTATE_CHILD: JSON.stringify({ kind: 'ndjson', path, keyFile, checkpoint: `${path}.checkpoint.json`, batchSize: BATCH, workers }) };
       const runs = await killThenFinish(env);
       const final = runs.at(-1)!;
       expect(final.report, final.stderr).toMatchObject({ complete: true, failed: 0 });

@@ -90,6 +90,8 @@ export class NdjsonStore implements Store {
   readonly #path: string;
   readonly #tempPath: string;
   readonly #chunkSize: number;
+  /** `next` may run one batch ahead of `commit`: each batch keeps its own lines and end position. */
+  readonly readAhead = true;
   #dryRun = true;
   #input: FileHandle | undefined;
   #output: FileHandle | undefined;
@@ -100,7 +102,8 @@ export class NdjsonStore implements Store {
   #offset = 0;
   #written = 0;
   #line = 0;
-  #pending: Line[] = [];
+  /** The lines of each batch read and not yet committed (at most two: one batch of read-ahead), with the input position after it. */
+  #pending: { lines: Line[]; offset: number; line: number }[] = [];
   #finished = false;
   #locked = false;
 
@@ -184,6 +187,8 @@ export class NdjsonStore implements Store {
     if (this.#input === undefined) return [];
     if (this.#dryRun) this.#pending = [];
     const records: StoreRecord[] = [];
+    const batch = { lines: [] as Line[], offset: this.#offset, line: this.#line };
+    this.#pending.push(batch);
     while (records.length < limit) {
       let nl = this.#buffer.indexOf(NEWLINE);
       while (nl < 0 && !this.#eof) {
@@ -199,9 +204,11 @@ export class NdjsonStore implements Store {
       this.#line++;
       const text = raw.toString('utf8');
       const record = text.trim() === '' ? undefined : { id: String(this.#line), text };
-      this.#pending.push({ record, raw, newline: nl >= 0 });
+      batch.lines.push({ record, raw, newline: nl >= 0 });
       if (record) records.push(record);
     }
+    batch.offset = this.#offset;
+    batch.line = this.#line;
     return records;
   }
 
@@ -211,12 +218,13 @@ export class NdjsonStore implements Store {
     const replacements = new Map<StoreRecord, string>();
     for (const item of items) if (item.replacement !== undefined) replacements.set(item.record, item.replacement);
     const parts: Buffer[] = [];
-    for (const line of this.#pending) {
+    const batch = this.#pending.shift();
+    if (batch === undefined) throw new InvalidArgumentError('NdjsonStore: commit without a batch read');
+    for (const line of batch.lines) {
       const replacement = line.record !== undefined ? replacements.get(line.record) : undefined;
       parts.push(replacement !== undefined ? Buffer.from(replacement, 'utf8') : line.raw);
       if (line.newline) parts.push(Buffer.from('\n'));
     }
-    this.#pending = [];
     const data = Buffer.concat(parts);
     let done = 0;
     while (done < data.length) {
@@ -225,7 +233,7 @@ export class NdjsonStore implements Store {
     }
     await this.#output.datasync();
     this.#written += data.length;
-    const position: Position = { offset: this.#offset, written: this.#written, line: this.#line, input: this.#identity! };
+    const position: Position = { offset: batch.offset, written: this.#written, line: batch.line, input: this.#identity! };
     return { outcomes: items.map((i) => (i.replacement !== undefined ? 'written' : 'kept')), position: JSON.stringify(position) };
   }
 

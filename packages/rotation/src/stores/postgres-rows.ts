@@ -102,6 +102,8 @@ export class PostgresRowStore implements Store {
   readonly #id: string;
   readonly #columns: readonly ReadColumn[];
   #idType = 'text';
+  /** `next` may run one batch ahead of `commit` (the position comes from the batch committed). */
+  readonly readAhead = true;
   #client: PostgresClientLike | undefined;
   #owned: pg.Client | undefined;
   #last: string | undefined;
@@ -232,7 +234,9 @@ export class PostgresRowStore implements Store {
       const done = new Set(r.rows.map((row) => row.fieldseal_id));
       for (const w of writes) outcomes[w.i] = done.has(w.item.record.id) ? 'written' : 'conflict';
     }
-    return { outcomes, position: JSON.stringify({ after: this.#last ?? null }) };
+    // The batch's own last id, not #last: the engine may already have read the next batch.
+    const after = items.length > 0 ? items[items.length - 1]!.record.id : (this.#last ?? null);
+    return { outcomes, position: JSON.stringify({ after }) };
   }
 
   /** Nothing left to do: every batch was committed by its own statement. */

@@ -89,9 +89,13 @@ export class PostgresStore implements Store {
   readonly #table: string;
   readonly #column: string;
   readonly #id: string;
+  /** `next` may run one batch ahead of `commit` (the position comes from the batch committed). */
+  readonly readAhead = true;
   #client: PostgresClientLike | undefined;
   #owned: pg.Client | undefined;
   #last: string | undefined;
+  #idType = 'text';
+  #docType = 'text';
   #shard: Shard | undefined;
   #done = false;
 
@@ -139,7 +143,10 @@ export class PostgresStore implements Store {
     const docType = rows.find((r) => r.attname === column)?.type;
     if (docType === undefined) throw new InvalidArgumentError(`column ${column} not found in ${table}`);
     if (!SUPPORTED_DOCUMENT_TYPES.includes(docType)) throw new InvalidArgumentError(`column ${column} is ${docType}; supported: ${SUPPORTED_DOCUMENT_TYPES.join(', ')}`);
-    if (!rows.some((r) => r.attname === idColumn)) throw new InvalidArgumentError(`id column ${idColumn} not found in ${table}`);
+    this.#docType = docType;
+    const idType = rows.find((r) => r.attname === idColumn)?.type;
+    if (idType === undefined) throw new InvalidArgumentError(`id column ${idColumn} not found in ${table}`);
+    this.#idType = idType;
     const unique = await this.#client!.query(
       `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1 AND a.attname = $2 LIMIT 1`,
@@ -184,27 +191,23 @@ export class PostgresStore implements Store {
     return records;
   }
 
-  /** One transaction: a conditional UPDATE per replacement. */
+  /**
+   * One statement for the whole batch (atomic, one round trip): an UPDATE joined to the batch's
+   * ids, expected texts and replacements, compare-and-swap on the document's text.
+   */
   async commit(items: readonly CommitItem[]): Promise<CommitResult> {
-    const client = this.#client!;
     const outcomes: ('written' | 'conflict' | 'kept')[] = items.map(() => 'kept');
-    const update = `UPDATE ${this.#table} SET ${this.#column} = $3 WHERE ${this.#id} = $1 AND ${this.#column}::text = $2`;
-    if (items.some((i) => i.replacement !== undefined)) {
-      await client.query('BEGIN');
-      try {
-        for (let i = 0; i < items.length; i++) {
-          const item = items[i]!;
-          if (item.replacement === undefined) continue;
-          const r = await client.query(update, [item.record.id, item.record.text, item.replacement]);
-          outcomes[i] = r.rowCount === 1 ? 'written' : 'conflict';
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+    const writes = items.map((item, i) => ({ item, i })).filter((w) => w.item.replacement !== undefined);
+    if (writes.length > 0) {
+      // The id type comes from the catalog (format_type), not from input.
+      const sql = `UPDATE ${this.#table} AS t SET ${this.#column} = v.n::${this.#docType} FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, o, n) WHERE t.${this.#id} = v.id::${this.#idType} AND t.${this.#column}::text = v.o RETURNING t.${this.#id}::text AS fieldseal_id`;
+      const r = await this.#client!.query<{ fieldseal_id: string }>(sql, [writes.map((w) => w.item.record.id), writes.map((w) => w.item.record.text), writes.map((w) => w.item.replacement!)]);
+      const done = new Set(r.rows.map((row) => row.fieldseal_id));
+      for (const w of writes) outcomes[w.i] = done.has(w.item.record.id) ? 'written' : 'conflict';
     }
-    return { outcomes, position: JSON.stringify({ after: this.#last ?? null }) };
+    // The batch's own last id, not #last: the engine may already have read the next batch.
+    const after = items.length > 0 ? items[items.length - 1]!.record.id : (this.#last ?? null);
+    return { outcomes, position: JSON.stringify({ after }) };
   }
 
   /** Nothing left to do: every batch was committed in its own transaction. */

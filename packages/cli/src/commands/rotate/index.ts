@@ -1,8 +1,8 @@
 import { basename, resolve } from 'node:path';
-import type { EncryptionContext, JsonObject } from '@fieldseal/core';
+import type { EncryptionContext } from '@fieldseal/core';
 import { EXIT_FAILURE, ExitError, usage } from '../../exit-error.js';
 import { processIo, type CommandIo } from '../../io.js';
-import { keyringFromSpec } from '../../keyring-spec.js';
+import { documentJob, workerJobModule, type DocumentJobData } from './worker-job.js';
 import { progressReporter, summary } from './progress.js';
 
 /** `@fieldseal/rotation` is an optional peer of the CLI: say how to get it when it is missing. */
@@ -46,6 +46,8 @@ export interface RotateCommandOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly batch?: number;
   readonly concurrency?: number;
+  /** Transform in this many worker threads (documents only; the main thread keeps the I/O). Default: none. */
+  readonly workers?: number;
   readonly dryRun?: boolean;
   readonly resume?: boolean;
   /** `i/n`. */
@@ -133,24 +135,10 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
     if (i <= 0 || i === pair.length - 1) throw usage(`--field-context expects key=field, got "${pair.slice(0, 40)}"`);
     return [pair.slice(0, i), pair.slice(i + 1)];
   });
-  const staticContext = options.context;
-  const needsContextFn = options.idContext !== undefined || fieldContext.length > 0;
-  const context = needsContextFn
-    ? (record: { id: string }, doc: JsonObject): EncryptionContext => {
-        const ctx: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, staticContext ?? {});
-        if (options.idContext !== undefined) ctx[options.idContext] = record.id;
-        for (const [key, field] of fieldContext) {
-          const v = Object.prototype.hasOwnProperty.call(doc, field) ? doc[field] : undefined;
-          // A missing field binds nothing: decrypt then reports the missing context key by name.
-          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') ctx[key] = String(v);
-        }
-        return ctx;
-      }
-    : staticContext;
-
-  const keyring = await keyringFromSpec(options.keyring);
-  const to = options.to === undefined || options.to === options.keyring ? keyring : await keyringFromSpec(options.to);
-  const job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  const workers = positive(options.workers, '--workers');
+  const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true };
+  // The main thread builds the job too: it checks the keyrings before any worker starts and names the target keys.
+  const job = await documentJob(jobData);
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
 
   const stderr = io.stderr as typeof io.stderr & { isTTY?: boolean };
@@ -177,6 +165,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
       dryRun: options.dryRun === true,
       ...(batchSize !== undefined ? { batchSize } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(workers !== undefined ? { workers: { count: workers, module: workerJobModule(), data: jobData } } : {}),
       ...(shard !== undefined ? { shard } : {}),
       maxFailures,
       signal: abort.signal,
