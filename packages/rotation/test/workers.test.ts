@@ -44,9 +44,9 @@ describe('read-ahead: a store read one batch ahead commits the position of the b
     const second = await store.next(2);
     expect(second.map((r) => r.id)).toEqual(['5', '7']);
     const c1 = await store.commit(first.map((record) => ({ record, replacement: undefined })));
-    expect(JSON.parse(c1.position)).toMatchObject({ line: 4 });
+    expect(JSON.parse(c1.position)).toMatchObject({ line: 3 });
     const c2 = await store.commit(second.map((record) => ({ record, replacement: '{"x":1}' })));
-    expect(JSON.parse(c2.position)).toMatchObject({ line: 8 });
+    expect(JSON.parse(c2.position)).toMatchObject({ line: 7 });
     await store.close();
     // The temporary file holds batch 1 unchanged (blank lines included), then batch 2 replaced.
     const tmp = await readFile(store.tempPath, 'utf8');
@@ -114,7 +114,7 @@ describe('worker threads', () => {
   }, 60_000);
 
   test('a worker that cannot build its job stops the run with a typed error naming no key bytes, and leaves the file alone', async () => {
-    const badKeys = join(dir, 'bad.keys.json');
+    const badKeys = join(dir, 'broken-keyfile.json');
     const secretish = 'c2VjcmV0LWtleS1ieXRlcy1zaG91bGQtbm90LWxlYWs';
     await writeFile(badKeys, `{"format":"nope","keys":"${secretish}"`);
     const path = join(dir, 'bad.ndjson');

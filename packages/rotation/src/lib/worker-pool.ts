@@ -10,6 +10,25 @@ function workerEntry(): URL {
   return here.endsWith('.ts') ? new URL(here.replace(/\/src\/lib\/worker-pool\.ts$/, '/dist/lib/rotation-worker.js')) : new URL('./rotation-worker.js', here);
 }
 
+/**
+ * The parent's flags minus the repository's `fieldseal-source` resolve condition (set by the test
+ * runner): the worker runs compiled code, and that condition would point it at TypeScript sources.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--conditions=fieldseal-source' || a === '-C=fieldseal-source') continue;
+    if ((a === '--conditions' || a === '-C') && args[i + 1] === 'fieldseal-source') {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 interface Slot {
   readonly worker: Worker;
   readonly waiting: Map<number, { resolve: (o: Outcome[]) => void; reject: (e: Error) => void }>;
@@ -32,7 +51,7 @@ export class WorkerPool {
     try {
       await Promise.all(
         Array.from({ length: options.count }, async () => {
-          const worker = new Worker(workerEntry(), { workerData: { module: options.module, data: options.data, attempts: options.attempts, concurrency: options.concurrency } });
+          const worker = new Worker(workerEntry(), { execArgv: workerExecArgv(), workerData: { module: options.module, data: options.data, attempts: options.attempts, concurrency: options.concurrency } });
           const slot: Slot = { worker, waiting: new Map() };
           pool.#slots.push(slot);
           await new Promise<void>((resolve, reject) => {
