@@ -17,3 +17,4 @@ export { PostgresRowStore, countRowValues, SUPPORTED_ROW_COLUMN_TYPES, type Post
 export { rowRotation, type RowRotation, type RowRotationOptions, type RowJobMode } from './rows.js';
 export { CloakKeychain, CloakImportError, looksLikeCloak, type CloakImportFailure } from './cloak.js';
 export { documentMigration, type DocumentMigration, type DocumentMigrationOptions } from './documents.js';
+export { enqueueRotationRanges, workRotationQueue, type KeyRange, type RotationQueueOptions, type EnqueueRangesOptions, type WorkQueueOptions, type WorkQueueResult } from './queue.js';

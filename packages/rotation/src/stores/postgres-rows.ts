@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { InvalidArgumentError, type RowLayout } from '@fieldseal/core';
+import type { KeyRange } from '../queue.js';
 import type { CommitItem, CommitResult, Shard, Store, StoreOpenOptions, StoreRecord } from '../store.js';
 import { redactConnectionString, type PostgresClientLike } from './postgres.js';
 import { CLOAK_SQL_PATTERN, FIELD_SQL_MIN_LENGTH, FIELD_SQL_PREFIX } from '../lib/row-values.js';
@@ -23,6 +24,12 @@ export interface PostgresRowStoreOptions {
   readonly layout: RowLayout;
   /** The unique, ordered id column used for keyset pagination and compare-and-swap. Default `id`. */
   readonly idColumn?: string;
+  /**
+   * Only the rows with `after < id <= upTo` in id order (either bound may be left out), as text
+   * the id column's type parses. A queue worker rotates one such keyset range (see
+   * {@link workRotationQueue}); the range is part of {@link description}, so checkpoints never mix.
+   */
+  readonly range?: KeyRange;
 }
 
 /** What {@link countRowValues} finds in a table, without any key. */
@@ -133,6 +140,7 @@ export class PostgresRowStore implements Store {
     this.#columns = columns;
     const where = options.connectionString !== undefined ? redactConnectionString(options.connectionString) : 'client';
     this.description = `postgres-rows:${where}#${options.table}(${layout.columns.map((c) => c.name).join(',')};${layout.header.name})${idColumn !== 'id' ? `(id ${idColumn})` : ''}`;
+    if (options.range !== undefined) this.description += ` range (${options.range.after ?? ''}, ${options.range.upTo ?? ''}]`;
   }
 
   /** Connect (unless given a client), check the table, and position after the saved id. */
@@ -146,7 +154,7 @@ export class PostgresRowStore implements Store {
       this.#client = this.#owned;
     }
     this.#shard = options.shard !== undefined && options.shard.count > 1 ? options.shard : undefined;
-    this.#last = options.position !== undefined ? parsePosition(options.position) : undefined;
+    this.#last = options.position !== undefined ? parsePosition(options.position) : this.#options.range?.after;
     await this.#checkLayout();
     if (options.finished === true) this.#done = true;
   }
@@ -181,6 +189,14 @@ export class PostgresRowStore implements Store {
     return this.#shard === undefined ? '' : ` AND (((hashtextextended(${this.#id}::text, 0) % $${param}) + $${param}) % $${param}) = $${param + 1}`;
   }
 
+  #upToCondition(param: number): string {
+    return this.#options.range?.upTo === undefined ? '' : ` AND ${this.#id} <= $${param}`;
+  }
+
+  #upToValues(): unknown[] {
+    return this.#options.range?.upTo === undefined ? [] : [this.#options.range.upTo];
+  }
+
   #shardValues(): unknown[] {
     return this.#shard === undefined ? [] : [this.#shard.count, this.#shard.index];
   }
@@ -201,8 +217,8 @@ export class PostgresRowStore implements Store {
     const select = `SELECT ${this.#id}::text AS fieldseal_id, ${list} FROM ${this.#table}`;
     const result =
       this.#last === undefined
-        ? await this.#client!.query<Record<string, string | null>>(`${select} WHERE true${this.#shardCondition(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues()])
-        : await this.#client!.query<Record<string, string | null>>(`${select} WHERE ${this.#id} > $2${this.#shardCondition(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues()]);
+        ? await this.#client!.query<Record<string, string | null>>(`${select} WHERE true${this.#shardCondition(2)}${this.#upToCondition(this.#shard ? 4 : 2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues(), ...this.#upToValues()])
+        : await this.#client!.query<Record<string, string | null>>(`${select} WHERE ${this.#id} > $2${this.#shardCondition(3)}${this.#upToCondition(this.#shard ? 5 : 3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues(), ...this.#upToValues()]);
     const records = result.rows.map((r) => {
       const row: Record<string, string | null> = {};
       this.#columns.forEach((c, i) => Object.defineProperty(row, c.property, { value: r[`c${i}`] ?? null, enumerable: true, writable: true, configurable: true }));

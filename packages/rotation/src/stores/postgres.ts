@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { InvalidArgumentError } from '@fieldseal/core';
+import type { KeyRange } from '../queue.js';
 import type { CommitItem, CommitResult, Shard, Store, StoreOpenOptions, StoreRecord } from '../store.js';
 
 /** The column types a {@link PostgresStore} can hold sealed documents in. */
@@ -23,6 +24,12 @@ export interface PostgresStoreOptions {
   readonly column: string;
   /** The unique, ordered id column (primary key or unique index) used for keyset pagination. Default `id`. */
   readonly idColumn?: string;
+  /**
+   * Only the rows with `after < id <= upTo` in id order (either bound may be left out), as text
+   * the id column's type parses. A queue worker rotates one such keyset range (see
+   * {@link workRotationQueue}); the range is part of {@link description}, so checkpoints never mix.
+   */
+  readonly range?: KeyRange;
 }
 
 /**
@@ -109,6 +116,7 @@ export class PostgresStore implements Store {
     this.#id = quoteIdentifier(options.idColumn ?? 'id', 'id column');
     const where = options.connectionString !== undefined ? redactConnectionString(options.connectionString) : 'client';
     this.description = `postgres:${where}#${options.table}.${options.column}${options.idColumn && options.idColumn !== 'id' ? `(id ${options.idColumn})` : ''}`;
+    if (options.range !== undefined) this.description += ` range (${options.range.after ?? ''}, ${options.range.upTo ?? ''}]`;
   }
 
   /** Connect (unless given a client), check the table's layout, and position after the saved id. */
@@ -122,7 +130,7 @@ export class PostgresStore implements Store {
       this.#client = this.#owned;
     }
     this.#shard = options.shard !== undefined && options.shard.count > 1 ? options.shard : undefined;
-    this.#last = options.position !== undefined ? parsePosition(options.position) : undefined;
+    this.#last = options.position !== undefined ? parsePosition(options.position) : this.#options.range?.after;
     if (options.finished === true) {
       this.#done = true;
       return;
@@ -159,6 +167,14 @@ export class PostgresStore implements Store {
     return this.#shard === undefined ? '' : ` AND (((hashtextextended(${this.#id}::text, 0) % $${param}) + $${param}) % $${param}) = $${param + 1}`;
   }
 
+  #upToCondition(param: number): string {
+    return this.#options.range?.upTo === undefined ? '' : ` AND ${this.#id} <= $${param}`;
+  }
+
+  #upToValues(): unknown[] {
+    return this.#options.range?.upTo === undefined ? [] : [this.#options.range.upTo];
+  }
+
   #shardValues(): unknown[] {
     return this.#shard === undefined ? [] : [this.#shard.count, this.#shard.index];
   }
@@ -183,8 +199,8 @@ export class PostgresStore implements Store {
     const select = `SELECT ${this.#id}::text AS fieldseal_id, ${this.#column}::text AS fieldseal_doc FROM ${this.#table}`;
     const result =
       this.#last === undefined
-        ? await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues()])
-        : await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#shardCondition(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues()]);
+        ? await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(2)}${this.#upToCondition(this.#shard ? 4 : 2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues(), ...this.#upToValues()])
+        : await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#shardCondition(3)}${this.#upToCondition(this.#shard ? 5 : 3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues(), ...this.#upToValues()]);
     const records = result.rows.map((r) => ({ id: r.fieldseal_id, text: r.fieldseal_doc }));
     if (records.length < limit) this.#done = true;
     if (records.length > 0) this.#last = records[records.length - 1]!.id;
