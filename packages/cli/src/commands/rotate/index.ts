@@ -48,6 +48,16 @@ export interface RotateCommandOptions {
   readonly concurrency?: number;
   /** Transform in this many worker threads (documents only; the main thread keeps the I/O). Default: none. */
   readonly workers?: number;
+  /** A `postgres://` connection string of the job queue (pg-boss): rotate across processes and machines. */
+  readonly queue?: string;
+  /** With `queue`: `coordinator` enqueues the table's key ranges, `worker` claims and rotates them until none is left. */
+  readonly role?: string;
+  /** With `queue`: the queue's name. Default `fieldseal-rotate-<table>-<column>`. */
+  readonly queueName?: string;
+  /** Coordinator: rows per range. Default 10000. */
+  readonly rangeSize?: number;
+  /** Coordinator: seconds before a range held by a silent worker is handed to another. Default 900. */
+  readonly expireSeconds?: number;
   readonly dryRun?: boolean;
   readonly resume?: boolean;
   /** `i/n`. */
@@ -139,6 +149,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
   const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true };
   // The main thread builds the job too: it checks the keyrings before any worker starts and names the target keys.
   const job = await documentJob(jobData);
+  if (options.queue !== undefined || options.role !== undefined) return rotateThroughQueue(rotation, options, job, jobData, { batchSize, concurrency, workers, maxFailures }, io);
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
 
   const stderr = io.stderr as typeof io.stderr & { isTTY?: boolean };
@@ -189,4 +200,72 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
     );
   }
   if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);
+}
+
+/** `--queue URL --role coordinator|worker`: a rotation of a PostgreSQL JSON column across processes and machines. */
+async function rotateThroughQueue(
+  rotation: typeof import('@fieldseal/rotation'),
+  options: RotateCommandOptions,
+  job: Awaited<ReturnType<typeof documentJob>>,
+  jobData: DocumentJobData,
+  tuning: { batchSize: number | undefined; concurrency: number | undefined; workers: number | undefined; maxFailures: number },
+  io: CommandIo,
+): Promise<void> {
+  if (options.queue === undefined || !/^postgres(ql)?:\/\//.test(options.queue)) throw usage('--queue must be a postgres:// connection string (the pg-boss job queue)');
+  if (options.role !== 'coordinator' && options.role !== 'worker') throw usage('--queue needs --role coordinator or --role worker');
+  if (!/^postgres(ql)?:\/\//.test(options.store) || options.table === undefined || options.column === undefined) throw usage('--queue rotates a PostgreSQL JSON column: give --store postgres://... --table T --column C');
+  if (options.shard !== undefined) throw usage('--queue and --shard are two ways to split the work: use one');
+  if (options.dryRun === true || options.resume === true) throw usage('--queue runs neither --dry-run nor --resume: a range whose worker died is retried by another worker');
+  // A retried range must find its rows current: only a rewrap that skips current documents reruns harmlessly.
+  if (jobData.mode !== 'rewrap' || jobData.all) throw usage('--queue supports --mode rewrap (without --all) only: a re-encryption rerun would re-encrypt rows again');
+  const queue = { connectionString: options.queue, queue: options.queueName ?? `fieldseal-rotate-${options.table.replace(/[^\w-]/g, '_')}-${options.column}`, schema: 'pgboss' };
+  const stderr = io.stderr;
+  if (options.role === 'coordinator') {
+    const { ranges } = await rotation.enqueueRotationRanges({
+      ...queue,
+      table: options.table,
+      ...(options.idColumn !== undefined ? { idColumn: options.idColumn } : {}),
+      ...(options.rangeSize !== undefined ? { rangeSize: options.rangeSize } : {}),
+      ...(options.expireSeconds !== undefined ? { expireInSeconds: options.expireSeconds } : {}),
+    });
+    io.stdout.write(options.json ? JSON.stringify({ queue: queue.queue, ranges }) + '\n' : `enqueued ${ranges} ranges of ${options.table} on queue ${queue.queue}; start workers with --role worker\n`);
+    return;
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    stderr.write('fieldseal: stopping after the current range (it is handed back to the queue)\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  let result;
+  try {
+    result = await rotation.workRotationQueue({
+      ...queue,
+      signal: abort.signal,
+      store: (range) => new rotation.PostgresStore({ connectionString: options.store, table: options.table!, column: options.column!, ...(options.idColumn !== undefined ? { idColumn: options.idColumn } : {}), range }),
+      job: {
+        ...job,
+        ...(tuning.batchSize !== undefined ? { batchSize: tuning.batchSize } : {}),
+        ...(tuning.concurrency !== undefined ? { concurrency: tuning.concurrency } : {}),
+        ...(tuning.workers !== undefined ? { workers: { count: tuning.workers, module: workerJobModule(), data: jobData } } : {}),
+        maxFailures: tuning.maxFailures,
+      },
+      onRange: (range, c) => {
+        if (!options.json) stderr.write(`fieldseal: range (${range.after ?? ''}, ${range.upTo ?? ''}]: ${c.rotated} rotated, ${c.skipped} skipped, ${c.failed} failed, ${c.conflicts} conflicts\n`);
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  const { counts } = result;
+  io.stdout.write(
+    options.json
+      ? JSON.stringify({ ranges: result.ranges, failedRanges: result.failedRanges, ...counts }, null, 2) + '\n'
+      : `${result.ranges} ranges: ${counts.scanned} scanned, ${counts.rotated} rotated, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.conflicts} conflicts\n`,
+  );
+  if (abort.signal.aborted) throw new ExitError(EXIT_INTERRUPTED, 'interrupted: the current range was handed back to the queue');
+  if (counts.failed > 0 || result.failedRanges > 0) throw new ExitError(EXIT_FAILURE, `${counts.failed} record(s) could not be rotated and were left unchanged; ${result.failedRanges} range(s) handed back for a retry`);
 }
