@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { usage } from './exit-error.js';
+import { prettyJsonChunks } from './lib/pretty-json.js';
 
 /** Read all of a file or stdin as text. */
 export async function readAll(path: string | undefined, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
@@ -26,6 +27,34 @@ export async function writeAll(path: string | undefined, text: string, stdout: W
     return;
   }
   if (!stdout.write(text)) await once(stdout, 'drain');
+}
+
+/**
+ * Write `JSON.stringify(value, null, 2)` and a newline to a file or stdout in pieces of about
+ * 64 KiB, so the output never exists as one string plus its encoded copy (item: memory per input size).
+ */
+export async function writeJsonPretty(path: string | undefined, value: unknown, stdout: Writable = process.stdout): Promise<void> {
+  const target: Writable = path !== undefined && path !== '-' ? createWriteStream(path) : stdout;
+  let failure: Error | undefined;
+  const onError = (err: Error) => (failure ??= err);
+  target.on('error', onError);
+  let pending = '';
+  const flush = async () => {
+    if (failure !== undefined) throw failure;
+    if (pending === '') return;
+    const piece = pending;
+    pending = '';
+    if (!target.write(piece)) await once(target, 'drain');
+  };
+  for (const chunk of prettyJsonChunks(value)) {
+    pending += chunk;
+    if (pending.length >= 1 << 16) await flush();
+  }
+  pending += '\n';
+  await flush();
+  if (target !== stdout) await new Promise<void>((resolve, reject) => target.end((err?: Error | null) => (err || failure ? reject(err ?? failure) : resolve())));
+  target.off('error', onError);
+  if (failure !== undefined) throw failure;
 }
 
 /** Iterate the lines of a file or stdin (NDJSON), with 1-based line numbers, skipping blank lines. */

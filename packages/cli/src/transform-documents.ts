@@ -1,5 +1,5 @@
 import type { JsonObject } from '@fieldseal/core';
-import { lineWriter, readAll, readLines, writeAll, type CommandIo } from './io.js';
+import { lineWriter, readAll, readLines, writeJsonPretty, type CommandIo } from './io.js';
 import { parseJsonDocument } from './json-input.js';
 
 /** Where documents come from and go to: a file or stdin/stdout; one JSON document or NDJSON. */
@@ -16,7 +16,7 @@ export interface DocumentStreams {
 export async function transformDocuments(streams: DocumentStreams, io: CommandIo, transform: (doc: JsonObject) => Promise<unknown>): Promise<void> {
   if (!streams.ndjson) {
     const result = await transform(parseJsonDocument(await readAll(streams.in, io.stdin)));
-    await writeAll(streams.out, JSON.stringify(result, null, 2) + '\n', io.stdout);
+    await writeJsonPretty(streams.out, result, io.stdout);
     return;
   }
   const out = lineWriter(streams.out, io.stdout);
