@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Rewrap (with verification) of ROWS rows in PostgreSQL, for the JSON-column store (PostgresStore +
+// coreRotation) and the column layout (PostgresRowStore + rowRotation), each with WORKERS worker
+// threads (0 = main thread only). Prints rows/s, CPU time per row of this process
+// (process.cpuUsage covers every thread; PostgreSQL's own CPU is not included) and peak RSS.
+//   DATABASE_URL=postgres://... node packages/rotation/scripts/postgres-bench.mjs ROWS WORKERS [json|rows]
+// Needs `npx tsc -b packages/rotation` first. Creates and drops its own tables.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineRowLayout, encrypt, LocalKeyring } from '@fieldseal/core';
+import { PostgresRowStore, PostgresStore, rowRotation, runRotation } from '@fieldseal/rotation';
+
+const rows = Number(process.argv[2] ?? 20_000);
+const workers = Number(process.argv[3] ?? 0);
+const kind = process.argv[4] ?? 'json';
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const Client = createRequire(import.meta.url)('pg/lib/client.js');
+const admin = new Client({ connectionString: url });
+await admin.connect();
+const table = `bench_${kind}_${randomBytes(4).toString('hex')}`;
+const dir = await mkdtemp(join(tmpdir(), 'fieldseal-pgb-'));
+const setup = new URL('../test/fixtures/rotation-setup.mjs', import.meta.url).href;
+try {
+  const v1 = await LocalKeyring.generate({ name: 'main' });
+  const v2 = v1.withNewPrimary();
+  const keyFile = join(dir, 'keys.json');
+  await writeFile(keyFile, JSON.stringify(v2.exportKeyFile()), { mode: 0o600 });
+  const layout = defineRowLayout({ columns: ['email', 'ssn'], header: 'fieldseal', id: 'id' });
+  let store;
+  let job;
+  if (kind === 'json') {
+    await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, doc jsonb)`);
+    const distinct = [];
+    for (let i = 1; i <= 1000; i++) distinct.push(JSON.stringify(await encrypt({ id: i, name: `customer ${i}`, email: `c${i}@example.com`, ssn: `078-05-${String(i).padStart(4, '0')}`, cards: ['4111111111111111'] }, { keyring: v1, paths: ['$.ssn', '$.email', '$.cards[*]'], context: { tenant: 't1' }, requiredContext: { rowId: String(i) } })));
+    for (let start = 0; start < rows; start += 10_000) {
+      const ids = Array.from({ length: Math.min(10_000, rows - start) }, (_, k) => start + k + 1);
+      await admin.query(`INSERT INTO ${table} (id, doc) SELECT * FROM unnest($1::bigint[], $2::jsonb[])`, [ids, ids.map((id) => distinct[(id - 1) % 1000])]);
+    }
+    store = new PostgresStore({ connectionString: url, table, column: 'doc' });
+    job = workers > 0 ? { mode: 'rewrap', workers: { count: workers, module: setup, data: { keyFile, context: 'rowId-from-id' } } } : (await import('@fieldseal/rotation')).coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: (_r, doc) => ({ rowId: String(doc.id) }) });
+    job = await job;
+  } else {
+    await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, email text, ssn text, fieldseal text)`);
+    for (let start = 0; start < rows; start += 10_000) {
+      const ids = Array.from({ length: Math.min(10_000, rows - start) }, (_, k) => start + k + 1);
+      await admin.query(`INSERT INTO ${table} (id, email, ssn) SELECT i, 'c' || i || '@example.com', '078-05-' || lpad((i % 10000)::text, 4, '0') FROM unnest($1::bigint[]) AS i`, [ids]);
+    }
+    // Seal under v1 first (not timed), then time the rewrap to v2.
+    await runRotation({ store: new PostgresRowStore({ connectionString: url, table, layout }), ...(await rowRotation({ mode: 'seal', layout, keyring: v1 })), mode: 'seal' });
+    store = new PostgresRowStore({ connectionString: url, table, layout });
+    job = workers > 0 ? { mode: 'rewrap', workers: { count: workers, module: setup, data: { keyFile, rows: { columns: ['email', 'ssn'], header: 'fieldseal', id: 'id' } } } } : await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: v2 });
+  }
+  const load0 = loadavg()[0];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = await runRotation({ store, ...job });
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(JSON.stringify({ kind, rows, workers, rotated: report.rotated, failed: report.failed, rowsPerSecond: Math.round((rows * 1000) / ms), cpuMicrosPerRow: +((cpu.user + cpu.system) / rows).toFixed(1), peakRssMiB: +((process.resourceUsage().maxRSS * 1024) / 2 ** 20).toFixed(1), loadavg1: +load0.toFixed(1) }));
+} finally {
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await admin.end();
+  await rm(dir, { recursive: true, force: true });
+}
