@@ -4,7 +4,7 @@
  * Stores for NDJSON files and PostgreSQL are included; implement {@link Store} for others.
  * @module
  */
-export { runRotation, reasonOf, type RotationJobOptions, type RotationProgress, type RecordTransform, type RecordVerifier, type TransformResult } from './engine.js';
+export { runRotation, reasonOf, type RotationJobOptions, type RotationWorkers, type RotationProgress, type RecordTransform, type RecordVerifier, type TransformResult } from './engine.js';
 export { coreRotation, type CoreRotation, type CoreRotationOptions } from './transforms.js';
 export type { Store, StoreRecord, StoreOpenOptions, CommitItem, CommitOutcome, CommitResult, Shard } from './store.js';
 export { parseShard, shardOf, inShard, formatShard } from './shard.js';
