@@ -45,8 +45,8 @@ const BOUNDS: Readonly<Record<keyof RetryPolicy, readonly [min: number, max: num
   maxAttempts: [1, 10],
   attemptTimeoutMs: [1, 600_000],
   deadlineMs: [1, 3_600_000],
-  initialDelayMs: [0, 60_000],
-  maxDelayMs: [0, 60_000],
+  initialDelayMs: [0, 300_000],
+  maxDelayMs: [0, 300_000],
 };
 
 /**

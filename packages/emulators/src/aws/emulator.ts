@@ -167,7 +167,7 @@ function b64(b: Buffer): string {
  *
  * Failpoints (`faults.inject({ kind, count, operation })`): `throttle` answers `ThrottlingException`
  * (HTTP 400), `server-error` answers `KMSInternalException` (HTTP 500; `status: 503` answers
- * `ServiceUnavailableException`), `delay` waits `delayMs` first, `drop` destroys the connection,
+ * `ServiceUnavailableException`), `delay` waits `delayMs` first, `drop` destroys the connection, `blackhole` never answers,
  * `corrupt-response` flips one bit of the returned `Plaintext` (or `CiphertextBlob`).
  *
  * @param options Port, host (loopback only), TLS, region, account id, credentials.
@@ -384,6 +384,10 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     const fault: Fault | undefined = faults.take(operation);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
       return;
     }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);

@@ -189,6 +189,10 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
+      return;
+    }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
     if (fault?.kind === 'throttle') {
       req.resume();

@@ -211,7 +211,7 @@ function crcValue(data: Buffer): { value: string } {
  * on responses and verified on requests (`INVALID_ARGUMENT` on mismatch).
  *
  * Failpoints: `server-error` answers `UNAVAILABLE` (or `fault.status`), `throttle` answers
- * `RESOURCE_EXHAUSTED`, `delay` waits, `drop` never answers (the client's deadline expires), and
+ * `RESOURCE_EXHAUSTED`, `delay` waits, `drop` and `blackhole` never answer (the client's deadline expires), and
  * `corrupt-response` corrupts the response's checksum (`ciphertextCrc32c`, `plaintextCrc32c`,
  * `pemCrc32c`).
  *
@@ -462,7 +462,7 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
         counters.increment(operation);
         const fault = faults.take(operation);
         if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
-        if (fault?.kind === 'drop') return; // never answer: the client's deadline decides
+        if (fault?.kind === 'drop' || fault?.kind === 'blackhole') return; // never answer: the client's deadline decides
         if (fault?.kind === 'server-error') throw new RpcError(fault.status ?? grpc.status.UNAVAILABLE, 'The service is currently unavailable.');
         if (fault?.kind === 'throttle') throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'Quota exceeded for quota metric cryptographic requests.');
         if (options.requireToken !== undefined) {

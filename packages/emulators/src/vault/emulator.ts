@@ -110,7 +110,7 @@ const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
  * `datakey/plaintext|wrapped`. Derived keys derive a key per `context` with HKDF-SHA256 as Vault
  * does; `associated_data` is bound as GCM additional data; `rewrap` ignores `associated_data`
  * (with a warning), as Vault does. Failpoints: `throttle` (429), `server-error` (500, or 503 =
- * sealed), `delay`, `drop`, `corrupt-response` (flips a bit of the returned ciphertext/plaintext).
+ * sealed), `delay`, `drop`, `blackhole` (never answers), `corrupt-response` (flips a bit of the returned ciphertext/plaintext).
  * Also `sys/health`, and `auth/token/lookup-self` and `auth/token/renew-self` for tokens with a TTL
  * (`tokenTtlSeconds`), so a client's token renewal can be tested: an expired token gets 403.
  *
@@ -332,6 +332,10 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     const fault = faults.take(found.operation);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
       return;
     }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
