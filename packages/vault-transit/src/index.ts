@@ -13,5 +13,5 @@ export {
   type VaultTransitKeyInfo,
 } from './keyring.js';
 export { keyringFromConfig, type VaultTransitConfig, type KeyringFromConfigOptions } from './config.js';
-export { VAULT_TRANSIT_PROVIDER, VaultTransitRequestError, toProviderError } from './errors.js';
+export { VAULT_TRANSIT_PROVIDER, VaultKeyNotDerivedError, VaultTransitRequestError, toProviderError } from './errors.js';
 export type { VaultTransitClient, VaultRequestOptions } from './client.js';
