@@ -59,6 +59,8 @@ export interface AwsKmsRsaKeyringOptions extends AwsKmsClientOptions {
 export class AwsKmsRsaKeyring implements Keyring {
   /** The configured key identifier. */
   readonly keyId: string;
+  /** Total deadline of one `wrap`/`unwrap`, ms (SDK retries included). */
+  readonly deadlineMs: number;
   readonly #publicKeyInput: AwsKmsPublicKeyInput | undefined;
   readonly #grantTokens: string[] | undefined;
   readonly #pool: ClientPool;
@@ -81,6 +83,7 @@ export class AwsKmsRsaKeyring implements Keyring {
     this.#publicKeyInput = options.publicKey;
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     this.#pool = new ClientPool({ ...options }, options.region ?? regionOf(options.keyId));
+    this.deadlineMs = this.#pool.deadlineMs;
     if (isKeyArn(options.keyId)) this.#state.keyArn = options.keyId;
     if (options.publicKey !== undefined) this.#state.publicKeyring = Promise.resolve(new AwsKmsPublicKeyKeyring({ keyArn: options.keyId, publicKey: options.publicKey }));
     Object.freeze(this);
@@ -90,21 +93,20 @@ export class AwsKmsRsaKeyring implements Keyring {
     return this.#grantTokens ? { GrantTokens: [...this.#grantTokens] } : {};
   }
 
-  #publicKeyring(): Promise<AwsKmsPublicKeyKeyring> {
-    this.#state.publicKeyring ??= this.#fetchPublicKey().catch((err: unknown) => {
+  #publicKeyring(signal?: AbortSignal): Promise<AwsKmsPublicKeyKeyring> {
+    this.#state.publicKeyring ??= this.#fetchPublicKey(signal).catch((err: unknown) => {
       delete this.#state.publicKeyring; // a transient failure must not stick
       throw err;
     });
     return this.#state.publicKeyring;
   }
 
-  async #fetchPublicKey(): Promise<AwsKmsPublicKeyKeyring> {
-    let out;
-    try {
-      out = await this.#pool.get(regionOf(this.keyId)).getPublicKey({ KeyId: this.keyId, ...this.#grants() });
-    } catch (err) {
-      throw toProviderError(err, AWS_KMS_RSA_PROVIDER, 'GetPublicKey', this.keyId);
-    }
+  async #fetchPublicKey(signal: AbortSignal | undefined): Promise<AwsKmsPublicKeyKeyring> {
+    const out = await this.#pool.call(
+      regionOf(this.keyId),
+      { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal, deadline: this.#pool.deadline() },
+      (ops, options) => ops.getPublicKey({ KeyId: this.keyId, ...this.#grants() }, options),
+    );
     const bad = (message: string) => new ProviderError({ provider: AWS_KMS_RSA_PROVIDER, keyId: this.keyId, kind: 'invalid-request', retryable: false, message });
     if (out.KeyUsage !== 'ENCRYPT_DECRYPT') throw bad(`the key's usage is ${String(out.KeyUsage)}, not ENCRYPT_DECRYPT`);
     if (!out.EncryptionAlgorithms?.includes(ALGORITHM)) throw bad(`the key does not offer ${ALGORITHM}`);
@@ -133,7 +135,7 @@ export class AwsKmsRsaKeyring implements Keyring {
    * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when the public key cannot be fetched.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    return (await this.#publicKeyring()).wrap(request);
+    return (await this.#publicKeyring(request.signal)).wrap(request);
   }
 
   /**
@@ -155,12 +157,20 @@ export class AwsKmsRsaKeyring implements Keyring {
     );
     const reasons: KeyUnavailableReason[] = [];
     if (candidates.length === 0) reasons.push({ provider: AWS_KMS_RSA_PROVIDER, keyId: known ?? this.keyId, message: 'the document has no key wrapped under this KMS RSA key' });
+    const signal = request.signal;
+    const deadline = this.#pool.deadline();
     for (const w of candidates) {
       let out;
       try {
-        out = await this.#pool.get(regionOf(this.keyId) ?? regionOf(w.keyId)).decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: this.keyId, EncryptionAlgorithm: ALGORITHM, ...this.#grants() });
+        out = await this.#pool.call(
+          regionOf(this.keyId) ?? regionOf(w.keyId),
+          { provider: AWS_KMS_RSA_PROVIDER, operation: 'Decrypt', keyId: w.keyId, signal, deadline },
+          (ops, options) => ops.decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: this.keyId, EncryptionAlgorithm: ALGORITHM, ...this.#grants() }, options),
+          (late) => late.Plaintext?.fill?.(0),
+        );
       } catch (err) {
         const pe = toProviderError(err, AWS_KMS_RSA_PROVIDER, 'Decrypt', w.keyId);
+        if (pe.kind === 'aborted') throw pe;
         reasons.push({ provider: AWS_KMS_RSA_PROVIDER, keyId: w.keyId, message: pe.message, cause: pe });
         continue;
       }

@@ -140,7 +140,7 @@ export async function callWithRetries<T>(policy: ResolvedRetryPolicy, call: Retr
     if (outcome.kind === 'ok') return outcome.value;
     if (outcome.kind === 'aborted') throw abortedError(call, call.signal?.reason, last);
     // An attempt cut short by the deadline is the end of the call, not a retryable timeout.
-    if (outcome.kind === 'timeout' && budget < policy.attemptTimeoutMs) throw deadlineError(call, policy, n, last);
+    if (outcome.kind === 'timeout' && remaining <= policy.attemptTimeoutMs) throw deadlineError(call, policy, n, last);
     last =
       outcome.kind === 'timeout'
         ? new ProviderError({ ...names(call), kind: 'unavailable', retryable: true, message: `${call.operation}: no answer within ${budget} ms (attempt ${n} of ${policy.maxAttempts})` })
