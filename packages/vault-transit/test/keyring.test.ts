@@ -454,7 +454,7 @@ describe('errors', () => {
     expect(err).toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', provider: 'vault-transit', keyId: `transit/${keyName}`, kind: 'auth', retryable: false });
     expect(err.cause).toBeInstanceOf(VaultTransitRequestError);
     expect((err.cause as VaultTransitRequestError).statusCode).toBe(403);
-    expect((err.cause as VaultTransitRequestError).errors).toEqual(['permission denied']);
+    expect((err.cause as VaultTransitRequestError).errors).toEqual([expect.stringMatching(/occurred:\s+\* permission denied\s+\* invalid token/)]);
     const unwrapErr = await keyUnavailable(bad.unwrap({ wrapped, context: ctx }));
     expect(causeOf(unwrapErr).kind).toBe('auth');
   });
