@@ -493,11 +493,15 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
   async #ready(signal: AbortSignal | undefined): Promise<void> {
     if (!this.#verifyFirst) return;
     // Object.freeze(this) leaves private fields writable; a failed check is retried next time.
-    this.#verified ??= this.verifyKey(signal ? { signal } : {}).catch((err: unknown) => {
+    // The check is shared by concurrent first calls, so it runs under its own deadline, not under
+    // one caller's signal; each caller stops waiting when its own signal fires.
+    const verified = (this.#verified ??= this.verifyKey().catch((err: unknown) => {
       this.#verified = undefined;
       throw err;
-    });
-    await this.#verified;
+    }));
+    if (signal === undefined) return void (await verified);
+    const wait = { ...this.retryPolicy, maxAttempts: 1, attemptTimeoutMs: this.retryPolicy.deadlineMs };
+    await callWithRetries(wait, { provider: this.provider, keyId: this.keyPath, operation: 'read key', signal }, () => verified);
   }
 
   async #requestOptions(): Promise<VaultRequestOptions | undefined> {

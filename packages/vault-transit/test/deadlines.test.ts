@@ -96,6 +96,19 @@ describe('VaultTransitKeyring deadlines and retries (14.8)', () => {
   });
 });
 
+describe('VaultTransitKeyring shared first key check', () => {
+  it('one caller aborting does not fail the others waiting on the same check', async () => {
+    const ring = keyring();
+    vault.faults.inject({ kind: 'delay', delayMs: 200, operation: 'keys.read' });
+    const controller = new AbortController();
+    const aborted = ring.wrap({ context, signal: controller.signal });
+    const patient = ring.wrap({ context });
+    setTimeout(() => controller.abort(), 50);
+    await expect(aborted).rejects.toMatchObject({ kind: 'aborted' });
+    expect((await patient).wrapped).toHaveLength(1);
+  });
+});
+
 describe('VaultTransitKeyring errors say whether retrying can help (14.9)', () => {
   it('decrypt: throttling and 5xx are retryable; a wrong key is not; a tampered field is the same auth error', async () => {
     const ring = keyring({ retry: { maxAttempts: 1 } });
