@@ -16,7 +16,7 @@ import type {
   ReEncryptCommandInput,
   ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
-import { InvalidArgumentError } from '@fieldseal/core/errors';
+import { FieldsealError, InvalidArgumentError } from '@fieldseal/core/errors';
 import { callWithRetries, DEFAULT_RETRY_POLICY, resolveRetryPolicy } from '@fieldseal/core';
 import type { ResolvedRetryPolicy } from '@fieldseal/core';
 import { toProviderError } from './errors.js';
@@ -188,7 +188,8 @@ export class ClientPool {
     const ops = this.get(region);
     return callWithRetries<T>(
       this.#policy,
-      { ...call, toError: (err) => toProviderError(err, call.provider, call.operation, call.keyId), ...(discard ? { discard } : {}) },
+      // Typed errors pass through (a malformed public key); SDK errors are mapped.
+      { ...call, toError: (err) => (err instanceof FieldsealError ? err : toProviderError(err, call.provider, call.operation, call.keyId)), ...(discard ? { discard } : {}) },
       (abortSignal) => send(ops, { abortSignal }),
     );
   }

@@ -93,18 +93,18 @@ export class AwsKmsRsaKeyring implements Keyring {
     return this.#grantTokens ? { GrantTokens: [...this.#grantTokens] } : {};
   }
 
-  #publicKeyring(signal?: AbortSignal): Promise<AwsKmsPublicKeyKeyring> {
-    this.#state.publicKeyring ??= this.#fetchPublicKey(signal).catch((err: unknown) => {
+  #publicKeyring(): Promise<AwsKmsPublicKeyKeyring> {
+    this.#state.publicKeyring ??= this.#fetchPublicKey().catch((err: unknown) => {
       delete this.#state.publicKeyring; // a transient failure must not stick
       throw err;
     });
     return this.#state.publicKeyring;
   }
 
-  async #fetchPublicKey(signal: AbortSignal | undefined): Promise<AwsKmsPublicKeyKeyring> {
+  async #fetchPublicKey(): Promise<AwsKmsPublicKeyKeyring> {
     const out = await this.#pool.call(
       regionOf(this.keyId),
-      { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal, deadline: this.#pool.deadline() },
+      { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal: undefined, deadline: this.#pool.deadline() },
       (ops, options) => ops.getPublicKey({ KeyId: this.keyId, ...this.#grants() }, options),
     );
     const bad = (message: string) => new ProviderError({ provider: AWS_KMS_RSA_PROVIDER, keyId: this.keyId, kind: 'invalid-request', retryable: false, message });
@@ -135,7 +135,10 @@ export class AwsKmsRsaKeyring implements Keyring {
    * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when the public key cannot be fetched.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    return (await this.#publicKeyring(request.signal)).wrap(request);
+    // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+    const shared = this.#publicKeyring();
+    const keyring = await this.#pool.call(regionOf(this.keyId), { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal: request.signal, deadline: this.#pool.deadline() }, () => shared);
+    return keyring.wrap(request);
   }
 
   /**

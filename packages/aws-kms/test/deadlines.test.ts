@@ -108,6 +108,22 @@ describe('AWS KMS keyring deadlines and retries (14.8)', () => {
   });
 });
 
+describe('AWS KMS RSA keyring shared public-key fetch', () => {
+  it('one caller aborting does not fail the others waiting on the same fetch', async () => {
+    const rsa = await kms.createKey({ keySpec: 'RSA_2048' });
+    const ring = new AwsKmsRsaKeyring({ keyId: rsa.arn, region: kms.region, endpoint: kms.url, credentials: kms.credentials });
+    keyrings.push(ring);
+    kms.faults.inject({ kind: 'delay', delayMs: 200, operation: 'GetPublicKey' });
+    const controller = new AbortController();
+    const aborted = ring.wrap({ context, signal: controller.signal });
+    const patient = ring.wrap({ context });
+    setTimeout(() => controller.abort(), 50);
+    await expect(aborted).rejects.toMatchObject({ kind: 'aborted' });
+    expect((await patient).wrapped).toHaveLength(1);
+    expect(kms.counters.get('GetPublicKey')).toBe(1);
+  });
+});
+
 describe('AWS KMS errors say whether retrying can help (14.9)', () => {
   it('decrypt: throttling and 5xx are retryable; a wrong key is not; a tampered field is the same auth error', async () => {
     const ring = keyring({ maxAttempts: 1 });

@@ -152,7 +152,10 @@ export class AzureKeyVaultKeyring implements Keyring {
     const dataKey = takeDataKey(request);
     try {
       if (this.wrapMode === 'local') {
-        const { keyId, key } = await this.#publicKey(request.signal);
+        // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+        const shared = this.#publicKey();
+        const policy = { ...this.retryPolicy, maxAttempts: 1, attemptTimeoutMs: this.retryPolicy.deadlineMs };
+        const { keyId, key } = await callWithRetries(policy, { provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, operation: 'getKey', signal: request.signal }, () => shared);
         return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaep256Wrap(key, dataKey) }] };
       }
       const client = (this.#wrapClient ??= this.#cryptographyClient(this.#key.version));
@@ -263,12 +266,12 @@ export class AzureKeyVaultKeyring implements Keyring {
   }
 
   /** Import the public key once: the given one, or fetched with getKey (retried on the next call if that fails). */
-  #publicKey(signal: AbortSignal | undefined): Promise<{ keyId: string; key: CryptoKey }> {
+  #publicKey(): Promise<{ keyId: string; key: CryptoKey }> {
     this.#localKey ??= (async () => {
       const keyClient = (this.#keyClient ??= createKeyClient(this.#key.vaultUrl, this.#credential, this.#clientOptions, { maxRetries: 0 }));
       const jwk =
         this.#publicKeyOption ??
-        (await callWithRetries(this.retryPolicy, this.#call('getKey', this.keyId, signal), (abortSignal) => fetchPublicKeyWith(keyClient, this.#key, { abortSignal })));
+        (await callWithRetries(this.retryPolicy, this.#call('getKey', this.keyId, undefined), (abortSignal) => fetchPublicKeyWith(keyClient, this.#key, { abortSignal })));
       const keyId = publicKeyId(jwk, typeof jwk === 'string' || jwk.kid === undefined ? this.keyId : undefined);
       if (!sameAzureKey(this.#key, parseAzureKeyId(keyId))) throw new InvalidArgumentError('the public key belongs to a different key than keyId');
       return { keyId, key: await importRsaOaepPublicKey(jwk) };

@@ -95,10 +95,10 @@ export class GcpKmsRsaKeyring implements Keyring {
     return this.#client.client;
   }
 
-  #loadPublicKey(signal?: AbortSignal): Promise<{ key: CryptoKey; pem: string | undefined }> {
+  #loadPublicKey(): Promise<{ key: CryptoKey; pem: string | undefined }> {
     this.#publicKey ??= (async () => {
       if (this.#publicKeyInput !== undefined) return { key: await importGcpKmsPublicKey(this.#publicKeyInput), pem: typeof this.#publicKeyInput === 'string' ? this.#publicKeyInput : undefined };
-      const pem = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal }, (s) =>
+      const pem = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal: undefined }, (s) =>
         withIntegrityRetries(this.#client.maxAttempts, () => this.#fetchPublicKeyPem(s), s),
       );
       return { key: await importGcpKmsPublicKey(pem), pem };
@@ -155,7 +155,9 @@ export class GcpKmsRsaKeyring implements Keyring {
    * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the key is not an RSA-OAEP-256 key of a supported size.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    const { key } = await this.#loadPublicKey(request.signal);
+    // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+    const shared = this.#loadPublicKey();
+    const { key } = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal: request.signal }, () => shared);
     return wrapWithPublicKey(key, this.keyVersionName, request);
   }
 
