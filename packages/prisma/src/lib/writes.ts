@@ -4,6 +4,8 @@ import { rewriteWhere } from './filters.js';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** An operation object such as `{ set: … }` (a Date, bytes or a JSON value's class instance is a value). */
+const isOperation = (v: unknown): v is Obj => isObject(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 const each = <T>(v: unknown, f: (x: unknown) => Promise<T>): Promise<T | T[]> => (Array.isArray(v) ? Promise.all(v.map(f)) : f(v));
 
 /** What sealing needs besides the plan. */
@@ -48,14 +50,14 @@ export async function sealCreate(ctx: WriteContext, model: string, data: unknown
   if (m === undefined) return out;
   const hasValue = [...m.fields.keys()].some((f) => out[f] !== undefined && out[f] !== null);
   if (!hasValue) return out;
-  for (const f of m.fields.keys()) if (isObject(out[f])) refuse(model, f, operation, 'an encrypted field takes a plain value');
+  for (const f of m.fields.keys()) if (isOperation(out[f]) && m.fields.get(f)!.codec === 'string') refuse(model, f, operation, 'an encrypted field takes a plain value');
   for (const id of m.ids) {
     if (out[id] === undefined || out[id] === null) {
       if (m.generateId === undefined) refuse(model, id, operation, 'the id is bound to the ciphertext and must be known before sealing: give it, or configure generateId');
       out[id] = m.generateId();
     }
   }
-  for (const f of m.bound) if (isObject(out[f])) refuse(model, f, operation, 'a bound (id or context) field takes a plain value');
+  for (const f of m.bound) if (isOperation(out[f])) refuse(model, f, operation, 'a bound (id or context) field takes a plain value');
   const sealed = await sealRow(out, m.layout, ctx.seal);
   Object.assign(sealed, await beaconsOf(ctx, m, out));
   return sealed;
@@ -148,7 +150,7 @@ export function plainChanges(m: ModelPlan, data: Obj, operation: string): Obj {
   for (const f of [...m.fields.keys(), ...m.bound]) {
     if (data[f] === undefined) continue;
     let v: unknown = data[f];
-    if (isObject(v)) {
+    if (isOperation(v) && (m.fields.get(f)?.codec !== 'json' || (Object.keys(v).length === 1 && 'set' in v))) {
       if (Object.keys(v).length !== 1 || !('set' in v)) refuse(m.model, f, operation, 'only plain values or { set } can change an encrypted or bound field');
       v = v.set;
     }
