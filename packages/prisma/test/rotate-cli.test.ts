@@ -25,7 +25,7 @@ afterAll(async () => {
 
 test('fieldseal rotate rewraps rows the extension wrote; the extension reads them back with the new key', async () => {
   const users = await Promise.all(
-    Array.from({ length: 12 }, (_, i) => t.prisma.user.create({ data: { tenantId: i % 2 ? 'acme' : 'globex', name: `r${i}`, email: `rot${i}@example.com`, ssn: `rot-ssn-${i}`, born: i % 3 ? new Date(Date.UTC(1980 + i, 1, 2)) : null } })),
+    Array.from({ length: 12 }, (_, i) => t.prisma.user.create({ data: { tenantId: i % 2 ? 'acme' : 'globex', name: `r${i}`, email: `rot${i}@example.com`, ssn: `rot-ssn-${i}`, born: i % 3 ? (new Date(Date.UTC(1980 + i, 1, 2)) as unknown as string) : null } })),
   );
   const before = await t.sql('SELECT id, email, ssn_enc, born, fs_header FROM $S.users ORDER BY id');
   const v2 = t.keyring.withNewPrimary();

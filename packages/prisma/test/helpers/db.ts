@@ -7,6 +7,9 @@ import { BeaconIndex, BeaconKey, LocalKeyring } from '@fieldseal/core';
 import { PrismaClient } from '../generated/client.js';
 import { fieldseal } from '../../src/index.js';
 import type { FieldsealPrismaOptions } from '../../src/index.js';
+import { models } from '../webcrypto/models.js';
+
+export { models };
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -33,22 +36,13 @@ export function baseClient(schema: string): PrismaClient {
 
 export async function keys() {
   const keyring = await LocalKeyring.generate({ name: 'app' });
-  const { key } = await BeaconKey.generate({ keyring, id: 'b1' });
+  const { key, document: beaconDocument } = await BeaconKey.generate({ keyring, id: 'b1' });
   const beacons = new BeaconIndex({
     keys: key,
     // 2 bits: a lookup returns about a quarter of the rows, so the tests see false positives removed.
     fields: { 'User.email': { bits: 2, allowUnsafeLength: true, normalize: 'email' } },
   });
-  return { keyring, beacons };
-}
-
-export function models(): FieldsealPrismaOptions['models'] {
-  return {
-    User: { fields: { email: { beacon: 'emailBidx' }, ssn: {}, born: { codec: 'date' } }, header: 'fieldseal', context: { tenant: 'tenantId' }, generateId: 'uuid', storedContext: { table: 'users' } },
-    Post: { fields: ['body'], header: 'fieldseal', generateId: 'uuid' },
-    Profile: { fields: ['bio'], header: 'fieldseal', generateId: () => `p_${randomBytes(8).toString('hex')}` },
-    Note: { fields: ['text'], header: 'fs' },
-  };
+  return { keyring, beacons, beaconDocument };
 }
 
 export async function setup(extra: Partial<FieldsealPrismaOptions> = {}) {
