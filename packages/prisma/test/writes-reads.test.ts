@@ -101,6 +101,18 @@ describe('writes seal, reads open', () => {
     await expect(t.prisma.user.update({ where: { id: 'nope' }, data: { ssn: 's' } })).rejects.toMatchObject({ code: 'P2025' });
   });
 
+  test('concurrent updates of one row both land: the loser of the header compare-and-swap reads again and reseals', async () => {
+    const a = await t.prisma.user.create({ data: user('cas') });
+    const other = t.base.$extends((await import('../src/index.js')).fieldseal({ keyring: t.keyring, beacons: t.beacons, models: (await import('./helpers/db.js')).models() }));
+    await Promise.all([
+      t.prisma.user.update({ where: { id: a.id }, data: { ssn: 'ssn-cas-2' } }),
+      other.user.update({ where: { id: a.id }, data: { email: 'cas2@example.com' } }),
+      t.prisma.user.update({ where: { id: a.id }, data: { born: asString(new Date('2000-01-01T00:00:00.000Z')) } }),
+    ]);
+    const row = await t.prisma.user.findUnique({ where: { id: a.id } });
+    expect(row).toMatchObject({ ssn: 'ssn-cas-2', email: 'cas2@example.com', born: new Date('2000-01-01T00:00:00.000Z') });
+  });
+
   test('upsert seals the create branch and reseals the update branch', async () => {
     const created = await t.prisma.user.upsert({ where: { id: 'ups1' }, create: { id: 'ups1', ...user('ups') }, update: { ssn: 'never' } });
     expect(created.ssn).toBe('ssn-ups');
