@@ -3,7 +3,7 @@ import { InvalidArgumentError, resealRow, UnsupportedQueryError, type OpenRowOpt
 import { buildPlan, type ModelPlan, type Plan } from './lib/config.js';
 import { checkAggregate, checkCursorDistinct, checkOrderBy, rewriteWhere, satisfies, type Equality } from './lib/filters.js';
 import { openResult, project, type ResultPlan } from './lib/results.js';
-import { checkManaged, nestedWrites, plainChanges, sealCreate, touchesSealed, updateBeacons, type WriteContext } from './lib/writes.js';
+import { checkManaged, nestedWrites, notFound, plainChanges, sealCreate, touchesSealed, updateBeacons, type WriteContext } from './lib/writes.js';
 import { readCurrent, runDirect, type InternalParams } from './lib/internal.js';
 import type { FieldsealMarker, FieldsealPrismaOptions, PlaintextReport, RuntimeDataModel } from './types.js';
 
@@ -67,7 +67,7 @@ export function fieldseal(options: FieldsealPrismaOptions) {
       ...(mode === 'migration' ? { allowPlaintext: true } : {}),
       ...(options.onPlaintext !== undefined ? { onPlaintext: options.onPlaintext } : {}),
     };
-    const ctx: WriteContext = { plan, seal };
+    const ctx: WriteContext = { plan, seal, open };
     const marker: FieldsealMarker = Object.freeze({ active: true, models: Object.freeze([...plan.models.keys()]), mode });
     return client.$extends({
       name: 'fieldseal',
@@ -186,7 +186,8 @@ async function update(plan: Plan, ctx: WriteContext, open: OpenRowOptions, clien
   if (!isObject(data)) throw new InvalidArgumentError(`@fieldseal/prisma: ${model}.${operation} needs ${upsert ? 'update' : 'data'}`);
   checkManaged(m, data, operation);
   const where = await rewriteWhere(plan, model, args.where, operation, undefined);
-  const rest = await nestedWrites(ctx, model, data, operation);
+  const parent = { model, where: where as Obj, findMany: (target: string, a: Obj) => runDirect(client, params.__internalParams, target, 'findMany', a) };
+  const rest = await nestedWrites(ctx, model, data, operation, parent);
   if (upsert) args.create = await sealCreate(ctx, model, args.create, operation);
   if (m === undefined || !touchesSealed(m, data)) {
     args.where = where;
@@ -239,10 +240,4 @@ function findPlanAt(rp: ResultPlan, dataPath: readonly string[]): ResultPlan {
     cur = next;
   }
   return cur;
-}
-
-function notFound(model: string, operation: string): Error {
-  const err = new Error(`No ${model} found (${operation})`) as Error & { code: string };
-  err.code = 'P2025';
-  return err;
 }

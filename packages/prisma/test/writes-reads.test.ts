@@ -173,10 +173,44 @@ describe('nested writes, includes, select, omit, fluent API', () => {
     expect(await dump('"Post"')).not.toMatch(/body (three|four|five)/);
     const again = await t.prisma.user.findUnique({ where: { id: u.id }, include: { posts: { orderBy: { title: 'asc' } } } });
     expect(again!.posts.map((x) => x.body)).toEqual(['body one', 'body two', 'body three', 'body four', 'body five']);
-    // A nested update of a non-encrypted field passes; of an encrypted one is refused.
+    // A nested update of a non-encrypted field passes.
     await t.prisma.user.update({ where: { id: u.id }, data: { posts: { update: { where: { id: 'post-x' }, data: { title: 't4b' } } } } });
-    expect(await code(t.prisma.user.update({ where: { id: u.id }, data: { posts: { update: { where: { id: 'post-x' }, data: { body: 'b' } } } } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
-    expect(await code(t.prisma.user.update({ where: { id: u.id }, data: { profile: { update: { bio: 'b' } } } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+    expect((await t.sql(`SELECT title FROM $S."Post" WHERE id = 'post-x'`))[0].title).toBe('t4b');
+  });
+
+  test('nested update and upsert of encrypted fields read the related row in the transaction and reseal it', async () => {
+    const u = await t.prisma.user.create({ data: { ...user('nupd'), posts: { create: [{ id: 'nu-1', title: 'a', body: 'old body' }] }, profile: { create: { bio: 'old bio' } } } });
+    const [beforePost] = await t.sql(`SELECT body, fs FROM $S."Post" WHERE id = 'nu-1'`);
+    const out = await t.prisma.user.update({
+      where: { id: u.id },
+      data: {
+        posts: { update: { where: { id: 'nu-1' }, data: { body: 'new body' } }, upsert: { where: { id: 'nu-2' }, create: { id: 'nu-2', title: 'b', body: 'created body' }, update: { body: 'never' } } },
+        profile: { update: { bio: 'new bio' } },
+      },
+      include: { posts: { orderBy: { id: 'asc' } }, profile: true },
+    });
+    expect(out.posts.map((p) => p.body)).toEqual(['new body', 'created body']);
+    expect(out.profile!.bio).toBe('new bio');
+    const [afterPost] = await t.sql(`SELECT body, fs FROM $S."Post" WHERE id = 'nu-1'`);
+    expect(afterPost.fs).not.toBe(beforePost.fs);
+    expect(await dump('"Post"')).not.toMatch(/new body|created body/);
+    expect(await dump('"Profile"')).not.toMatch(/new bio/);
+    // The upsert's update branch, on a row that exists now; and a to-one upsert.
+    await t.prisma.user.update({ where: { id: u.id }, data: { posts: { upsert: { where: { id: 'nu-2' }, create: { title: 'x', body: 'never' }, update: { body: 'upserted body' } } }, profile: { upsert: { create: { bio: 'never' }, update: { bio: 'upserted bio' } } } } });
+    const again = await t.prisma.user.findUniqueOrThrow({ where: { id: u.id }, include: { posts: { orderBy: { id: 'asc' } }, profile: true } });
+    expect(again.posts.map((p) => p.body)).toEqual(['new body', 'upserted body']);
+    expect(again.profile!.bio).toBe('upserted bio');
+    expect(await dump('"Post"')).not.toMatch(/upserted body/);
+    // A post of another user is not found through this user: Prisma fails the update, nothing is written.
+    const other = await t.prisma.user.create({ data: { ...user('nupd-other'), posts: { create: [{ id: 'nu-3', title: 'c', body: 'other body' }] } } });
+    await expect(t.prisma.user.update({ where: { id: u.id }, data: { posts: { update: { where: { id: 'nu-3' }, data: { body: 'stolen' } } } } })).rejects.toThrow();
+    expect((await t.prisma.post.findUnique({ where: { id: 'nu-3' } }))!.body).toBe('other body');
+    // Deeper than one level below the top-level update, and under updateMany: refused.
+    expect(await code(t.prisma.user.update({ where: { id: other.id }, data: { posts: { update: { where: { id: 'nu-3' }, data: { author: { update: { ssn: 'x' } } } } } } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+    expect(await code(t.prisma.user.update({ where: { id: u.id }, data: { posts: { updateMany: { where: {}, data: { body: 'x' } } } } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+    // From the other side: a post updates its author's encrypted field.
+    await t.prisma.post.update({ where: { id: 'nu-3' }, data: { author: { update: { ssn: 'ssn-via-post' } } } });
+    expect((await t.prisma.user.findUnique({ where: { id: other.id } }))!.ssn).toBe('ssn-via-post');
   });
 
   test('select, nested select, omit and _count return what was asked, opened', async () => {

@@ -1,4 +1,4 @@
-import { sealRow, UnsupportedQueryError, type SealRowOptions } from '@fieldseal/core';
+import { resealRow, sealRow, UnsupportedQueryError, type OpenRowOptions, type SealRowOptions } from '@fieldseal/core';
 import { relationTarget, type ModelPlan, type Plan } from './config.js';
 import { rewriteWhere } from './filters.js';
 
@@ -12,10 +12,29 @@ const each = <T>(v: unknown, f: (x: unknown) => Promise<T>): Promise<T | T[]> =>
 export interface WriteContext {
   readonly plan: Plan;
   readonly seal: SealRowOptions;
+  readonly open: OpenRowOptions;
+}
+
+/**
+ * The parent of a nested write, known when the write is the data of a top-level update or upsert:
+ * a nested update of a sealed field reads the related row through it (in the same transaction).
+ */
+export interface ParentRef {
+  readonly model: string;
+  readonly where: Obj;
+  /** Runs a findMany on the client below the extension, in the hooked call's transaction. */
+  readonly findMany: (model: string, args: Obj) => Promise<unknown>;
 }
 
 function refuse(model: string, field: string | undefined, operation: string, why: string): never {
   throw new UnsupportedQueryError(`@fieldseal/prisma: ${operation} on ${field === undefined ? model : `${model}.${field}`} is refused: ${why}`, { model, ...(field !== undefined ? { field } : {}), operation });
+}
+
+/** The error of an update whose row does not exist, shaped like Prisma's (`code` P2025). */
+export function notFound(model: string, operation: string): Error {
+  const err = new Error(`@fieldseal/prisma: no ${model} record was found for ${operation}`) as Error & { code: string };
+  err.code = 'P2025';
+  return err;
 }
 
 /** Refuses writes to the fields the extension manages (header, beacons). */
@@ -64,7 +83,7 @@ export async function sealCreate(ctx: WriteContext, model: string, data: unknown
 }
 
 /** Handles the nested relation writes inside `data` of `model`. */
-export async function nestedWrites(ctx: WriteContext, model: string, data: Obj, operation: string): Promise<Obj> {
+export async function nestedWrites(ctx: WriteContext, model: string, data: Obj, operation: string, parent?: ParentRef): Promise<Obj> {
   const out: Obj = { ...data };
   for (const key of Object.keys(data)) {
     const target = relationTarget(ctx.plan.dataModel, model, key);
@@ -87,16 +106,24 @@ export async function nestedWrites(ctx: WriteContext, model: string, data: Obj, 
         case 'upsert':
           next[kind] = await each(v, async (x) => {
             if (!isObject(x)) return x;
-            const r: Obj = { ...x, create: await sealCreate(ctx, target, x.create, op), update: await nestedUpdate(ctx, target, x.update, op) };
-            if (x.where !== undefined) r.where = await rewriteWhere(ctx.plan, target, x.where, op, undefined);
+            const where = x.where !== undefined ? await rewriteWhere(ctx.plan, target, x.where, op, undefined) : undefined;
+            const create = await sealCreate(ctx, target, x.create, op);
+            const sealedUpdate = await resealRelated(ctx, parent, model, key, target, where as Obj | undefined, x.update, op, true);
+            if (sealedUpdate !== undefined) return { ...x, create, update: sealedUpdate.data, where: sealedUpdate.where };
+            const r: Obj = { ...x, create, update: await nestedUpdate(ctx, target, x.update, op) };
+            if (where !== undefined) r.where = where;
             return r;
           });
           break;
         case 'update':
           next[kind] = await each(v, async (x) => {
-            if (isObject(x) && 'data' in x && Object.keys(x).every((k) => k === 'data' || k === 'where')) {
-              const r: Obj = { ...x, data: await nestedUpdate(ctx, target, x.data, op) };
-              if (x.where !== undefined) r.where = await rewriteWhere(ctx.plan, target, x.where, op, undefined);
+            const wrapped = isObject(x) && 'data' in x && Object.keys(x).every((k) => k === 'data' || k === 'where');
+            const where = wrapped && (x as Obj).where !== undefined ? await rewriteWhere(ctx.plan, target, (x as Obj).where, op, undefined) : undefined;
+            const sealedUpdate = await resealRelated(ctx, parent, model, key, target, where as Obj | undefined, wrapped ? (x as Obj).data : x, op);
+            if (sealedUpdate !== undefined) return sealedUpdate;
+            if (wrapped) {
+              const r: Obj = { ...(x as Obj), data: await nestedUpdate(ctx, target, (x as Obj).data, op) };
+              if (where !== undefined) r.where = where;
               return r;
             }
             return nestedUpdate(ctx, target, x, op);
@@ -119,6 +146,63 @@ export async function nestedWrites(ctx: WriteContext, model: string, data: Obj, 
     out[key] = next;
   }
   return out;
+}
+
+// Per plan (per client data model): which filter each back relation takes.
+const backFilters = new WeakMap<Plan, Map<string, 'is' | 'some'>>();
+
+/**
+ * A nested update (or upsert's update branch) that changes a sealed or bound field of the related
+ * row, below a top-level update: reads that row through the parent (in the same transaction),
+ * reseals it with the changes and guards the write with compare-and-swap on its header. Returns
+ * undefined when there is nothing to reseal; refuses when the parent is not known.
+ */
+async function resealRelated(ctx: WriteContext, parent: ParentRef | undefined, model: string, relation: string, target: string, where: Obj | undefined, data: unknown, operation: string, upsert = false): Promise<{ where: Obj; data: Obj } | undefined> {
+  const m = ctx.plan.models.get(target);
+  if (m === undefined || !isObject(data) || !touchesSealed(m, data)) return undefined;
+  checkManaged(m, data, operation);
+  if (parent === undefined || parent.model !== model) refuse(target, undefined, operation, 'a nested update can change encrypted, id or context fields only directly below a top-level update or upsert: update the related row with a top-level update');
+  const fields = ctx.plan.dataModel.models[model]!.fields.find((f) => f.name === relation)!;
+  const back = ctx.plan.dataModel.models[target]!.fields.find((f) => f.kind === 'object' && f.relationName === fields.relationName && f.type === model && (target !== model || f.name !== relation));
+  if (back === undefined) refuse(target, undefined, operation, 'the relation has no back relation field to find the related row by');
+  const changes = plainChanges(m, data, operation);
+  const rest = await nestedWrites(ctx, target, data, operation);
+  const select = Object.fromEntries([...m.fields.keys(), m.header, ...m.bound].map((f) => [f, true]));
+  // The runtime data model does not say whether the back relation is a list: `is` for a to-one
+  // back relation, `some` for a list (many-to-many); Prisma refuses the wrong one before any query.
+  const read = (filter: 'is' | 'some') => parent.findMany(target, { where: { AND: [where ?? {}, { [back.name]: { [filter]: parent.where } }] }, select, take: 2 }) as Promise<Obj[]>;
+  let backFilter = backFilters.get(ctx.plan);
+  if (backFilter === undefined) backFilters.set(ctx.plan, (backFilter = new Map()));
+  const known = backFilter.get(`${target}.${back.name}`);
+  let found: Obj[];
+  if (known !== undefined) found = await read(known);
+  else {
+    try {
+      found = await read('is');
+      backFilter.set(`${target}.${back.name}`, 'is');
+    } catch (err) {
+      if ((err as { name?: unknown }).name !== 'PrismaClientValidationError') throw err;
+      found = await read('some');
+      backFilter.set(`${target}.${back.name}`, 'some');
+    }
+  }
+  if (found.length > 1) refuse(target, undefined, operation, 'the nested update matches more than one related row');
+  const current = found[0];
+  const next: Obj = { ...rest };
+  let guard: Obj;
+  if (current === undefined) {
+    if (!upsert) throw notFound(target, operation);
+    // Nothing to update: the upsert creates; the guard keeps the unsealed changes from ever being
+    // written to a row that appears meanwhile.
+    for (const f of Object.keys(changes)) delete next[f];
+    guard = { [m.header]: '' };
+  } else {
+    const sealed = await resealRow(current, changes, m.layout, ctx.open);
+    for (const f of [...m.fields.keys(), m.header, ...Object.keys(changes)]) next[f] = sealed[f];
+    Object.assign(next, await beaconsOf(ctx, m, changes));
+    guard = { [m.header]: current[m.header] ?? null };
+  }
+  return { where: where === undefined ? guard : { ...where, AND: [...(where.AND === undefined ? [] : Array.isArray(where.AND) ? where.AND : [where.AND]), guard] }, data: next };
 }
 
 /** Whether an update's data changes an encrypted field or a field bound to the ciphertexts. */
