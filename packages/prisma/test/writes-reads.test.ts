@@ -173,6 +173,11 @@ describe('nested writes, includes, select, omit, fluent API', () => {
     expect(await dump('"Post"')).not.toMatch(/body (three|four|five)/);
     const again = await t.prisma.user.findUnique({ where: { id: u.id }, include: { posts: { orderBy: { title: 'asc' } } } });
     expect(again!.posts.map((x) => x.body)).toEqual(['body one', 'body two', 'body three', 'body four', 'body five']);
+    // A ciphertext copied by SQL between rows written by nested creates fails to open.
+    await t.sql(`UPDATE $S."Post" SET body = (SELECT body FROM $S."Post" WHERE id = 'post-x') WHERE id = 'post-y'`);
+    expect(await code(t.prisma.post.findUnique({ where: { id: 'post-y' } }))).toBe('ERR_FIELDSEAL_DECRYPTION_FAILED');
+    expect(await code(t.prisma.user.findUnique({ where: { id: u.id }, include: { posts: true } }))).toBe('ERR_FIELDSEAL_DECRYPTION_FAILED');
+    await t.sql(`DELETE FROM $S."Post" WHERE id = 'post-y'`);
     // A nested update of a non-encrypted field passes.
     await t.prisma.user.update({ where: { id: u.id }, data: { posts: { update: { where: { id: 'post-x' }, data: { title: 't4b' } } } } });
     expect((await t.sql(`SELECT title FROM $S."Post" WHERE id = 'post-x'`))[0].title).toBe('t4b');
