@@ -7,3 +7,4 @@
 export { fieldseal } from './fieldseal.js';
 export { assertActive } from './assert-active.js';
 export type { FieldsealPrismaOptions, PrismaModelOptions, PrismaFieldOptions, PlaintextReport, FieldsealMarker, RuntimeDataModel, RuntimeField } from './types.js';
+export { modelsFromSchema, type SchemaModel } from './models-from-schema.js';
