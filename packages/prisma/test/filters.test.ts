@@ -39,6 +39,11 @@ describe('equality on an encrypted field goes through its beacon', () => {
     await expect(t.prisma.user.findFirstOrThrow({ where: { email: 'nobody@example.com' } })).rejects.toMatchObject({ code: 'P2025' });
   });
 
+  test('undefined conditions are ignored, as Prisma ignores them', async () => {
+    expect(await t.prisma.user.count({ where: { email: undefined, ssn: undefined } })).toBe(24);
+    expect((await t.prisma.user.findMany({ where: { id: 'f02', email: undefined }, orderBy: { email: undefined, id: 'asc' } })).map((u) => u.ssn)).toEqual(['s2']);
+  });
+
   test('IS NULL / IS NOT NULL need no key and pass', async () => {
     expect(await t.prisma.user.count({ where: { born: null } })).toBe(24);
     expect(await t.prisma.user.count({ where: { email: { not: null } } })).toBe(24);
@@ -65,6 +70,7 @@ describe('everything else on an encrypted field is refused before it reaches the
     ['relation filter', () => t.prisma.post.findMany({ where: { author: { email: 'user1@example.com' } } })],
     ['relation some', () => t.prisma.user.findMany({ where: { posts: { some: { body: { contains: 'x' } } } } })],
     ['nested include where', () => t.prisma.user.findMany({ include: { posts: { where: { body: 'x' } } } })],
+    ['_count filter', () => t.prisma.user.findMany({ select: { _count: { select: { posts: { where: { body: 'x' } } } } } })],
     ['orderBy', () => t.prisma.user.findMany({ orderBy: { email: 'asc' } })],
     ['orderBy list', () => t.prisma.user.findMany({ orderBy: [{ name: 'asc' }, { ssn: 'desc' }] })],
     ['orderBy relation', () => t.prisma.post.findMany({ orderBy: { author: { email: 'asc' } } })],

@@ -259,6 +259,15 @@ describe('transactions', () => {
     expect(await dump('users')).not.toMatch(/ssn-tb/);
   });
 
+  test('batch $transaction with updates: each reads its row before the batch and writes with compare-and-swap', async () => {
+    const a = await t.prisma.user.create({ data: user('tbu') });
+    const [updated, found] = await t.prisma.$transaction([t.prisma.user.update({ where: { id: a.id }, data: { ssn: 'ssn-tbu2' } }), t.prisma.user.findMany({ where: { email: 'tbu@example.com' } })]);
+    expect(updated.ssn).toBe('ssn-tbu2');
+    expect(found.map((u) => u.id)).toEqual([a.id]);
+    expect((await t.prisma.user.findUnique({ where: { id: a.id } }))!.ssn).toBe('ssn-tbu2');
+    expect(await dump('users')).not.toMatch(/ssn-tbu2/);
+  });
+
   test('interactive $transaction: an update sees the row the transaction created; a throw rolls back', async () => {
     const out = await t.prisma.$transaction(async (tx) => {
       const u = await tx.user.create({ data: user('itx') });

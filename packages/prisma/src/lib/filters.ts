@@ -30,6 +30,7 @@ export async function rewriteWhere(plan: Plan, model: string, where: unknown, op
   const out: Obj = {};
   for (const key of Object.keys(where)) {
     const value = where[key];
+    if (value === undefined) continue; // Prisma ignores undefined conditions.
     if (key === 'AND') {
       out[key] = Array.isArray(value) ? await Promise.all(value.map((v) => rewriteWhere(plan, model, v, operation, equalities))) : await rewriteWhere(plan, model, value, operation, equalities);
       continue;
@@ -77,6 +78,7 @@ export function checkOrderBy(plan: Plan, model: string, orderBy: unknown): void 
   for (const entry of Array.isArray(orderBy) ? orderBy : [orderBy]) {
     if (!isObject(entry)) continue;
     for (const key of Object.keys(entry)) {
+      if (entry[key] === undefined) continue;
       if (plan.models.get(model)?.fields.has(key)) refuse(model, key, 'orderBy', 'ciphertext has no order');
       if (key === '_relevance') {
         const fields = (entry[key] as Obj | undefined)?.fields;

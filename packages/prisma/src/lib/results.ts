@@ -32,6 +32,17 @@ export async function project(plan: Plan, model: string, args: Obj, need: readon
   const omit = isObject(args.omit) ? { ...args.omit } : undefined;
   const nested = select ?? include;
   if (nested !== undefined) {
+    // _count of a relation can filter it: the same refusals as any relation read.
+    const count = nested._count;
+    if (isObject(count) && isObject(count.select)) {
+      const countSelect: Obj = { ...count.select };
+      for (const rel of Object.keys(countSelect)) {
+        const target = relationTarget(plan.dataModel, model, rel);
+        const v = countSelect[rel];
+        if (target !== undefined && isObject(v) && v.where !== undefined) countSelect[rel] = { ...v, where: await rewriteWhere(plan, target, v.where, '_count', undefined) };
+      }
+      nested._count = { ...count, select: countSelect };
+    }
     for (const key of Object.keys(nested)) {
       const target = relationTarget(plan.dataModel, model, key);
       if (target === undefined || !plan.reaching.has(target) || !nested[key]) continue;
