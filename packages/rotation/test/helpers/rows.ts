@@ -19,7 +19,7 @@ export function plainUser(i: number, version = 0): { id: string; tenant_id: stri
 
 /** Rows as the row store reads them (every column as text). */
 export async function readUsers(admin: Client, table: string): Promise<Record<string, string | null>[]> {
-  const { rows } = await admin.query<Record<string, string | null>>(`SELECT id::text AS id, tenant_id, email, ssn, plan, fieldseal FROM "${table}" ORDER BY id`);
+  const { rows } = await admin.query<Record<string, string | null>>(`SELECT t.id::text AS id, tenant_id, email, ssn, plan, fieldseal FROM "${table}" AS t ORDER BY t.id`);
   return rows;
 }
 
