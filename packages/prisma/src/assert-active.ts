@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@fieldseal/core';
-import { MARKER } from './fieldseal.js';
+import { MARKER } from './lib/marker.js';
 import type { FieldsealMarker } from './types.js';
 
 /**
