@@ -87,6 +87,15 @@ describe('everything else on an encrypted field is refused before it reaches the
     expect(err.message).not.toMatch(/user\d+@example|s1\b/);
   });
 
+  test('a __proto__ key from parsed JSON is treated as Prisma itself treats it, and hides no encrypted filter', async () => {
+    const where = JSON.parse('{"__proto__": {"id": "f01"}, "name": "n1"}') as { name: string };
+    const outcome = (p: Promise<unknown[]>) => p.then((rows) => rows.length, (e: unknown) => (e as Error).name);
+    expect(await outcome(t.prisma.user.findMany({ where }))).toEqual(await outcome(t.base.user.findMany({ where })));
+    // An encrypted-field condition under __proto__ is never evaluated against ciphertext silently.
+    const hidden = JSON.parse('{"__proto__": {"email": {"contains": "user"}}}') as object;
+    expect(await outcome(t.prisma.user.findMany({ where: hidden }))).toEqual(await outcome(t.base.user.findMany({ where: hidden })));
+  });
+
   test('refusals change nothing', async () => {
     expect(await t.prisma.user.count()).toBe(24);
     expect((await t.sql(`SELECT count(*)::int AS n FROM $S.users WHERE name = 'x'`))[0].n).toBe(0);

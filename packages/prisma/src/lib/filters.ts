@@ -11,6 +11,8 @@ export interface Equality {
 const RELATION_FILTERS = new Set(['some', 'every', 'none', 'is', 'isNot']);
 
 type Obj = Record<string, unknown>;
+/** Sets an own member, so that a `__proto__` key from parsed JSON stays data (and Prisma rejects it) instead of becoming a prototype. */
+const put = (o: Obj, key: string, value: unknown): void => void Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function refuse(model: string, field: string, operation: string, why: string): never {
@@ -32,26 +34,26 @@ export async function rewriteWhere(plan: Plan, model: string, where: unknown, op
     const value = where[key];
     if (value === undefined) continue; // Prisma ignores undefined conditions.
     if (key === 'AND') {
-      out[key] = Array.isArray(value) ? await Promise.all(value.map((v) => rewriteWhere(plan, model, v, operation, equalities))) : await rewriteWhere(plan, model, value, operation, equalities);
+      put(out, key, Array.isArray(value) ? await Promise.all(value.map((v) => rewriteWhere(plan, model, v, operation, equalities))) : await rewriteWhere(plan, model, value, operation, equalities));
       continue;
     }
     if (key === 'OR' || key === 'NOT') {
       // A beacon under OR/NOT would turn its false positives into wrong answers.
-      out[key] = Array.isArray(value) ? await Promise.all(value.map((v) => rewriteWhere(plan, model, v, operation, undefined))) : await rewriteWhere(plan, model, value, operation, undefined);
+      put(out, key, Array.isArray(value) ? await Promise.all(value.map((v) => rewriteWhere(plan, model, v, operation, undefined))) : await rewriteWhere(plan, model, value, operation, undefined));
       continue;
     }
     const field = m?.fields.get(key);
     if (field !== undefined) {
       const equals = value === null || typeof value === 'string' ? value : isObject(value) && Object.keys(value).every((k) => k === 'equals') ? value.equals : undefined;
       if (equals === null || (isObject(value) && Object.keys(value).length === 1 && value.not === null)) {
-        out[key] = value; // NULL stays NULL: IS [NOT] NULL needs no key.
+        put(out, key, value); // NULL stays NULL: IS [NOT] NULL needs no key.
         continue;
       }
       if (typeof equals !== 'string') refuse(model, key, `filter ${operation}`, 'only equality (through a beacon) and null checks can be evaluated on ciphertext');
       if (field.beacon === undefined) refuse(model, key, `filter ${operation}`, 'the field has no beacon configured');
       if (equalities === undefined) refuse(model, key, `filter ${operation}`, 'a beacon lookup is allowed only in the top-level where of findMany/findFirst, where its false positives are removed after decryption');
       if (Object.prototype.hasOwnProperty.call(out, field.beacon.field) || Object.prototype.hasOwnProperty.call(where, field.beacon.field)) refuse(model, key, `filter ${operation}`, 'the where also filters its beacon field');
-      out[field.beacon.field] = await plan.beacons!.beacon(field.beacon.name, equals);
+      put(out, field.beacon.field, await plan.beacons!.beacon(field.beacon.name, equals));
       equalities.push({ field: key, beaconName: field.beacon.name, value: equals });
       continue;
     }
@@ -60,14 +62,14 @@ export async function rewriteWhere(plan: Plan, model: string, where: unknown, op
       const keys = Object.keys(value);
       if (keys.length > 0 && keys.every((k) => RELATION_FILTERS.has(k))) {
         const sub: Obj = {};
-        for (const k of keys) sub[k] = await rewriteWhere(plan, target, value[k], operation, undefined);
-        out[key] = sub;
+        for (const k of keys) put(sub, k, await rewriteWhere(plan, target, value[k], operation, undefined));
+        put(out, key, sub);
       } else {
-        out[key] = await rewriteWhere(plan, target, value, operation, undefined);
+        put(out, key, await rewriteWhere(plan, target, value, operation, undefined));
       }
       continue;
     }
-    out[key] = value;
+    put(out, key, value);
   }
   return out;
 }
