@@ -121,10 +121,35 @@ describe('writes seal, reads open', () => {
     expect(await dump('users')).not.toMatch(/ssn-ups/);
   });
 
-  test('updateMany on encrypted fields is refused, other updateMany passes; delete opens the deleted row', async () => {
-    expect(await code(t.prisma.user.updateMany({ where: { tenantId: 'acme' }, data: { ssn: 'x' } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
-    expect(await code(t.prisma.user.updateManyAndReturn({ where: { tenantId: 'acme' }, data: { tenantId: 'y' } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+  test('updateMany of encrypted fields reads, reseals and compare-and-swaps each row in one transaction', async () => {
+    await t.prisma.user.createMany({ data: [{ id: 'um1', ...user('um1'), tenantId: 'um' }, { id: 'um2', ...user('um2'), tenantId: 'um' }, { id: 'um3', ...user('um3'), tenantId: 'um-other' }] });
+    const before = await t.sql(`SELECT id, fs_header FROM $S.users WHERE id LIKE 'um%' ORDER BY id`);
+    expect(await t.prisma.user.updateMany({ where: { tenantId: 'um' }, data: { ssn: 'ssn-shared', email: 'shared@example.com' } })).toEqual({ count: 2 });
+    const after = await t.sql(`SELECT id, email, ssn_enc, fs_header, email_bidx FROM $S.users WHERE id LIKE 'um%' ORDER BY id`);
+    expect(after[0].fs_header).not.toBe(before[0].fs_header);
+    expect(after[2].fs_header).toBe(before[2].fs_header);
+    expect(after[0].email_bidx).toBe(await t.beacons.beacon('User.email', 'shared@example.com'));
+    // Equal plaintexts, different ciphertexts, each bound to its own row.
+    expect(after[0].ssn_enc).not.toBe(after[1].ssn_enc);
+    expect(JSON.stringify(after)).not.toMatch(/ssn-shared|shared@example/);
+    expect((await t.prisma.user.findMany({ where: { id: { startsWith: 'um' } }, orderBy: { id: 'asc' }, select: { ssn: true } })).map((u) => u.ssn)).toEqual(['ssn-shared', 'ssn-shared', 'ssn-um3']);
+    const returned = await t.prisma.user.updateManyAndReturn({ where: { tenantId: 'um' }, data: { ssn: 'ssn-r' }, select: { id: true, ssn: true } });
+    returned.sort((x, y) => x.id.localeCompare(y.id));
+    expect(returned).toEqual([{ id: 'um1', ssn: 'ssn-r' }, { id: 'um2', ssn: 'ssn-r' }]);
+    // In an interactive transaction it joins it; a throw rolls every row back.
+    await expect(
+      t.prisma.$transaction(async (tx) => {
+        expect((await tx.user.updateMany({ where: { tenantId: 'um' }, data: { ssn: 'ssn-rolled' } })).count).toBe(2);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect((await t.prisma.user.findUnique({ where: { id: 'um1' } }))!.ssn).toBe('ssn-r');
+    // A batch transaction cannot hold the reads: refused.
+    expect(await code(t.prisma.$transaction([t.prisma.user.updateMany({ where: { tenantId: 'um' }, data: { ssn: 'x' } })]))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
     expect(await code(t.prisma.user.updateMany({ data: { emailBidx: 'b1:0' } }))).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+  });
+
+  test('other updateMany passes through; delete opens the deleted row', async () => {
     const a = await t.prisma.user.create({ data: user('del') });
     expect((await t.prisma.user.updateMany({ where: { id: a.id }, data: { name: 'n-del2' } })).count).toBe(1);
     const returned = await t.prisma.user.updateManyAndReturn({ where: { id: a.id }, data: { name: 'n-del3' } });

@@ -88,9 +88,7 @@ export async function handle(plan: Plan, ctx: WriteContext, open: OpenRowOptions
     case 'updateManyAndReturn': {
       if (isObject(args.data)) {
         checkManaged(m, args.data, operation);
-        if (touchesSealed(m, args.data)) {
-          throw new UnsupportedQueryError(`@fieldseal/prisma: ${model}.${operation} cannot change encrypted, id or context fields (each row's ciphertexts are bound to it): update the rows one by one`, { model, operation });
-        }
+        if (touchesSealed(m, args.data)) return updateEach(plan, ctx, open, client, params, model, m!, args, finish);
         args.data = await nestedWrites(ctx, model, args.data, operation);
       }
       args.where = await rewriteWhere(plan, model, args.where, operation, undefined);
@@ -162,6 +160,47 @@ async function update(plan: Plan, ctx: WriteContext, open: OpenRowOptions, clien
       if (current === null || attempt >= CAS_ATTEMPTS || (err as { code?: unknown }).code !== 'P2025' || upsert) throw err;
     }
   }
+}
+
+/**
+ * updateMany of sealed fields: each row's ciphertexts are bound to it, so the rows are read and
+ * resealed one by one, and each is written with compare-and-swap on its header, all in one
+ * transaction (the caller's interactive one, or one of its own). A row changed meanwhile fails
+ * the whole call. Refused in a batch transaction, which cannot hold the reads.
+ */
+async function updateEach(plan: Plan, ctx: WriteContext, open: OpenRowOptions, client: unknown, params: HookParams, model: string, m: ModelPlan, args: Obj, finish: (r: unknown, rp: ResultPlan) => Promise<unknown>): Promise<unknown> {
+  const operation = params.operation;
+  const internal = params.__internalParams;
+  if (internal?.transaction?.kind === 'batch') throw new UnsupportedQueryError(`@fieldseal/prisma: ${model}.${operation} of encrypted, id or context fields reads every row first and cannot run in a batch $transaction; use an interactive transaction`, { model, operation });
+  const data = args.data as Obj;
+  const changes = plainChanges(m, data, operation);
+  const where = await rewriteWhere(plan, model, args.where, operation, undefined);
+  const returning = operation === 'updateManyAndReturn';
+  const p = returning ? await project(plan, model, { select: args.select, include: args.include, omit: args.omit }) : undefined;
+  const run = async (exec: (action: string, a: Obj) => Promise<unknown>): Promise<unknown[]> => {
+    const select = Object.fromEntries([...m.fields.keys(), m.header, ...m.bound].map((f) => [f, true]));
+    const rows = (await exec('findMany', { where, select, ...(args.limit !== undefined ? { take: args.limit } : {}) })) as Obj[];
+    const out: unknown[] = [];
+    for (const row of rows) {
+      const sealed = await resealRow(row, changes, m.layout, open);
+      const next: Obj = { ...data };
+      for (const f of [...m.fields.keys(), m.header, ...Object.keys(changes)]) next[f] = sealed[f];
+      Object.assign(next, await updateBeacons(ctx, m, changes));
+      const idWhere = Object.fromEntries(m.ids.map((i) => [i, row[i]]));
+      const projection = p !== undefined ? Object.fromEntries(Object.entries(p.args).filter(([, v]) => v !== undefined)) : { select: Object.fromEntries(m.ids.map((i) => [i, true])) };
+      out.push(await exec('update', { where: { ...idWhere, AND: [{ [m.header]: row[m.header] ?? null }] }, data: next, ...projection }));
+    }
+    return out;
+  };
+  let results: unknown[];
+  if (internal?.transaction?.kind === 'itx') results = await run((action, a) => runDirect(client, internal, model, action, a));
+  else {
+    const base = client as { $transaction: (f: (tx: unknown) => Promise<unknown[]>) => Promise<unknown[]> };
+    const jsName = model.charAt(0).toLowerCase() + model.slice(1);
+    results = await base.$transaction((tx) => run((action, a) => (tx as Record<string, Record<string, (a: Obj) => Promise<unknown>>>)[jsName]![action]!(a)));
+  }
+  if (!returning) return { count: results.length };
+  return finish(results, p!.result);
 }
 
 function stripRow(row: unknown, rp: ResultPlan): void {
