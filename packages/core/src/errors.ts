@@ -19,7 +19,8 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_KEY_UNAVAILABLE'
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
-  | 'ERR_FIELDSEAL_PROVIDER';
+  | 'ERR_FIELDSEAL_PROVIDER'
+  | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -170,6 +171,29 @@ export class LimitExceededError extends FieldsealError {
   }
 }
 
+/**
+ * An ORM integration refused a query that it cannot run safely on encrypted columns: a filter
+ * other than beacon equality, ordering or grouping by an encrypted column, a write it cannot bind
+ * to its row. Nothing was sent to the database. Names the model, field and operation, never a value.
+ */
+export class UnsupportedQueryError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  /** The model (table) concerned. */
+  readonly model: string | undefined;
+  /** The encrypted field concerned, when there is one. */
+  readonly field: string | undefined;
+  /** The operation, e.g. `findMany`, `orderBy`, `updateMany`. */
+  readonly operation: string | undefined;
+  /** @ignore */
+  constructor(message: string, details: { model?: string; field?: string; operation?: string } = {}) {
+    super(message);
+    this.model = details.model;
+    this.field = details.field;
+    this.operation = details.operation;
+  }
+}
+
 /** What kind of provider failure happened. */
 export type ProviderErrorKind =
   | 'auth' // credentials rejected, access denied
@@ -219,7 +243,8 @@ export type AnyFieldsealError =
   | KeyUnavailableError
   | InvalidSelectorError
   | LimitExceededError
-  | ProviderError;
+  | ProviderError
+  | UnsupportedQueryError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
