@@ -131,7 +131,14 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
 
   const keyring = await keyringFromSpec(options.keyring);
   const to = options.to === undefined || options.to === options.keyring ? keyring : await keyringFromSpec(options.to);
-  const job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  let job;
+  try {
+    job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  } catch (err) {
+    // E.g. two key files that share a key id (main/v1) but not their key: nothing can be rotated safely.
+    if ((err as { code?: unknown }).code === 'ERR_FIELDSEAL_INVALID_ARGUMENT') throw usage((err as Error).message.replace(/^coreRotation: /, ''));
+    throw err;
+  }
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
 
   const stderr = io.stderr as typeof io.stderr & { isTTY?: boolean };

@@ -65,6 +65,8 @@ export function summary(report: RotationReport): string {
   const state = report.complete ? (report.dryRun ? 'dry run complete: nothing was written' : 'complete') : `stopped (${report.stopReason ?? 'incomplete'})`;
   lines.push(`${report.mode} of ${report.store}${report.shard ? ` shard ${report.shard}` : ''}: ${state}${report.resumed ? ' (resumed)' : ''}`);
   lines.push(`  scanned ${n(report.scanned)}, ${verb} ${n(report.rotated)}, skipped ${n(report.skipped)}, conflicts ${n(report.conflicts)}, failed ${n(report.failed)}  (${formatDuration(report.durationMs / 1000)}, ${n(report.recordsPerSecond)} records/s)`);
+  // In words: an operator deletes the old key only after reading how many documents really moved.
+  lines.push(`  ${n(report.rotated)} document(s) ${report.dryRun ? 'would be rewritten' : 'rewritten'}, ${n(report.skipped)} already current`);
   for (const [reason, count] of Object.entries(report.skippedByReason)) lines.push(`  skipped ${reason}: ${n(count)}`);
   for (const [reason, count] of Object.entries(report.failedByReason)) lines.push(`  failed ${reason}: ${n(count)}`);
   const keys = Object.entries(report.bySourceKey);
