@@ -260,3 +260,19 @@ describe('fieldseal rotate between two key files (issue 14.1)', () => {
     for (const d of await docsOf(path)) expect(LocalKeyring.isUniqueKeyId(inspect(d).groups[0]!.wrappedKeys[0]!.keyId)).toBe(true);
   });
 });
+
+describe('fieldseal rotate --resume (issue 14.10)', () => {
+  test('records that failed before the checkpoint are retried on resume and reported by id', async () => {
+    const path = await sealedFile('retry.ndjson', 30);
+    // Forgot the row id: the first batch fails and the run stops (--max-failures 0).
+    const first = memoryIo();
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, batch: 10, maxFailures: 0 }, first)).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining('retries the records that failed') });
+    expect(first.out()).toContain('failed ERR_FIELDSEAL_CONTEXT_MISMATCH: 10');
+    const io = memoryIo();
+    await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], batch: 10, resume: true }, io);
+    expect(io.out()).toContain('30 document(s) rewritten, 0 already current');
+    expect(io.out()).toContain('retried 10 record(s) that failed in an earlier run: 1 (rotated), 2 (rotated), 3 (rotated)');
+    expect(io.out()).not.toContain('first failed ids');
+    for (const d of await docsOf(path)) expect(inspect(d).groups[0]!.wrappedKeys[0]!.keyId).toBe(v2.keyIds[0]);
+  });
+});

@@ -184,7 +184,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
   if (!report.complete) {
     throw new ExitError(
       EXIT_FAILURE,
-      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then either rerun with --resume (continues after the last batch; failed records are not retried) or delete ${checkpointPath} and rerun (records already rotated are skipped without using a key)`,
+      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then rerun with --resume: it continues after the last batch, then retries the records that failed (reported by id)`,
     );
   }
   if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);
