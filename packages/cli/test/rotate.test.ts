@@ -130,7 +130,7 @@ describe('fieldseal rotate', () => {
   }, 60_000);
 
   test('the progress line shows the bar, percentage, rate and ETA', () => {
-    const counts = { scanned: 500, rotated: 480, skipped: 15, skippedByReason: {}, conflicts: 1, failed: 4, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [] };
+    const counts = { scanned: 500, rotated: 480, skipped: 15, skippedByReason: {}, conflicts: 1, failed: 4, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [], retried: 0, retriedRecords: [] };
     const line = progressLine({ counts, scannedThisRun: 500, total: 1000, fraction: 0.5, recordsPerSecond: 1234.4, etaSeconds: 3725, elapsedMs: 400 }, true);
     expect(line).toBe('[############------------]  50.0% 500/1,000 records  1,234/s  ETA 1h02m  rotated 480  skipped 15  conflicts 1  failed 4');
     expect(progressLine({ counts, scannedThisRun: 500, total: undefined, fraction: undefined, recordsPerSecond: 10, etaSeconds: undefined, elapsedMs: 400 }, true)).toContain('ETA ?');
