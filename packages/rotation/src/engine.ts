@@ -141,7 +141,9 @@ function keyCounts(counts: RotationCounts, key: string): KeyCounts {
  *
  * A record that fails (wrong key, tampered, malformed) is left unchanged and counted by reason;
  * a record changed by the application between read and write is left alone and counted as a
- * conflict. Neither stops the job (see `maxFailures`).
+ * conflict. Neither stops the job (see `maxFailures`). The checkpoint keeps the ids of failed
+ * records (up to {@link MAX_RETRY_RECORDS}); a run resumed with `resume: true` retries them after
+ * its main pass, in a second pass over the store, and reports them in `retried`/`retriedRecords`.
  *
  * Importable from `@fieldseal/rotation`.
  *

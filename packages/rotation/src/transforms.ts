@@ -78,7 +78,8 @@ function canonicalJson(value: unknown): string {
  * ```
  * @param options Mode, keyrings and context.
  * @returns The transform, verifier and pre-filter.
- * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options.
+ * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options, or when the source
+ * and target are local keyrings holding different keys under one key id (`LocalKeyring.keyIdConflicts`).
  */
 export async function coreRotation(options: CoreRotationOptions): Promise<CoreRotation> {
   /* Precondition: a known mode and two keyrings. */
