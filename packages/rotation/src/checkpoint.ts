@@ -23,8 +23,13 @@ export interface Checkpoint {
   readonly failures?: readonly { readonly id: string; readonly reason: string }[];
   /** Failures beyond `MAX_RETRY_RECORDS`, not listed and so not retried on resume. */
   readonly failuresUnlisted?: number;
-  /** Present while a resumed run's retry pass runs: the records it retries; `position` belongs to that pass. */
+  /**
+   * Present once a resumed run's retry pass has started: the records it still retries. `finished`
+   * then refers to that pass, and `retryPosition` is its position (absent: from the start).
+   */
   readonly retrying?: readonly { readonly id: string; readonly reason: string }[];
+  /** The store's position in the retry pass. */
+  readonly retryPosition?: string;
   /** ISO time of the save. */
   readonly updatedAt: string;
 }
@@ -109,7 +114,7 @@ export class FileCheckpointStore implements CheckpointStore {
       throw new CheckpointError(`the checkpoint ${this.location} is not a fieldseal rotation checkpoint`, this.location);
     }
     const idList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((f: { id?: unknown; reason?: unknown } | null) => f !== null && typeof f === 'object' && typeof f.id === 'string' && typeof f.reason === 'string'));
-    if (!idList(c.failures) || !idList(c.retrying) || (c.failuresUnlisted !== undefined && !Number.isSafeInteger(c.failuresUnlisted))) {
+    if (!idList(c.failures) || !idList(c.retrying) || (c.failuresUnlisted !== undefined && !Number.isSafeInteger(c.failuresUnlisted)) || (c.retryPosition !== undefined && typeof c.retryPosition !== 'string')) {
       throw new CheckpointError(`the checkpoint ${this.location} has a malformed list of failed records`, this.location);
     }
     return c as Checkpoint;

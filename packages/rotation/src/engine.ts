@@ -206,6 +206,7 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
   let failuresUnlisted = saved?.failuresUnlisted ?? 0;
   // The retry pass: a resumed run retries, after its main pass, the records that failed before it started.
   let retrying: Map<string, string> | undefined = saved?.retrying !== undefined ? new Map(saved.retrying.map((f) => [f.id, f.reason])) : undefined;
+  let retryPosition = saved?.retryPosition;
   const earlierFailures = retrying === undefined && failures.size > 0 ? new Map(failures) : undefined;
 
   const save = async (finished: boolean) => {
@@ -221,6 +222,7 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
       failures: [...failures].map(([id, reason]) => ({ id, reason })),
       ...(failuresUnlisted > 0 ? { failuresUnlisted } : {}),
       ...(retrying !== undefined ? { retrying: [...retrying].map(([id, reason]) => ({ id, reason })) } : {}),
+      ...(retrying !== undefined && retryPosition !== undefined ? { retryPosition } : {}),
       updatedAt: new Date().toISOString(),
     });
   };
@@ -301,7 +303,8 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
         });
         const result = await store.commit(items);
         written = result.outcomes;
-        position = result.position;
+        if (only === undefined) position = result.position;
+        else retryPosition = result.position;
       }
       records.forEach((record, i) => {
         const o = outcomeOf.get(record);
@@ -359,27 +362,33 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
     }
   };
 
-  const openStore = async (finished: boolean) => {
-    await store.open({ dryRun, ...(finished ? { finished: true } : {}), ...(position !== undefined ? { position } : {}), ...(options.shard !== undefined ? { shard: options.shard } : {}) });
+  const openStore = async (finished: boolean, at: string | undefined) => {
+    await store.open({ dryRun, ...(finished ? { finished: true } : {}), ...(at !== undefined ? { position: at } : {}), ...(options.shard !== undefined ? { shard: options.shard } : {}) });
   };
 
   try {
-    await openStore(saved?.finished === true);
-    const total = store.total ? await store.total() : undefined;
-    const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
-    complete = saved?.finished === true ? true : await runPass(retrying, fraction0, total);
-    if (complete && !dryRun) {
-      // Mark the pass finished before the store's last step, so a crash in between resumes into that step only.
-      await save(true);
-      await store.complete();
+    if (retrying === undefined) {
+      await openStore(saved?.finished === true, position);
+      const total = store.total ? await store.total() : undefined;
+      const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
+      complete = saved?.finished === true ? true : await runPass(undefined, fraction0, total);
+      if (complete && !dryRun) {
+        // Mark the pass finished before the store's last step, so a crash in between resumes into that step only.
+        await save(true);
+        await store.complete();
+      }
+      if (complete && !dryRun && earlierFailures !== undefined) {
+        // The retry pass, for the records that failed in earlier runs: saved as started before the
+        // store is reopened, so a crash from here on resumes into this pass, from its start.
+        retrying = earlierFailures;
+        await save(false);
+        await store.close();
+      }
     }
-    if (complete && !dryRun && retrying === undefined && earlierFailures !== undefined) {
-      // The retry pass: from the start of the store again, for the records that failed in earlier runs.
-      retrying = earlierFailures;
-      position = undefined;
-      await store.close();
-      await openStore(false);
-      complete = await runPass(retrying, undefined, undefined);
+    if (retrying !== undefined && (complete || saved?.retrying !== undefined)) {
+      const finished = saved?.retrying !== undefined && saved.finished;
+      await openStore(finished, retryPosition);
+      complete = finished ? true : await runPass(retrying, undefined, undefined);
       if (complete) {
         await save(true);
         await store.complete();

@@ -99,6 +99,37 @@ describe('rotate --resume retries the records that failed in earlier runs (issue
     for (const d of docs) expect((await openRecord(d, String(d.id), v2)).id).toBe(d.id);
   });
 
+  test('NDJSON: a crash right after the retry pass wrote its first batch, before its checkpoint, is resumed', async () => {
+    const { v1, v2 } = await keyrings();
+    const stranger = await LocalKeyring.generate({ name: 'stranger' });
+    const path = join(dir, 'retry-crash-window.ndjson');
+    await writeFile(path, (await documents(v1, stranger)).map((d) => JSON.stringify(d)).join('\n') + '\n');
+    const checkpoint = new FileCheckpointStore(`${path}.checkpoint.json`);
+    await runRotation({ store: new NdjsonStore({ path }), ...(await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: rowContext })), checkpoint, batchSize: 10, maxFailures: 0 });
+    const fixed = await coreRotation({ mode: 'rewrap', keyring: new MultiKeyring([v2, stranger]), to: v2, context: rowContext });
+    // A store that dies (like a SIGKILL) after the retry pass's first batch is written and synced.
+    const inner = new NdjsonStore({ path });
+    let opens = 0;
+    const dying: Store = {
+      description: inner.description,
+      open: (o) => (opens++, inner.open(o)),
+      next: (n) => inner.next(n),
+      commit: async (items) => {
+        const result = await inner.commit(items);
+        if (opens === 2) throw new Error('simulated crash');
+        return result;
+      },
+      complete: () => inner.complete(),
+      close: () => inner.close(),
+    };
+    await expect(runRotation({ store: dying, ...fixed, checkpoint, resume: true, batchSize: 10 })).rejects.toThrow('simulated crash');
+    const report = await runRotation({ store: new NdjsonStore({ path }), ...fixed, checkpoint, resume: true, batchSize: 10 });
+    expect(report).toMatchObject({ complete: true, scanned: 30, rotated: 30, failed: 0, retried: 3 });
+    const docs = (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonObject);
+    expect(docs.map((d) => d.id)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    for (const d of docs) expect((await openRecord(d, String(d.id), v2)).id).toBe(d.id);
+  });
+
   test('PostgreSQL: a retry pass stopped half-way is resumed and finishes', async () => {
     const { v1, v2 } = await keyrings();
     const stranger = await LocalKeyring.generate({ name: 'stranger' });
