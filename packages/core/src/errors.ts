@@ -19,7 +19,8 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_KEY_UNAVAILABLE'
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
-  | 'ERR_FIELDSEAL_PROVIDER';
+  | 'ERR_FIELDSEAL_PROVIDER'
+  | 'ERR_FIELDSEAL_ABORTED';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -206,9 +207,21 @@ export type AnyFieldsealError =
   | KeyUnavailableError
   | InvalidSelectorError
   | LimitExceededError
-  | ProviderError;
+  | ProviderError
+  | AbortedError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
   return err instanceof FieldsealError || (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('ERR_FIELDSEAL_'));
+}
+
+/**
+ * The caller's `AbortSignal` fired before the operation finished. Nothing was written or returned;
+ * the signal's reason is kept as `cause`. (A keyring call that runs past its deadline,
+ * `keyringTimeoutMs`, is a {@link ProviderError} with `kind: 'unavailable'` and `retryable: true`
+ * instead: the key service did not answer, and trying again later may help.)
+ */
+export class AbortedError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_ABORTED';
+  override readonly code = 'ERR_FIELDSEAL_ABORTED';
 }

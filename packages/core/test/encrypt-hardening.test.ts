@@ -84,10 +84,23 @@ describe('issue 14.4: encrypt does not trust what a keyring returns', () => {
     await new Promise((r) => setTimeout(r, 5));
     // The header kept its own copy of the wrapped key, and encrypt zeroed only its own copy of the data key.
     expect(await decrypt(first, { keyring: inner })).toEqual(doc);
-    // The keyring's buffers were zeroed by us or scribbled over by itself: either a typed refusal or a
-    // document that decrypts, never a document that cannot be opened.
-    cached = undefined;
-    const zeroing: Keyring = {
+    // A second document from the same reused buffers: the data key buffer was zeroed by the first
+    // encrypt (the caller owns it), so this is refused instead of sealed under an all-zero key.
+    expect((await rejection(encrypt(doc, { keyring: reusing, paths: ['$.ssn'] }))).code).toBe('ERR_FIELDSEAL_INVALID_ARGUMENT');
+    // Zeroed after it came back: encrypt already holds its own copy.
+    const zeroingLater: Keyring = {
+      async wrap(req) {
+        const r = await inner.wrap(req);
+        setTimeout(() => r.dataKey.fill(0), 0);
+        return r;
+      },
+      unwrap: (req) => inner.unwrap(req),
+    };
+    const second = await encrypt(doc, { keyring: zeroingLater, paths: ['$.ssn'] });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await decrypt(second, { keyring: inner })).toEqual(doc);
+    // Zeroed before encrypt could read it: a typed refusal, not a document sealed under zeros.
+    const zeroingFirst: Keyring = {
       async wrap(req) {
         const r = await inner.wrap(req);
         queueMicrotask(() => r.dataKey.fill(0));
@@ -95,8 +108,7 @@ describe('issue 14.4: encrypt does not trust what a keyring returns', () => {
       },
       unwrap: (req) => inner.unwrap(req),
     };
-    const second = await encrypt(doc, { keyring: zeroing, paths: ['$.ssn'] });
-    expect(await decrypt(second, { keyring: inner })).toEqual(doc);
+    expect((await rejection(encrypt(doc, { keyring: zeroingFirst, paths: ['$.ssn'] }))).code).toBe('ERR_FIELDSEAL_INVALID_ARGUMENT');
   });
 
   test('(b) an all-zero data key (a buffer zeroed before it came back) is refused', async () => {

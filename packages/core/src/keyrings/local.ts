@@ -146,6 +146,7 @@ export class LocalKeyring implements Keyring {
 
   /** Wrap (or generate and wrap) a data key under the primary version. */
   async wrap(request: WrapRequest): Promise<WrapResult> {
+    request?.signal?.throwIfAborted();
     const entries = contextEntries(request.context, 'context', 0xffff);
     const dataKey = request.dataKey === undefined ? backend.randomBytes(DATA_KEY_LENGTH) : request.dataKey;
     const keyId = keyIdOf(this.name, this.primaryVersion);
@@ -159,6 +160,7 @@ export class LocalKeyring implements Keyring {
     const canonical = encodeEntries(contextEntries(request.context, 'context', 0xffff));
     const reasons: KeyUnavailableReason[] = [];
     for (const w of request.wrapped) {
+      request.signal?.throwIfAborted();
       if (w.provider !== LOCAL_PROVIDER) continue;
       const m = /^(.*)\/v([1-9][0-9]{0,15})$/.exec(w.keyId);
       const entry = m && m[1] === this.name ? this.#keys.get(Number(m[2])) : undefined;
