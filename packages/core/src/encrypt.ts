@@ -115,6 +115,11 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
  * context; a header property (`_fieldseal`) holds the wrapped data keys, key commitments, the
  * authenticated field list and the header MACs. The input is not modified.
  *
+ * Each option is read once. What a keyring returns is checked and copied before use (see
+ * {@link Keyring}): a 32-byte data key that is not all zeros, well-formed wrapped keys none of which
+ * contains the data key; a keyring's own errors become typed errors that keep the original as
+ * `cause`, and each keyring call has a deadline (`keyringTimeoutMs`).
+ *
  * Importable from `@fieldseal/core`.
  *
  * @example
