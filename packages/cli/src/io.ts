@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, unlinkSync } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -172,6 +172,22 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
     throw usage(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (keepMode !== undefined) await handle.chmod(keepMode);
+  // Ctrl-C or SIGTERM mid-stream: remove the temporary file, leave the target as it was, exit 130.
+  const onSignal = (signal: NodeJS.Signals) => {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    process.stderr.write(`fieldseal: interrupted (${signal}); ${path} was not changed\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const unhook = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   let pending: string[] = [];
   let pendingLength = 0;
   let closed = false;
@@ -183,6 +199,7 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
     await handle.write(text);
   };
   const discard = async () => {
+    unhook();
     if (closed) return;
     closed = true;
     await handle.close().catch(() => undefined);
@@ -201,6 +218,7 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
         await handle.close();
         closed = true;
         await rename(tmp, path);
+        unhook();
       } catch (err) {
         await discard();
         await unlink(tmp).catch(() => undefined);

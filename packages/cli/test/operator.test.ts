@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,6 +233,24 @@ describe('NDJSON streams and output files', () => {
     expect(run(['decrypt', '--keyring', `local:${other}`, '--out', single], good.split('\n')[0]).code).toBe(3);
     expect(readFileSync(single, 'utf8')).toBe('previous\n');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('SIGTERM mid-stream removes the temporary file and leaves the previous output whole (exit 130)', async () => {
+    const target = p('signal.out.ndjson');
+    writeFileSync(target, 'previous\n');
+    const child = spawn(process.execPath, [bin, 'encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn', '--ndjson', '--out', target], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.write(line(1) + '\n');
+    const tmpOf = () => readdirSync(dir).filter((f) => f.startsWith('.signal.out.ndjson.') && f.endsWith('.tmp'));
+    for (let i = 0; i < 200 && tmpOf().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(tmpOf()).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('was not changed');
+    expect(tmpOf()).toEqual([]);
+    expect(readFileSync(target, 'utf8')).toBe('previous\n');
   });
 
   test('progress goes to stderr only on a terminal: records/s and an ETA when the input size is known', () => {
