@@ -198,6 +198,12 @@ describe('NDJSON streams and output files', () => {
     expect([out[1], out[3], out[5]]).toEqual(['', '', '']);
     const dec = run(['decrypt', '--keyring', `local:${keys}`, '--ndjson'], enc.stdout);
     expect(dec.stdout.split('\n').map((l) => (l === '' ? null : JSON.parse(l).id))).toEqual([1, null, 2, null, 3, null]);
+    // --in and --out the same file: the atomic write makes sealing in place safe
+    const inPlace = p('in-place.ndjson');
+    writeFileSync(inPlace, input);
+    expect(run(['encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn', '--ndjson', '--in', inPlace, '--out', inPlace]).code).toBe(0);
+    const sealed = readFileSync(inPlace, 'utf8').split('\n');
+    expect(sealed.map((l) => (l === '' ? null : (JSON.parse(l).ssn as string).slice(0, 4)))).toEqual(['fs1.', null, 'fs1.', null, 'fs1.', null]);
   });
 
   test('--on-error skip: every bad line named on stderr, its output line left empty, the rest written, exit 5', () => {
