@@ -42,6 +42,15 @@ function errnoOf(err: unknown, depth = 0): ErrnoLike | undefined {
 }
 
 /**
+ * A KeyUnavailableError (from a core without its own `retryable`) where some key service that was
+ * asked failed in a retryable way: that service may hold the key, so a later retry can succeed.
+ */
+function someReasonRetryable(err: unknown): boolean {
+  const reasons = (err as { reasons?: unknown }).reasons;
+  return Array.isArray(reasons) && reasons.some((r) => (r as { cause?: { retryable?: unknown } } | null)?.cause?.retryable === true);
+}
+
+/**
  * Map any error to an exit code and a one-line message, the single source of the exit-code table
  * (bin.ts for the process, the NDJSON loop for each line). Messages never carry input text.
  */
@@ -51,7 +60,7 @@ export function describeError(err: unknown): { exitCode: number; message: string
     const e = err as Error & { code: string; retryable?: unknown; kind?: unknown };
     const message = `${e.message} (${e.code})`;
     // `retryable` is duck-typed: ProviderError has it, KeyUnavailableError gains it in a later core.
-    if (e.retryable === true) return { exitCode: EXIT_RETRYABLE, message: `${message}; retrying later can succeed` };
+    if (e.retryable === true || (e.retryable === undefined && someReasonRetryable(err))) return { exitCode: EXIT_RETRYABLE, message: `${message}; retrying later can succeed` };
     if (e.code === 'ERR_FIELDSEAL_KEY_UNAVAILABLE') return { exitCode: EXIT_KEY_UNAVAILABLE, message };
     if (e.code === 'ERR_FIELDSEAL_PROVIDER') return { exitCode: e.kind === 'invalid-ciphertext' ? EXIT_FAILURE : EXIT_KEY_UNAVAILABLE, message };
     return { exitCode: USAGE_CODES.has(e.code) ? EXIT_USAGE : EXIT_FAILURE, message };

@@ -5,12 +5,26 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { commands, EXIT_CODE_TABLE } from '@fieldseal/cli';
+import { startVaultTransitEmulator } from '@fieldseal/emulators';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 function run(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', cwd: dir });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+/** The binary without blocking this process (an emulator in this process must keep answering). */
+function runAsync(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 const record = { id: 7, name: 'Ada', email: 'ada@example.com', ssn: '078-05-1120' };
 let dir: string;
@@ -114,6 +128,30 @@ describe('exit codes and messages', () => {
     expect(kms.code).toBe(4);
     expect(kms.stderr).toMatch(/ECONNREFUSED.*retrying later can succeed/);
     expect(kms.stdout).toBe('');
+  });
+
+  test('a multi-keyring whose key service is down exits 4 (retry), even when another of its keyrings holds no fitting key', async () => {
+    const vault = await startVaultTransitEmulator();
+    vault.createKey('a', { derived: true });
+    vault.createKey('b', { derived: true });
+    for (const k of ['a', 'b']) writeFileSync(p(`vault-${k}.json`), JSON.stringify({ endpoint: vault.url, token: vault.token, keyName: k }));
+    let sealed: string;
+    try {
+      const r = await runAsync(['encrypt', '--keyring', `vault-transit:${p('vault-a.json')}`, '--keyring', `vault-transit:${p('vault-b.json')}`, '--path', '$.ssn'], JSON.stringify(record));
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      sealed = r.stdout;
+      expect(JSON.parse(run(['inspect'], sealed).stdout).groups[0].wrappedKeys).toHaveLength(2);
+    } finally {
+      await vault.close();
+    }
+    const down = run(['decrypt', '--keyring', `vault-transit:${p('vault-a.json')}`, '--keyring', `vault-transit:${p('vault-b.json')}`], sealed);
+    expect(down.code).toBe(4);
+    expect(down.stderr).toContain('ERR_FIELDSEAL_KEY_UNAVAILABLE');
+    expect(down.stderr).toContain('retrying later can succeed');
+    const mixed = run(['decrypt', '--keyring', `local:${keys}`, '--keyring', `vault-transit:${p('vault-a.json')}`], sealed);
+    expect(mixed.code).toBe(4);
+    expect(run(['decrypt', '--keyring', `local:${keys}`], sealed).code).toBe(3);
   });
 
   test('a document no configured key opens exits 3; tampering exits 1; usage exits 2', () => {

@@ -21,7 +21,7 @@ export interface RewrapCommandOptions extends DocumentStreams {
  * `fieldseal rewrap`: rewrap (or re-encrypt) one sealed document, or every line of an NDJSON
  * stream, and write the result; each result is opened with the target keyring (and compared)
  * before it is written, the same check `fieldseal rotate` makes. An NDJSON stream stops at the
- * first failure, naming the line.
+ * first failure, naming the line, or with `onError: 'skip'` reports and skips it.
  */
 export async function rewrap(options: RewrapCommandOptions, io: CommandIo = processIo): Promise<void> {
   const mode = options.mode ?? 'rewrap';
