@@ -1,6 +1,6 @@
 import { decrypt as decryptDocument, type EncryptionContext } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
 import { groupsFromFlags } from '../../key-groups.js';
 import { keyringFromSpecs } from '../../keyring-spec.js';
 import { checkStreams, transformDocuments, type DocumentStreams } from '../../transform-documents.js';
@@ -19,6 +19,8 @@ export interface DecryptCommandOptions extends DocumentStreams {
 /** `fieldseal decrypt --keyring local:keys.json [--group-keyring n=SPEC] [--context k=v] [--path ...] [--in F] [--out F] [--ndjson]`. */
 export async function decrypt(options: DecryptCommandOptions, io: CommandIo = processIo): Promise<void> {
   checkStreams(options);
+  // A bad --out fails before any key is loaded or any key service is called.
+  await checkOutputPath(options.out);
   const specs = options.keyring === undefined ? [] : typeof options.keyring === 'string' ? [options.keyring] : options.keyring;
   const groupKeyrings = options.groupKeyrings ?? [];
   if (specs.length === 0 && groupKeyrings.length === 0) throw usage('decrypt needs --keyring (or --group-keyring NAME=SPEC per key group)');

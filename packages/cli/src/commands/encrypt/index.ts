@@ -1,6 +1,6 @@
 import { encrypt as encryptDocument, type EncryptionContext, type KeyGroup } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
 import { groupsFromFlags } from '../../key-groups.js';
 import { keyringFromSpecs } from '../../keyring-spec.js';
 import { checkStreams, transformDocuments, type DocumentStreams } from '../../transform-documents.js';
@@ -23,6 +23,8 @@ export interface EncryptCommandOptions extends DocumentStreams {
 /** `fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--group-keyring n=SPEC --group-path n=SEL] [--context k=v] [--in F] [--out F] [--ndjson]`. */
 export async function encrypt(options: EncryptCommandOptions, io: CommandIo = processIo): Promise<void> {
   checkStreams(options);
+  // A bad --out fails before any key is loaded or any key service is called.
+  await checkOutputPath(options.out);
   const specs = options.keyring === undefined ? [] : typeof options.keyring === 'string' ? [options.keyring] : options.keyring;
   const groupKeyrings = options.groupKeyrings ?? [];
   if (specs.length === 0 && groupKeyrings.length === 0) throw usage('encrypt needs --keyring (or key groups with --group-keyring and --group-path)');

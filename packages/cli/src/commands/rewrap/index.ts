@@ -1,6 +1,6 @@
 import type { EncryptionContext } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
 import { keyringFromSpecs } from '../../keyring-spec.js';
 import { checkStreams, transformDocuments, type DocumentStreams } from '../../transform-documents.js';
 import { loadRotation } from '../rotate/index.js';
@@ -27,6 +27,8 @@ export async function rewrap(options: RewrapCommandOptions, io: CommandIo = proc
   const mode = options.mode ?? 'rewrap';
   if (mode !== 'rewrap' && mode !== 'reencrypt') throw usage('--mode must be rewrap or reencrypt');
   checkStreams(options);
+  // A bad --out fails before any key is loaded or any key service is called.
+  await checkOutputPath(options.out);
   const { coreRotation } = await loadRotation();
   const keyring = await keyringFromSpecs(options.keyring);
   const to = options.to === undefined || String(options.to) === String(options.keyring) ? keyring : await keyringFromSpecs(options.to);
