@@ -169,17 +169,23 @@ export const commands: Record<string, CommandSpec> = {
     },
   },
   rotate: {
-    summary: 'rewrap (or re-encrypt) every document of an NDJSON file or PostgreSQL table: resumable, shardable, with progress',
+    summary: 'rewrap, re-encrypt, seal in place, unseal or import cloak ciphertext: every document of an NDJSON file, PostgreSQL JSON column or row table; resumable, shardable, with progress',
     usage:
-      'fieldseal rotate --keyring <spec> [--to <spec>] --store ndjson:FILE | postgres://... [--table T --column C [--id-column id]] [--mode rewrap|reencrypt] [--batch N] [--concurrency N] [--dry-run] [--resume] [--shard i/n] [--checkpoint FILE] [--context k=v ...] [--id-context KEY] [--field-context KEY=FIELD ...] [--max-failures N] [--all] [--json]',
+      'fieldseal rotate --keyring <spec> [--to <spec>] --store ndjson:FILE | postgres://... [--table T (--column C | --columns a,b --header-column H [--context-column KEY=COL ...]) [--id-column id]] [--mode rewrap|reencrypt|seal|unseal|import-cloak] [--path SEL ...] [--until-clean] [--yes-write-plaintext] [--batch N] [--concurrency N] [--dry-run] [--resume] [--shard i/n] [--checkpoint FILE] [--context k=v ...] [--id-context KEY] [--field-context KEY=FIELD ...] [--max-failures N] [--all] [--json]',
     options: {
       keyring: { type: 'string', value: 'SPEC', description: 'keyring that unwraps the current data keys (give it once)' },
       to: { type: 'string', value: 'SPEC', description: 'keyring to wrap under (default: --keyring, its primary key)' },
       store: { type: 'string', value: 'STORE', description: 'ndjson:FILE (atomic replace) or a postgres:// connection string' },
       table: { type: 'string', value: 'T', description: 'PostgreSQL table' },
-      column: { type: 'string', value: 'C', description: 'PostgreSQL column holding the sealed document' },
-      'id-column': { type: 'string', value: 'COL', description: 'PostgreSQL primary key column (default id)' },
-      mode: { type: 'string', value: 'rewrap|reencrypt', description: 'rewrap: new KEK, same data keys (default); reencrypt: fresh data keys' },
+      column: { type: 'string', value: 'C', description: 'PostgreSQL JSON column holding the sealed document' },
+      columns: { type: 'string', value: 'a,b', description: 'row layout: the sealed columns (text/varchar)' },
+      'header-column': { type: 'string', value: 'H', description: 'row layout: the header column (text), NULL while a row holds nothing sealed' },
+      'context-column': { type: 'string', multiple: true, value: 'KEY=COL', description: 'row layout: bind column COL as required context KEY; repeatable' },
+      'id-column': { type: 'string', value: 'COL', description: 'primary key or unique column: keyset pagination, bound as context id for rows (default id)' },
+      mode: { type: 'string', value: 'MODE', description: 'rewrap (default: new KEK, same data keys), reencrypt (fresh data keys), seal, unseal, import-cloak' },
+      path: { type: 'string', multiple: true, value: 'SEL', description: '--mode seal on NDJSON: a field to seal; repeatable' },
+      'until-clean': { type: 'boolean', description: 'repeat passes until nothing is left to do' },
+      'yes-write-plaintext': { type: 'boolean', description: 'the confirmation --mode unseal requires (it writes plaintext back)' },
       batch: { type: 'string', value: 'N', description: 'records per batch (and per checkpoint)' },
       concurrency: { type: 'string', value: 'N', description: 'documents transformed in parallel' },
       'dry-run': { type: 'boolean', description: 'verify and count what would change, write nothing' },
@@ -201,7 +207,8 @@ export const commands: Record<string, CommandSpec> = {
       await rotate(
         {
           keyring: required(v, 'keyring'), store: required(v, 'store'), ...opt('to', 'to'), ...opt('table', 'table'), ...opt('column', 'column'), ...opt('id-column', 'idColumn'), ...opt('mode', 'mode'), ...opt('shard', 'shard'), ...opt('checkpoint', 'checkpoint'), ...opt('id-context', 'idContext'),
-          ...int('batch'), ...int('concurrency'), ...int('max-failures'), ...(context ? { context } : {}), fieldContext: list(v['field-context']), dryRun: v['dry-run'] === true, resume: v.resume === true, all: v.all === true, json: v.json === true,
+          ...int('batch'), ...int('concurrency'), ...int('max-failures'), ...(context ? { context } : {}), fieldContext: list(v['field-context']), dryRun: v['dry-run'] === true,
+          ...opt('columns', 'columns'), ...opt('header-column', 'headerColumn'), contextColumn: list(v['context-column']), paths: list(v.path), untilClean: v['until-clean'] === true, yesWritePlaintext: v['yes-write-plaintext'] === true, resume: v.resume === true, all: v.all === true, json: v.json === true,
         },
         io,
       );

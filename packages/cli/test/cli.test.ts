@@ -95,6 +95,34 @@ describe('fieldseal CLI', () => {
     expect(run(['--help']).stdout).toMatch(/commands:/);
   });
 
+  test('an array of 10 million elements through encrypt, inspect, partial and full decrypt and rewrap (issue 14, item 3)', { timeout: 180_000 }, () => {
+    const n = 10_000_000;
+    const hugeKeys = join(dir, 'huge-keys.json');
+    expect(run(['keygen', '--out', hugeKeys]).code).toBe(0);
+    const rows: unknown[] = new Array(n).fill(0);
+    rows[n - 1] = { ssn: '078-05-1120' };
+    const file = (name: string) => join(dir, `huge.${name}.json`);
+    writeFileSync(file('plain'), JSON.stringify({ id: 1, rows }));
+    // Outputs go to files (spawnSync buffers at most 1 MiB of stdout), as NDJSON (one compact line:
+    // indented output of 10 million elements is 70 MB).
+    const steps: string[][] = [
+      ['encrypt', '--keyring', `local:${hugeKeys}`, '--path', '$.rows[*].ssn', '--in', file('plain'), '--out', file('sealed'), '--ndjson'],
+      ['decrypt', '--keyring', `local:${hugeKeys}`, '--path', '$..ssn', '--in', file('sealed'), '--out', file('partial'), '--ndjson'],
+      ['rewrap', '--keyring', `local:${hugeKeys}`, '--in', file('sealed'), '--out', file('rewrapped'), '--ndjson'],
+      ['decrypt', '--keyring', `local:${hugeKeys}`, '--in', file('rewrapped'), '--out', file('decrypted'), '--ndjson'],
+    ];
+    for (const args of steps) {
+      const r = run(args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    expect(JSON.parse(run(['inspect', '--in', file('sealed')]).stdout).groups[0].fields).toEqual([`/rows/${n - 1}/ssn`]);
+    expect(JSON.parse(readFileSync(file('partial'), 'utf8')).rows[n - 1].ssn).toBe('078-05-1120');
+    const out = JSON.parse(readFileSync(file('decrypted'), 'utf8'));
+    expect(out.rows).toHaveLength(n);
+    expect(out.rows[n - 1]).toEqual({ ssn: '078-05-1120' });
+  });
+
   test('demo runs with no setup and shows a sealed, a decrypted and rejected tampered copies', () => {
     const r = run(['demo']);
     expect(r.code).toBe(0);

@@ -135,7 +135,7 @@ export class HierarchicalKeyring implements Keyring {
     return { hits: this.#hits, misses: this.#misses, kekCalls: this.#kekCalls, cached: this.#versions.size };
   }
 
-  /** Drop every cached branch key (zeroed), e.g. after shredding one in another process. */
+  /** Drop every cached branch key (zeroed), e.g. after another service shredded one. */
   clear(): void {
     for (const v of this.#versions.values()) zeroize(v.key);
     this.#versions.clear();

@@ -9,7 +9,7 @@ import { decodeHeader, type Header, type HeaderGroup } from './format/header.js'
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
 import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
-import { compileSelector, evaluateSelector } from './selector.js';
+import { compileSelector, evaluateSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
 
 /** The full context of a sealed document: its stored pairs plus the caller's required values. */
@@ -109,25 +109,52 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   const wanted = (name: string) => (names === undefined || names.includes(name)) && (available === undefined || available.includes(name));
   if (req.selectors !== undefined) {
     // With `groups` too, only fields of those groups are opened (least privilege: never widen).
-    const groupOf = new Map<string, number>();
+    const eligible: number[] = [];
     header.groups.forEach((g, i) => {
-      if (wanted(g.name)) g.pointers.forEach((p) => groupOf.set(p, i));
+      if (wanted(g.name)) eligible.push(i);
     });
     const chosen = new Set<string>();
+    const choose = (gi: number, pointer: string): void => {
+      // A Set, not list.includes: a hostile document may list 100,000 matching fields.
+      if (chosen.has(pointer)) return;
+      chosen.add(pointer);
+      const list = targets.get(gi);
+      if (list === undefined) targets.set(gi, [pointer]);
+      else list.push(pointer);
+    };
+    let groupOf: Map<string, number> | undefined;
     for (const source of req.selectors) {
-      const matches = evaluateSelector(compileSelector(source), document, req.headerName);
+      const compiled = compileSelector(source);
       let hit = false;
-      for (const tokens of matches) {
-        const pointer = toPointer(tokens);
-        const gi = groupOf.get(pointer);
-        if (gi === undefined) continue;
-        hit = true;
-        // A Set, not list.includes: a hostile document may list 100,000 matching fields.
-        if (chosen.has(pointer)) continue;
-        chosen.add(pointer);
-        const list = targets.get(gi) ?? [];
-        list.push(pointer);
-        targets.set(gi, list);
+      if (compiled.singular) {
+        // One location at most, found by one step per segment: look it up among the listed fields
+        // (callers may pass thousands of concrete paths; each costs its own length, not the header's).
+        if (groupOf === undefined) {
+          groupOf = new Map();
+          for (const gi of eligible) for (const p of header.groups[gi]!.pointers) groupOf.set(p, gi);
+        }
+        for (const tokens of evaluateSelector(compiled, document, req.headerName)) {
+          const pointer = toPointer(tokens);
+          const gi = groupOf.get(pointer);
+          if (gi === undefined) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
+        if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
+        continue;
+      }
+      // Only listed fields can be opened, so any other selector is tried on each listed path, never
+      // run over the document: the cost is bounded by the header (maxFields x maxDepth), however
+      // large or deep the unauthenticated document around the fields is.
+      for (const gi of eligible) {
+        const g = header.groups[gi]!;
+        for (let i = 0; i < g.pointers.length; i++) {
+          const pointer = g.pointers[i]!;
+          const tokens = g.pointerTokens?.[i] ?? parsePointer(pointer);
+          if (tokens === undefined || !selectsPath(compiled, document, tokens, req.headerName)) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
       }
       if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
     }
