@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { JsonObject } from '@fieldseal/core';
 import { describeError } from './describe-error.js';
@@ -57,6 +58,15 @@ export async function transformDocuments(streams: DocumentStreams, io: CommandIo
   const out = await openOutput(streams.out, io.stdout, outputMode);
   let totalBytes: number | undefined;
   if (streams.in !== undefined && streams.in !== '-') totalBytes = await stat(streams.in).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
+  else if (io.stdin === process.stdin) {
+    // `fieldseal … < big.ndjson`: stdin is the file itself, so its size is known too.
+    try {
+      const s = fstatSync(0);
+      if (s.isFile()) totalBytes = s.size;
+    } catch {
+      // no usable stdin: no ETA
+    }
+  }
   const progress = progressReporter(io.stderr, totalBytes);
   let failed = 0;
   let lines = 0;

@@ -314,6 +314,11 @@ describe('NDJSON streams and output files', () => {
     expect(tty.status).toBe(0);
     expect(tty.stdout).toMatch(/200 records, [0-9,]+ records\/s, 100%/);
     expect(readFileSync(p('many.tty'), 'utf8').split('\n')).toHaveLength(201);
+    // stdin redirected from a file: its size is known as well
+    const redirected = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} encrypt --keyring local:${keys} --path '$.ssn' --ndjson < ${p('many.ndjson')} > ${p('many.redirected')}`, '/dev/null'], { encoding: 'utf8', cwd: dir });
+    expect(redirected.status).toBe(0);
+    expect(redirected.stdout).toMatch(/200 records, [0-9,]+ records\/s, 100%/);
+    expect(readFileSync(p('many.redirected'), 'utf8').split('\n')).toHaveLength(201);
   });
 
   test('--compact prints one line, --pretty (the default) indents', () => {
