@@ -116,6 +116,9 @@ describe('exit codes and messages', () => {
     expect(r.stderr).toMatch(/the directory .*missing does not exist/);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(existsSync(p('missing'))).toBe(false);
+    const keygen = run(['keygen', '--out', p('missing/keys.json')]);
+    expect(keygen.code).toBe(2);
+    expect(keygen.stderr).toMatch(/the directory .*missing does not exist \(create it first/);
     // checked before the keyring is built: an unreachable key service is never even tried
     writeFileSync(p('vault-down.json'), JSON.stringify({ endpoint: 'http://127.0.0.1:1', token: 'not-a-real-token', keyName: 'k' }));
     const early = run(['encrypt', '--keyring', `vault-transit:${p('vault-down.json')}`, '--path', '$.ssn', '--out', p('missing/sealed.json')], JSON.stringify(record));
