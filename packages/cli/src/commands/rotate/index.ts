@@ -148,7 +148,14 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
   const workers = positive(options.workers, '--workers');
   const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true };
   // The main thread builds the job too: it checks the keyrings before any worker starts and names the target keys.
-  const job = await documentJob(jobData);
+  let job;
+  try {
+    job = await documentJob(jobData);
+  } catch (err) {
+    // E.g. two key files that share a key id (main/v1) but not their key: nothing can be rotated safely.
+    if ((err as { code?: unknown }).code === 'ERR_FIELDSEAL_INVALID_ARGUMENT') throw usage((err as Error).message.replace(/^coreRotation: /, ''));
+    throw err;
+  }
   if (options.queue !== undefined || options.role !== undefined) return rotateThroughQueue(rotation, options, job, jobData, { batchSize, concurrency, workers, maxFailures }, io);
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
 
@@ -196,7 +203,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
   if (!report.complete) {
     throw new ExitError(
       EXIT_FAILURE,
-      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then either rerun with --resume (continues after the last batch; failed records are not retried) or delete ${checkpointPath} and rerun (records already rotated are skipped without using a key)`,
+      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then rerun with --resume: it continues after the last batch, then retries the records that failed (reported by id)`,
     );
   }
   if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);
