@@ -90,7 +90,7 @@ describe('rotation across processes through a pg-boss queue', () => {
     expect(rows).toHaveLength(ROWS);
     expect(rows.filter((r) => r.updates !== 1).map((r) => [r.id, r.updates])).toEqual([]);
     for (const r of rows) {
-      expect(inspect(r.doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+      expect(inspect(r.doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: v2.keyIds[0] }]);
       expect(await openRecord(r.doc, r.id, v2)).toEqual(plainRecord(r.id));
     }
     // Every range ended completed (the killed workers' ranges by a retry), none failed for good.

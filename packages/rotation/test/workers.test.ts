@@ -91,7 +91,7 @@ describe('worker threads', () => {
     for (let i = 0; i < 45; i++) {
       if (i === 9) continue;
       const doc = JSON.parse(after[i]!) as JsonObject;
-      expect(inspect(doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+      expect(inspect(doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: v2.keyIds[0] }]);
       expect(await openRecord(doc, i + 1, v2)).toEqual(plainRecord(i + 1));
     }
   }, 60_000);
@@ -107,7 +107,7 @@ describe('worker threads', () => {
     expect(await run()).toMatchObject({ scanned: 30, rotated: 30, failed: 0, conflicts: 0, complete: true });
     const { rows } = await admin.query<{ id: string; doc: JsonObject }>(`SELECT id::text, doc FROM "${table}" ORDER BY id`);
     for (const r of rows) {
-      expect(inspect(r.doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+      expect(inspect(r.doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: v2.keyIds[0] }]);
       expect(await openRecord(r.doc, r.id, v2)).toEqual(plainRecord(Number(r.id)));
     }
     expect(await run()).toMatchObject({ scanned: 30, rotated: 0, skipped: 30, skippedByReason: { 'already-current': 30 } });
