@@ -19,7 +19,8 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_KEY_UNAVAILABLE'
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
-  | 'ERR_FIELDSEAL_PROVIDER';
+  | 'ERR_FIELDSEAL_PROVIDER'
+  | 'ERR_FIELDSEAL_QUERY_REFUSED';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -195,6 +196,23 @@ export class ProviderError extends FieldsealError {
   }
 }
 
+/**
+ * An ORM integration refused a query it cannot run safely on sealed columns: a filter other than
+ * beacon equality, an ordering, grouping or aggregate over ciphertext, a write that would store a
+ * value unsealed or leave a row's header inconsistent. Nothing was sent to the database.
+ */
+export class QueryRefusedError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_QUERY_REFUSED';
+  override readonly code = 'ERR_FIELDSEAL_QUERY_REFUSED';
+  /** The sealed column concerned (its database name), when there is one. */
+  readonly column: string | undefined;
+  /** @ignore */
+  constructor(message: string, column?: string) {
+    super(message);
+    this.column = column;
+  }
+}
+
 /** Any error fieldseal throws, as a union that narrows on `code`. */
 export type AnyFieldsealError =
   | InvalidArgumentError
@@ -206,7 +224,8 @@ export type AnyFieldsealError =
   | KeyUnavailableError
   | InvalidSelectorError
   | LimitExceededError
-  | ProviderError;
+  | ProviderError
+  | QueryRefusedError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
