@@ -75,13 +75,14 @@ export const commands: Record<string, CommandSpec> = {
     },
   },
   rotate: {
-    summary: 'rewrap (or re-encrypt) every document of an NDJSON file or PostgreSQL table: resumable, shardable, with progress',
+    summary: 'rewrap, re-encrypt, seal in place, unseal or import cloak ciphertext: every document of an NDJSON file, PostgreSQL JSON column or row table; resumable, shardable, with progress',
     usage:
-      'fieldseal rotate --keyring <spec> [--to <spec>] --store ndjson:FILE | postgres://... [--table T --column C [--id-column id]] [--mode rewrap|reencrypt] [--batch N] [--concurrency N] [--dry-run] [--resume] [--shard i/n] [--checkpoint FILE] [--context k=v ...] [--id-context KEY] [--field-context KEY=FIELD ...] [--max-failures N] [--all] [--json]',
+      'fieldseal rotate --keyring <spec> [--to <spec>] --store ndjson:FILE | postgres://... [--table T (--column C | --columns a,b --header-column H [--context-column KEY=COL ...]) [--id-column id]] [--mode rewrap|reencrypt|seal|unseal|import-cloak] [--path SEL ...] [--until-clean] [--yes-write-plaintext] [--batch N] [--concurrency N] [--dry-run] [--resume] [--shard i/n] [--checkpoint FILE] [--context k=v ...] [--id-context KEY] [--field-context KEY=FIELD ...] [--max-failures N] [--all] [--json]',
     options: {
       keyring: { type: 'string' }, to: { type: 'string' }, store: { type: 'string' }, table: { type: 'string' }, column: { type: 'string' }, 'id-column': { type: 'string' }, mode: { type: 'string' },
       batch: { type: 'string' }, concurrency: { type: 'string' }, 'dry-run': { type: 'boolean' }, resume: { type: 'boolean' }, shard: { type: 'string' }, checkpoint: { type: 'string' },
       context: { type: 'string', multiple: true }, 'id-context': { type: 'string' }, 'field-context': { type: 'string', multiple: true }, 'max-failures': { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' },
+      columns: { type: 'string' }, 'header-column': { type: 'string' }, 'context-column': { type: 'string', multiple: true }, path: { type: 'string', multiple: true }, 'until-clean': { type: 'boolean' }, 'yes-write-plaintext': { type: 'boolean' },
     },
     async run(v, io) {
       const { rotate } = await import('./commands/rotate/index.js');
@@ -91,7 +92,8 @@ export const commands: Record<string, CommandSpec> = {
       await rotate(
         {
           keyring: required(v, 'keyring'), store: required(v, 'store'), ...opt('to', 'to'), ...opt('table', 'table'), ...opt('column', 'column'), ...opt('id-column', 'idColumn'), ...opt('mode', 'mode'), ...opt('shard', 'shard'), ...opt('checkpoint', 'checkpoint'), ...opt('id-context', 'idContext'),
-          ...int('batch'), ...int('concurrency'), ...int('max-failures'), ...(context ? { context } : {}), fieldContext: list(v['field-context']), dryRun: v['dry-run'] === true, resume: v.resume === true, all: v.all === true, json: v.json === true,
+          ...int('batch'), ...int('concurrency'), ...int('max-failures'), ...(context ? { context } : {}), fieldContext: list(v['field-context']), dryRun: v['dry-run'] === true,
+          ...opt('columns', 'columns'), ...opt('header-column', 'headerColumn'), contextColumn: list(v['context-column']), paths: list(v.path), untilClean: v['until-clean'] === true, yesWritePlaintext: v['yes-write-plaintext'] === true, resume: v.resume === true, all: v.all === true, json: v.json === true,
         },
         io,
       );

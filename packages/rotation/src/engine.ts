@@ -11,6 +11,8 @@ export interface TransformResult {
   readonly document: JsonObject;
   /** False when the document was already in the target state. */
   readonly changed: boolean;
+  /** When `changed` is false: the reason it is counted under in `skippedByReason`. Default `unchanged`. */
+  readonly reason?: string;
 }
 
 /** Turns one sealed document into its rotated form (e.g. core's `rewrap` or `reencrypt`). */
@@ -50,6 +52,11 @@ export interface RotationJobOptions {
    * (it is counted as skipped, `already-current`). Called with the parsed document.
    */
   readonly needsRotation?: (document: JsonObject, record: StoreRecord) => boolean;
+  /**
+   * The `provider:keyId` of the keys a document's header names, for the per-key counts. Default:
+   * core's `inspect` of the `_fieldseal` header (row jobs pass their own: a row's header is a column).
+   */
+  readonly keysOf?: (document: JsonObject) => string[];
   /** Job label saved in the checkpoint and the report. Default `rotate`. */
   readonly mode?: string;
   /** Where to keep the checkpoint. Without one the job cannot be resumed (it can still be rerun). */
@@ -89,7 +96,7 @@ function positiveInt(value: number | undefined, name: string, fallback: number):
 export function reasonOf(err: unknown): string {
   if (isFieldsealError(err)) {
     const kind = (err as { kind?: unknown }).kind;
-    return typeof kind === 'string' && err.code === 'ERR_FIELDSEAL_PROVIDER' ? `${err.code}:${kind}` : err.code;
+    return typeof kind === 'string' && (err.code === 'ERR_FIELDSEAL_PROVIDER' || (err.code as string) === 'ERR_FIELDSEAL_ROTATION_CLOAK') ? `${err.code}:${kind}` : err.code;
   }
   return 'ERR_INTERNAL';
 }
@@ -212,7 +219,7 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
       const value: unknown = JSON.parse(record.text);
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'failed', reason: 'ERR_FIELDSEAL_MALFORMED', keys };
       original = value as JsonObject;
-      keys = keysOf(original);
+      keys = (options.keysOf ?? keysOf)(original);
     } catch (err) {
       return { kind: 'failed', reason: err instanceof SyntaxError ? 'ERR_FIELDSEAL_MALFORMED' : reasonOf(err), keys };
     }
@@ -227,7 +234,7 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
           await sleep(100 * 2 ** attempt);
         }
       }
-      if (!result.changed) return { kind: 'skipped', reason: 'unchanged', keys };
+      if (!result.changed) return { kind: 'skipped', reason: result.reason ?? 'unchanged', keys };
       if (verify !== undefined) await verify(result.document, original, record);
       return { kind: 'rotate', text: JSON.stringify(result.document), keys };
     } catch (err) {

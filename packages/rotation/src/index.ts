@@ -13,3 +13,7 @@ export { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type RotationReport, 
 export { CheckpointError, StoreChangedError, VerificationError } from './errors.js';
 export { NdjsonStore, type NdjsonStoreOptions } from './stores/ndjson.js';
 export { PostgresStore, redactConnectionString, SUPPORTED_DOCUMENT_TYPES, type PostgresStoreOptions, type PostgresClientLike } from './stores/postgres.js';
+export { PostgresRowStore, countRowValues, SUPPORTED_ROW_COLUMN_TYPES, type PostgresRowStoreOptions, type RowValueCounts, type CountRowValuesOptions } from './stores/postgres-rows.js';
+export { rowRotation, type RowRotation, type RowRotationOptions, type RowJobMode } from './rows.js';
+export { CloakKeychain, CloakImportError, looksLikeCloak, type CloakImportFailure } from './cloak.js';
+export { documentMigration, type DocumentMigration, type DocumentMigrationOptions } from './documents.js';

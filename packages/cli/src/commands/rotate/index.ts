@@ -28,7 +28,22 @@ export interface RotateCommandOptions {
   readonly table?: string;
   readonly column?: string;
   readonly idColumn?: string;
-  readonly mode?: 'rewrap' | 'reencrypt';
+  /** `rewrap` (default), `reencrypt`, or a migration: `seal`, `unseal` (needs `yesWritePlaintext`), `import-cloak`. */
+  readonly mode?: 'rewrap' | 'reencrypt' | 'seal' | 'unseal' | 'import-cloak';
+  /** Row store: the sealed columns, comma-separated (`email,ssn`). */
+  readonly columns?: string;
+  /** Row store: the column holding each row's header. */
+  readonly headerColumn?: string;
+  /** Row store: `key=column` context bound to another column of the row (repeatable). */
+  readonly contextColumn?: readonly string[];
+  /** `seal` of documents: the selectors to seal. */
+  readonly paths?: readonly string[];
+  /** Repeat passes until no plaintext (or, for unseal, ciphertext; for import-cloak, cloak ciphertext) is left. */
+  readonly untilClean?: boolean;
+  /** The confirmation `--mode unseal` requires. */
+  readonly yesWritePlaintext?: boolean;
+  /** Where `import-cloak` reads the cloak keys from. Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly batch?: number;
   readonly concurrency?: number;
   readonly dryRun?: boolean;
@@ -76,7 +91,11 @@ export function defaultCheckpointPath(options: Pick<RotateCommandOptions, 'store
  */
 export async function rotate(options: RotateCommandOptions, io: CommandIo = processIo): Promise<void> {
   const mode = options.mode ?? 'rewrap';
-  if (mode !== 'rewrap' && mode !== 'reencrypt') throw usage('--mode must be rewrap or reencrypt');
+  if (options.columns !== undefined || options.headerColumn !== undefined || (mode !== 'rewrap' && mode !== 'reencrypt')) {
+    // Rows in the column layout, and migrations into or out of fieldseal.
+    const { rotateRows } = await import('./rows.js');
+    return rotateRows(options, io);
+  }
   const batchSize = positive(options.batch, '--batch');
   const concurrency = positive(options.concurrency, '--concurrency');
   const maxFailures = options.maxFailures === undefined ? 1000 : options.maxFailures;
