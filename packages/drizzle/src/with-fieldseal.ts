@@ -8,6 +8,7 @@ import { runSelect } from './lib/run-select.js';
 import { runDelete, runInsert, runUpdate } from './lib/run-write.js';
 import { runRelational } from './lib/run-relational.js';
 import { refuseSealed } from './lib/sql.js';
+import { backfillBeacons } from './lib/backfill.js';
 
 /** Options of {@link withFieldseal}. */
 export interface WithFieldsealOptions extends RowKeyrings {
@@ -15,6 +16,13 @@ export interface WithFieldsealOptions extends RowKeyrings {
   readonly beacons?: BeaconIndex;
   /** Override resource limits of sealing and opening. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Migration mode, while `fieldseal rotate --mode seal` seals an existing table in place: a
+   * sealed column that still holds plaintext is returned as it is instead of failing the query.
+   * Writes are sealed as always, and an update reseals any plaintext left in the row. Turn it off
+   * once the CLI reports no plaintext left: off, a value written around fieldseal is an error.
+   */
+  readonly allowPlaintext?: boolean;
 }
 
 /** Helpers for what the wrapper does not rewrite: raw SQL results. */
@@ -24,6 +32,11 @@ export interface FieldsealHelpers {
    * one batch. Every sealed column, the header and the id and context columns must be selected.
    */
   openRawRows(table: Table, rows: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Writes the beacons a table is missing (rows sealed by the CLI, or written before the beacon
+   * column existed), in keyset batches by id, each row guarded by its header. Returns the rows written.
+   */
+  backfillBeacons(table: Table, options?: { readonly batchSize?: number }): Promise<number>;
 }
 
 /** A Drizzle database whose queries seal on write, open on read and refuse what cannot be answered safely. */
@@ -42,7 +55,10 @@ function wrap<TDb extends object>(base: TDb, env: Env): FieldsealDatabase<TDb> {
     async openRawRows(table, rows) {
       const d = descriptorOf(table);
       if (d === undefined) throw new InvalidArgumentError('openRawRows() takes a table with encrypted columns');
-      return openRows(rows as Record<string, unknown>[], d.rawLayout, { ...env.keyrings, ...(env.limits !== undefined ? { limits: env.limits } : {}) });
+      return openRows(rows as Record<string, unknown>[], d.rawLayout, env.openOptions());
+    },
+    backfillBeacons(table, options) {
+      return backfillBeacons(env, table, options?.batchSize ?? 500);
     },
   };
   const query = new Proxy(Object.create(null) as object, {
@@ -124,5 +140,5 @@ export function withFieldseal<TDb extends PgDatabase<any, any, any>>(db: TDb, op
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('withFieldseal() options must be an object');
   if (options.keyring === undefined && options.keyrings === undefined) throw new InvalidArgumentError('withFieldseal() needs a keyring or keyrings');
   const keyrings: RowKeyrings = { ...(options.keyring !== undefined ? { keyring: options.keyring } : {}), ...(options.keyrings !== undefined ? { keyrings: options.keyrings } : {}) };
-  return wrap(db, makeEnv(db, keyrings, options.limits, options.beacons, false));
+  return wrap(db, makeEnv(db, keyrings, options.limits, options.beacons, false, options.allowPlaintext === true));
 }

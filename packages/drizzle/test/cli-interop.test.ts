@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { pgSchema, serial, text } from 'drizzle-orm/pg-core';
-import { inspect, LocalKeyring } from '@fieldseal/core';
+import { BeaconIndex, BeaconKey, inspect, LocalKeyring } from '@fieldseal/core';
 import { encryptedText, fieldseal, fieldsealHeader, withFieldseal } from '@fieldseal/drizzle';
 import { DATABASE_URL } from './helpers/fixture.js';
 
@@ -44,11 +44,12 @@ const accounts = pgSchema(schemaName).table('accounts', {
   email: encryptedText('email'),
   note: encryptedText('note'),
   plan: text('plan'),
+  emailBidx: text('email_bidx'),
   fieldseal: fieldsealHeader('fieldseal'),
 });
-fieldseal(accounts, { contextColumns: { tenant: accounts.tenantId }, context: { table: 'accounts' } });
+fieldseal(accounts, { contextColumns: { tenant: accounts.tenantId }, context: { table: 'accounts' }, beacons: { email: accounts.emailBidx } });
 const TABLE = `${schemaName}.accounts`;
-const DDL = [`create schema ${schemaName}`, `create table ${TABLE} (id serial primary key, tenant_id text not null, email text, note text, plan text, fieldseal text)`];
+const DDL = [`create schema ${schemaName}`, `create table ${TABLE} (id serial primary key, tenant_id text not null, email text, note text, plan text, email_bidx text, fieldseal text)`];
 // The same layout, as the CLI's flags.
 const LAYOUT_FLAGS = ['--table', TABLE, '--id-column', 'id', '--columns', 'email,note', '--header-column', 'fieldseal', '--context-column', 'tenant=tenant_id', '--context', 'table=accounts'];
 
@@ -107,12 +108,14 @@ describe.each([
   let keyFile: string;
   let v1: LocalKeyring;
   let v2: LocalKeyring;
+  let beacons: BeaconIndex;
   beforeAll(async () => {
     s = await start();
     dir = await mkdtemp(join(tmpdir(), 'fieldseal-drizzle-cli-'));
     v1 = await LocalKeyring.generate({ name: 'main' });
     v2 = v1.withNewPrimary();
     keyFile = join(dir, 'keys.json');
+    beacons = new BeaconIndex({ keys: (await BeaconKey.generate({ keyring: v1, id: 'b1' })).key, fields: { email: { normalize: 'email', bits: 4, allowUnsafeLength: true } } });
   });
   afterAll(async () => {
     await s.close();
@@ -123,14 +126,24 @@ describe.each([
     // An existing table with plaintext, before the application adopted fieldseal.
     await s.query(`insert into ${TABLE} (tenant_id, email, note, plan) values ('acme', 'legacy@example.com', 'legacy note', 'pro'), ('globex', 'old@example.com', null, 'free')`);
     await writeFile(keyFile, JSON.stringify(v1.exportKeyFile()), { mode: 0o600 });
+    // The application switched its schema to encrypted columns first: in migration mode it reads the
+    // plaintext rows as they are, and whatever it writes is sealed; outside it, plaintext is refused.
+    const migrating = withFieldseal(s.db, { keyring: v1, beacons, allowPlaintext: true });
+    expect((await migrating.select({ email: accounts.email }).from(accounts).orderBy(accounts.id)).map((r: any) => r.email)).toEqual(['legacy@example.com', 'old@example.com']);
+    await expect(withFieldseal(s.db, { keyring: v1, beacons }).select().from(accounts)).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INCOMPLETE' });
     const sealed = await cli(['rotate', '--keyring', `local:${keyFile}`, '--store', s.url, ...LAYOUT_FLAGS, '--mode', 'seal', '--checkpoint', join(dir, 'seal.json')]);
     expect(sealed.stderr).not.toContain('legacy');
     expect(sealed.code).toBe(0);
     expect(JSON.stringify(await s.query(`select * from ${TABLE}`))).not.toMatch(/legacy|old@example/);
 
-    const db = withFieldseal(s.db, { keyring: v1 });
+    const db = withFieldseal(s.db, { keyring: v1, beacons });
     const migrated = await db.select({ email: accounts.email, note: accounts.note }).from(accounts).orderBy(accounts.id);
     expect(migrated).toEqual([{ email: 'legacy@example.com', note: 'legacy note' }, { email: 'old@example.com', note: null }]);
+    // The CLI seals columns, not beacons: lookups find the migrated rows once the beacons are written.
+    expect(await db.select().from(accounts).where(eq(accounts.email, 'legacy@example.com'))).toEqual([]);
+    expect(await db.$fieldseal.backfillBeacons(accounts, { batchSize: 1 })).toBe(2);
+    expect(await db.$fieldseal.backfillBeacons(accounts)).toBe(0);
+    expect((await db.select({ note: accounts.note }).from(accounts).where(eq(accounts.email, 'LEGACY@example.com')))).toEqual([{ note: 'legacy note' }]);
 
     // Rows written by Drizzle, then rewrapped by the CLI under a new key version.
     const [fresh] = await db.insert(accounts).values({ tenantId: 'initech', email: 'drizzle@example.com', note: 'from drizzle' }).returning();
@@ -145,8 +158,8 @@ describe.each([
       const info = inspect({ fieldseal: row.fieldseal } as never, { headerName: 'fieldseal' });
       expect(info.groups[0]!.wrappedKeys.map((w) => w.keyId)).toEqual(['main/v2']);
     }
-    const after = withFieldseal(s.db, { keyring: v2 });
-    expect(await after.select({ email: accounts.email, note: accounts.note }).from(accounts).where(eq(accounts.id, fresh.id))).toEqual([{ email: 'drizzle@example.com', note: 'updated by drizzle' }]);
+    const after = withFieldseal(s.db, { keyring: v2, beacons });
+    expect(await after.select({ email: accounts.email, note: accounts.note }).from(accounts).where(eq(accounts.email, 'drizzle@example.com'))).toEqual([{ email: 'drizzle@example.com', note: 'updated by drizzle' }]);
     expect((await after.select().from(accounts)).map((r: any) => r.email).sort()).toEqual(['drizzle@example.com', 'legacy@example.com', 'old@example.com']);
 
     // The CLI opens Drizzle's rows all the way back to plaintext (an explicit, confirmed unseal).

@@ -245,6 +245,17 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     expect(await code(db.select({ email: users.email }).from(users).where(eq(users.id, ada.id)))).toBe('ERR_FIELDSEAL_INCOMPLETE');
   });
 
+  test('migration mode (allowPlaintext) reads plaintext left in sealed columns, and an update reseals all of the row', async () => {
+    await d.query(`insert into ${T('users')} (tenant_id, email, ssn, plan) values ('acme', 'ada@example.com', '078-05-1120', 'pro')`);
+    expect(await code(db.select().from(users))).toBe('ERR_FIELDSEAL_INCOMPLETE');
+    const migrating = withFieldseal(d.db, { ...k, allowPlaintext: true });
+    const [row] = await migrating.select().from(users);
+    expect(row).toMatchObject({ email: 'ada@example.com', ssn: '078-05-1120' });
+    await migrating.update(users).set({ plan: 'team', ssn: '078-05-1120' }).where(eq(users.id, row.id));
+    await assertNoPlaintext();
+    expect((await db.select().from(users))[0]).toMatchObject({ email: 'ada@example.com', ssn: '078-05-1120', plan: 'team' });
+  });
+
   test('the bare database refuses to write plaintext into an encrypted column, or to compare with it', async () => {
     await refused(d.db.insert(users).values({ tenantId: 'acme', email: 'ada@example.com' }));
     await refused(d.db.select().from(users).where(eq(users.email, 'ada@example.com')));

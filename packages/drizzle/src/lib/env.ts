@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type BeaconIndex, type Limits, type RowKeyrings } from '@fieldseal/core';
+import { InvalidArgumentError, type BeaconIndex, type Limits, type OpenRowOptions, type RowKeyrings, type SealRowOptions } from '@fieldseal/core';
 
 /** What every query runner needs: the bare database (or transaction) and the keys. */
 export interface Env {
@@ -9,16 +9,28 @@ export interface Env {
   readonly beacons: BeaconIndex | undefined;
   /** True inside `db.transaction`: writes that read first need no transaction of their own. */
   readonly inTransaction: boolean;
+  /** Migration mode: plaintext left in sealed columns is read as it is (see WithFieldsealOptions). */
+  readonly allowPlaintext: boolean;
   beaconIndex(): BeaconIndex;
+  /** Options of openRow(s) and resealRow. */
+  openOptions(columns?: readonly string[]): OpenRowOptions;
+  sealOptions(): SealRowOptions;
 }
 
-export function makeEnv(base: unknown, keyrings: RowKeyrings, limits: Partial<Limits> | undefined, beacons: BeaconIndex | undefined, inTransaction: boolean): Env {
+export function makeEnv(base: unknown, keyrings: RowKeyrings, limits: Partial<Limits> | undefined, beacons: BeaconIndex | undefined, inTransaction: boolean, allowPlaintext: boolean): Env {
   return {
     base,
     keyrings,
     limits,
     beacons,
     inTransaction,
+    allowPlaintext,
+    openOptions(columns) {
+      return { ...keyrings, ...(limits !== undefined ? { limits } : {}), ...(allowPlaintext ? { allowPlaintext } : {}), ...(columns !== undefined ? { columns } : {}) };
+    },
+    sealOptions() {
+      return { ...keyrings, ...(limits !== undefined ? { limits } : {}) };
+    },
     beaconIndex() {
       if (beacons === undefined) throw new InvalidArgumentError('a table declares beacon columns: pass withFieldseal(db, { beacons: BeaconIndex })');
       return beacons;

@@ -69,7 +69,7 @@ export async function sealForInsert(env: Env, table: Table, d: TableDescriptor, 
       row[b.column] = v === null || v === undefined ? null : await env.beaconIndex().beacon(b.field, v as string);
     }
   }
-  return sealRows(rows, d.layout, { ...env.keyrings, ...(env.limits !== undefined ? { limits: env.limits } : {}) });
+  return sealRows(rows, d.layout, env.sealOptions());
 }
 
 export async function runInsert(env: Env, root: Call, input: readonly Call[]): Promise<unknown> {
@@ -148,7 +148,7 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
     }
     const written: Record<string, unknown>[] = [];
     for (const row of current) {
-      const next = reseal ? await resealRow(row, plainChanges, d.layout, { ...tx.keyrings, ...(tx.limits !== undefined ? { limits: tx.limits } : {}) }) : row;
+      const next = reseal ? await resealRow(row, plainChanges, d.layout, tx.openOptions()) : row;
       const values: Record<string, unknown> = { ...otherChanges };
       if (reseal) {
         for (const key of [...d.sealed.keys(), d.header, ...Object.keys(plainChanges)]) values[key] = next[key];
@@ -164,7 +164,7 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
       written.push(out[0]!);
     }
     if (returningCall === undefined) return affected(written.length);
-    const opened = await openRows(written, d.layout, { ...tx.keyrings, ...(tx.limits !== undefined ? { limits: tx.limits } : {}) });
+    const opened = await openRows(written, d.layout, tx.openOptions());
     return returningCall.args[0] === undefined ? opened : project(returningCall.args[0] as Record<string, unknown>, d, opened);
   });
 }
@@ -174,7 +174,7 @@ async function keepMatches(env: Env, d: TableDescriptor, beacons: ReturnType<typ
   if (beacons.length === 0) return rows;
   for (const b of beacons) if (b.descriptor !== d) throw new QueryRefusedError('a beacon lookup on another table in an update or delete is not supported');
   const keys = [...new Set(beacons.map((b) => b.key))];
-  const opened = await openRows(rows, d.layout, { ...env.keyrings, columns: keys, ...(env.limits !== undefined ? { limits: env.limits } : {}) });
+  const opened = await openRows(rows, d.layout, env.openOptions(keys));
   return rows.filter((_, i) => beacons.every((b) => {
     const v = opened[i]![b.key];
     return typeof v === 'string' && typeof b.value === 'string' && env.beaconIndex().equals(d.beacons.get(b.key)!.field, v, b.value);
@@ -202,7 +202,7 @@ export async function runDelete(env: Env, root: Call, input: readonly Call[]): P
     if (matches.length === 0) return returningCall === undefined ? affected(0) : [];
     const deleted = (await tx.base.delete(table).where(pkCondition(table, d, matches)).returning()) as Record<string, unknown>[];
     if (returningCall === undefined) return affected(deleted.length);
-    const opened = await openRows(deleted, d.layout, { ...tx.keyrings, ...(tx.limits !== undefined ? { limits: tx.limits } : {}) });
+    const opened = await openRows(deleted, d.layout, tx.openOptions());
     return returningCall.args[0] === undefined ? opened : project(returningCall.args[0] as Record<string, unknown>, d, opened);
   });
 }

@@ -116,7 +116,7 @@ export function planResult(env: Env, fields: Record<string, unknown>, filters: r
           items.push(item);
           owners.push(row);
         }
-        const opened = await openRows(items, g.descriptor.layout, { ...env.keyrings, columns: [...g.open], ...(env.limits !== undefined ? { limits: env.limits } : {}) });
+        const opened = await openRows(items, g.descriptor.layout, env.openOptions([...g.open]));
         const dropped = new Set<Record<string, unknown>>();
         opened.forEach((o, i) => {
           const row = owners[i]!;
