@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, test } from 'vitest';
+import { alias } from 'drizzle-orm/pg-core';
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, like, max, ne, not, or, sql } from 'drizzle-orm';
 import { FieldsealError, LocalKeyring } from '@fieldseal/core';
 import { withFieldseal, type FieldsealDatabase } from '@fieldseal/drizzle';
@@ -146,6 +147,20 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     const joined = await db.select({ title: posts.title }).from(posts).innerJoin(users, eq(posts.userId, users.id)).where(eq(users.email, 'ada@example.com')).orderBy(posts.title);
     expect(joined).toEqual([{ title: 'first' }, { title: 'second' }]);
     expect(await db.select({ t: posts.title }).from(posts).innerJoin(users, eq(posts.userId, users.id)).where(eq(users.email, 'grace@example.com'))).toEqual([]);
+  });
+
+  test('aliases: a table joined under another name is opened and searched under that name', async () => {
+    await seed();
+    const author = alias(users, 'author');
+    const rows = await db.select({ title: posts.title, email: author.email, ssn: author.ssn }).from(posts).innerJoin(author, eq(posts.userId, author.id)).where(eq(author.email, 'ada@example.com')).orderBy(posts.title);
+    expect(rows).toEqual([
+      { title: 'first', email: 'ada@example.com', ssn: '078-05-1120' },
+      { title: 'second', email: 'ada@example.com', ssn: '078-05-1120' },
+    ]);
+    const full = await db.select().from(posts).leftJoin(author, eq(posts.userId, author.id)).where(eq(posts.title, 'first'));
+    expect(full[0].author.email).toBe('ada@example.com');
+    expect(full[0].posts.body).toBe('a secret body');
+    await refused(db.select().from(author).orderBy(author.email), 'email');
   });
 
   test('isNull / isNotNull on an encrypted column are allowed', async () => {
