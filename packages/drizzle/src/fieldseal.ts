@@ -2,9 +2,6 @@ import type { Column, Table } from 'drizzle-orm';
 import { InvalidArgumentError, type EncryptionContext } from '@fieldseal/core';
 import { buildDescriptor, FIELDSEAL_TABLE } from './lib/describe.js';
 
-/** Columns of a Drizzle table, by their TS keys. */
-type ColumnsOf<T extends Table> = T['_']['columns'];
-
 /** A beacon column for one encrypted column: the column, or the column and the beacon field name. */
 export type BeaconColumn = Column | { readonly column: Column; readonly field?: string };
 
@@ -26,7 +23,7 @@ export interface FieldsealTableOptions<T extends Table> {
    * of `x`'s beacon in that column. The beacon field name in the `BeaconIndex` defaults to the
    * encrypted column's database name.
    */
-  readonly beacons?: Partial<Readonly<Record<keyof ColumnsOf<T> & string, BeaconColumn>>>;
+  readonly beacons?: Partial<Readonly<Record<keyof T['_']['columns'] & string, BeaconColumn>>>;
 }
 
 /**

@@ -3,7 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, like, max, ne, not, or, sql } from 'drizzle-orm';
 import { FieldsealError, LocalKeyring } from '@fieldseal/core';
 import { withFieldseal, type FieldsealDatabase } from '@fieldseal/drizzle';
-import { drivers, makeKeys, posts, schemaName, tags, users, type Driver, type Keys } from './helpers/fixture.js';
+import { counters, drivers, makeKeys, posts, schemaName, tags, users, type Driver, type Keys } from './helpers/fixture.js';
 
 const SECRETS = ['ada@example.com', 'ADA@EXAMPLE.COM', '078-05-1120', '1815-12-10', 'dark', 'grace@example.com', '123-45-6789', 'a secret body', 'linus@example.com', 'new@example.com'];
 
@@ -335,6 +335,18 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     expect(raw.rows[0]!.email).toMatch(/^fs1\./);
     const [opened] = await db.$fieldseal.openRawRows(users, raw.rows);
     expect(opened).toMatchObject({ email: 'ada@example.com', tenant_id: 'acme', ssn: '078-05-1120' });
+  });
+
+  test('ids from identity columns and 64-bit sequences are fetched before sealing, and bound', async () => {
+    const rows = await db.insert(counters).values([{ secret: 'one' }, { secret: 'two' }]).returning();
+    expect(rows.map((r: any) => r.secret)).toEqual(['one', 'two']);
+    expect(typeof rows[0].big).toBe('bigint');
+    expect(rows[1].id).toBe(rows[0].id + 1);
+    const read = await db.select().from(counters).where(eq(counters.id, rows[1].id));
+    expect(read).toEqual([rows[1]]);
+    // Both id columns are bound: the first row's ciphertext in the second row fails.
+    await d.query(`update ${T('counters')} set secret = (select secret from ${T('counters')} where id = ${rows[0].id}), fs = (select fs from ${T('counters')} where id = ${rows[0].id}) where id = ${rows[1].id}`);
+    expect(['ERR_FIELDSEAL_DECRYPTION_FAILED', 'ERR_FIELDSEAL_KEY_UNAVAILABLE']).toContain(await code(db.select().from(counters).where(eq(counters.id, rows[1].id))));
   });
 
   test('tables without encrypted columns pass through every path', async () => {
