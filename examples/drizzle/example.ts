@@ -1,6 +1,7 @@
 // What a Drizzle application does with @fieldseal/drizzle, from keys to queries.
 import { asc, eq, like, sql } from 'drizzle-orm';
 import { BeaconIndex, BeaconKey, FieldsealError, LocalKeyring } from '@fieldseal/core';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { withFieldseal } from '@fieldseal/drizzle';
 import { DDL, notes, schema, users } from './schema.js';
 
@@ -20,7 +21,10 @@ export interface ExampleResult {
   readonly refusedCode: string | undefined;
 }
 
-async function open(databaseUrl: string | undefined) {
+/** Either driver, as the one type Drizzle's PostgreSQL databases share. */
+type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+async function open(databaseUrl: string | undefined): Promise<{ driver: string; db: Database; close: () => Promise<void>; cleanUp: () => Promise<void> }> {
   if (databaseUrl === undefined) {
     const { PGlite } = await import('@electric-sql/pglite');
     const { drizzle } = await import('drizzle-orm/pglite');
@@ -71,7 +75,8 @@ export async function runDrizzleExample(options: ExampleOptions = {}): Promise<E
     log(`inserted ${ada!.name}: returning() gives back plaintext (email ${ada!.email}, birthday a ${ada!.birthday?.constructor.name})`);
 
     // 4. What the database holds: ciphertext, a header, a beacon.
-    const stored = (await db.execute(sql`select * from ${users} order by ${users.id}`)).rows as Record<string, unknown>[];
+    // (both drivers return { rows }; Drizzle's shared type does not say so)
+    const stored = ((await db.execute(sql`select * from ${users} order by ${users.id}`)) as unknown as { rows: Record<string, unknown>[] }).rows;
     log(`stored email column: ${String(stored[0]!.email).slice(0, 24)}… (${String(stored[0]!.email).length} chars), beacon ${String(stored[0]!.email_bidx)}`);
 
     // 5. Reads: eq() on an encrypted column is a beacon lookup; relational queries open nested rows.
