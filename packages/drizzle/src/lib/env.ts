@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type BeaconIndex, type Limits, type OpenRowOptions, type RowKeyrings, type SealRowOptions } from '@fieldseal/core';
+import { InvalidArgumentError, type BeaconIndex, type Limits, type OpenRowOptions, type RowKeyrings, type RowLayout, type SealRowOptions } from '@fieldseal/core';
 
 /** What every query runner needs: the bare database (or transaction) and the keys. */
 export interface Env {
@@ -13,7 +13,7 @@ export interface Env {
   readonly allowPlaintext: boolean;
   beaconIndex(): BeaconIndex;
   /** Options of openRow(s) and resealRow. */
-  openOptions(columns?: readonly string[]): OpenRowOptions;
+  openOptions(columns?: readonly string[], layout?: RowLayout): OpenRowOptions;
   sealOptions(): SealRowOptions;
 }
 
@@ -25,8 +25,10 @@ export function makeEnv(base: unknown, keyrings: RowKeyrings, limits: Partial<Li
     beacons,
     inTransaction,
     allowPlaintext,
-    openOptions(columns) {
-      return { ...keyrings, ...(limits !== undefined ? { limits } : {}), ...(allowPlaintext ? { allowPlaintext } : {}), ...(columns !== undefined ? { columns } : {}) };
+    openOptions(columns, layout) {
+      // Opening every sealed column takes core's direct path (no selectors to evaluate per row).
+      const partial = columns !== undefined && !(layout !== undefined && layout.columns.every((c) => columns.includes(c.property)));
+      return { ...keyrings, ...(limits !== undefined ? { limits } : {}), ...(allowPlaintext ? { allowPlaintext } : {}), ...(partial ? { columns } : {}) };
     },
     sealOptions() {
       return { ...keyrings, ...(limits !== undefined ? { limits } : {}) };

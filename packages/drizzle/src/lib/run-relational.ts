@@ -121,7 +121,7 @@ export async function runRelational(env: Env, tsName: string, mode: 'many' | 'fi
   const dropped = new Set<Record<string, unknown>>();
   for (const [n, objects] of batches) {
     if (n.descriptor === undefined || n.open.length === 0 || objects.length === 0) continue;
-    const opened = await openRows(objects, n.descriptor.layout, env.openOptions(n.open));
+    const opened = await openRows(objects, n.descriptor.layout, env.openOptions(n.open, n.descriptor.layout));
     opened.forEach((o, i) => {
       const target = objects[i]!;
       for (const f of n.filters) {

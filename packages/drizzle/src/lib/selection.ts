@@ -116,7 +116,7 @@ export function planResult(env: Env, fields: Record<string, unknown>, filters: r
           items.push(item);
           owners.push(row);
         }
-        const opened = await openRows(items, g.descriptor.layout, env.openOptions([...g.open]));
+        const opened = await openRows(items, g.descriptor.layout, env.openOptions([...g.open], g.descriptor.layout));
         const dropped = new Set<Record<string, unknown>>();
         opened.forEach((o, i) => {
           const row = owners[i]!;
