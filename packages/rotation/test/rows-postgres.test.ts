@@ -230,10 +230,12 @@ describe('PostgresRowStore and row jobs', () => {
     const { v1 } = await keyrings();
     const table = uniqueTable('rows_bad');
     tables.push(table);
-    await admin.query(`CREATE TABLE "${table}" (id bigint, tenant_id text, email text, ssn integer, fieldseal text)`);
+    await admin.query(`CREATE TABLE "${table}" (id bigint, tenant_id text, email text, ssn integer)`);
     const job = await rowRotation({ mode: 'seal', layout, keyring: v1 });
     await expect(runRotation({ store: store(table), ...job })).rejects.toThrow(/ssn is integer/);
     await admin.query(`ALTER TABLE "${table}" ALTER COLUMN ssn TYPE text`);
+    await expect(runRotation({ store: store(table), ...job })).rejects.toThrow(/ADD COLUMN "fieldseal" text/);
+    await admin.query(`ALTER TABLE "${table}" ADD COLUMN fieldseal text`);
     await expect(runRotation({ store: store(table), ...job })).rejects.toThrow(/primary key or unique index/);
     expect(() => new PostgresRowStore({ connectionString: db.url, table: 'x; drop', layout })).toThrow(expect.objectContaining({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' }));
   });

@@ -161,6 +161,7 @@ export class PostgresRowStore implements Store {
     const types = new Map(rows.map((r) => [r.attname, r.type] as const));
     for (const c of this.#columns) {
       const type = types.get(c.name);
+      if (type === undefined && c.name === this.#options.layout.header.name) throw new InvalidArgumentError(`header column ${c.name} not found in ${table}: add it first (ALTER TABLE ${this.#table} ADD COLUMN ${c.sql} text)`);
       if (type === undefined) throw new InvalidArgumentError(`column ${c.name} not found in ${table}`);
       if (c.written && !SUPPORTED_ROW_COLUMN_TYPES.includes(type)) throw new InvalidArgumentError(`column ${c.name} is ${type}; sealed and header columns must be ${SUPPORTED_ROW_COLUMN_TYPES.join(' or ')}`);
     }

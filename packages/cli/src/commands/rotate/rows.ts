@@ -105,6 +105,8 @@ export async function rotateRows(options: RotateCommandOptions, io: CommandIo): 
       throw usage(`--shard: ${(err as Error).message}`);
     }
   }
+  // The remaining counts are table-wide: one shard's pass could never bring them to 0.
+  if (options.untilClean === true && shard !== undefined && shard.count > 1) throw usage('--until-clean counts the whole table: run it without --shard (after the shards finished)');
   const positive = (v: number | undefined, flag: string) => {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw usage(`${flag} must be a positive integer`);
     return v;
