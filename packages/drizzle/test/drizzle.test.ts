@@ -212,6 +212,23 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     expect((await db.select({ e: users.email }).from(users).where(eq(users.id, ada.id)))[0].e).toBe('ada@example.com');
   });
 
+  test('transactions: a wrapped tx seals and opens, a nested transaction rolls back alone, ids come from the sequence inside it', async () => {
+    await db.transaction(async (tx: any) => {
+      const [a] = await tx.insert(users).values({ tenantId: 'acme', email: 'ada@example.com' }).returning();
+      await expect(
+        tx.transaction(async (inner: any) => {
+          await inner.update(users).set({ email: 'grace@example.com' }).where(eq(users.id, a.id));
+          expect((await inner.select({ e: users.email }).from(users).where(eq(users.email, 'grace@example.com')))[0].e).toBe('grace@example.com');
+          throw new Error('inner roll back');
+        }),
+      ).rejects.toThrow('inner roll back');
+      expect(await tx.query.users.findFirst({ columns: { email: true }, where: eq(users.id, a.id) })).toEqual({ email: 'ada@example.com' });
+      await refused(tx.select().from(users).orderBy(users.email), 'email');
+    });
+    expect((await db.select({ e: users.email }).from(users)).map((r: any) => r.e)).toEqual(['ada@example.com']);
+    await assertNoPlaintext();
+  });
+
   test('delete … returning opens what it deleted; a beacon delete deletes only the real match', async () => {
     const { ada } = await seed();
     const removed = await db.delete(users).where(eq(users.email, 'grace@example.com')).returning({ email: users.email, ssn: users.ssn });
