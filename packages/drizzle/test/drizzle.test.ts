@@ -229,6 +229,17 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     await assertNoPlaintext();
   });
 
+  test('$dynamic builders: the last where() counts, as in Drizzle', async () => {
+    const { ada, grace } = await seed();
+    const q = db.update(users).set({ email: 'new@example.com' }).$dynamic();
+    q.where(eq(users.id, grace.id));
+    const out = await q.where(eq(users.id, ada.id)).returning({ id: users.id, email: users.email });
+    expect(out).toEqual([{ id: ada.id, email: 'new@example.com' }]);
+    expect((await db.select({ e: users.email }).from(users).where(eq(users.id, grace.id)))[0].e).toBe('grace@example.com');
+    const sel = db.select({ e: users.email }).from(users).$dynamic();
+    expect(await sel.where(eq(users.id, grace.id)).limit(5)).toEqual([{ e: 'grace@example.com' }]);
+  });
+
   test('delete … returning opens what it deleted; a beacon delete deletes only the real match', async () => {
     const { ada } = await seed();
     const removed = await db.delete(users).where(eq(users.email, 'grace@example.com')).returning({ email: users.email, ssn: users.ssn });

@@ -8,6 +8,12 @@ import { inTransaction, type Env } from './env.js';
 import type { Call } from './builder.js';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 
+/** The call that counts when a method was called more than once (`$dynamic` builders): the last. */
+function lastCall(calls: readonly Call[], method: string): Call | undefined {
+  for (let i = calls.length - 1; i >= 0; i--) if (calls[i]!.method === method) return calls[i];
+  return undefined;
+}
+
 /** Columns the wrapper alone writes: the header and the beacon columns. */
 function managed(d: TableDescriptor): Set<string> {
   return new Set([d.header, ...[...d.beacons.values()].map((b) => b.column)]);
@@ -15,7 +21,10 @@ function managed(d: TableDescriptor): Set<string> {
 
 /** `returning(fields?)` with the hidden columns opening needs, and how to open its rows. */
 function planReturning(env: Env, table: Table, calls: Call[]): ((rows: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>) | undefined {
-  const i = calls.findIndex((c) => c.method === 'returning');
+  let i = -1;
+  calls.forEach((c, n) => {
+    if (c.method === 'returning') i = n;
+  });
   if (i < 0) return undefined;
   const fields = (calls[i]!.args[0] as Record<string, unknown> | undefined) ?? getTableColumns(table);
   const plan = planResult(env, fields);
@@ -114,8 +123,8 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
   const calls = [...input];
   const set: Record<string, unknown> = {};
   for (const c of calls) if (c.method === 'set') Object.assign(set, c.args[0]);
-  const whereCall = calls.find((c) => c.method === 'where');
-  const returningCall = calls.find((c) => c.method === 'returning');
+  const whereCall = lastCall(calls, 'where');
+  const returningCall = lastCall(calls, 'returning');
   const own = managed(d);
   let reseal = false;
   for (const [key, value] of Object.entries(set)) {
@@ -186,8 +195,8 @@ export async function runDelete(env: Env, root: Call, input: readonly Call[]): P
   const d = descriptorOf(table);
   if (d === undefined) return replay(env.base, [root, ...input]);
   const calls = [...input];
-  const whereCall = calls.find((c) => c.method === 'where');
-  const returningCall = calls.find((c) => c.method === 'returning');
+  const whereCall = lastCall(calls, 'where');
+  const returningCall = lastCall(calls, 'returning');
   const analyzed = analyzeFilter(whereCall?.args[0] as SQL | undefined, 'a filter');
   if (analyzed.beacons.length === 0) {
     const open = planReturning(env, table, calls);
