@@ -3,7 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, like, max, ne, not, or, sql } from 'drizzle-orm';
 import { FieldsealError, LocalKeyring } from '@fieldseal/core';
 import { withFieldseal, type FieldsealDatabase } from '@fieldseal/drizzle';
-import { counters, drivers, makeKeys, posts, schemaName, tags, users, type Driver, type Keys } from './helpers/fixture.js';
+import { counters, drivers, makeKeys, posts, schema, schemaName, tags, users, type Driver, type Keys } from './helpers/fixture.js';
 
 const SECRETS = ['ada@example.com', 'ADA@EXAMPLE.COM', '078-05-1120', '1815-12-10', 'dark', 'grace@example.com', '123-45-6789', 'a secret body', 'linus@example.com', 'new@example.com'];
 
@@ -91,6 +91,15 @@ describe.each(drivers)('@fieldseal/drizzle on %s', (_name, openDriver) => {
     expectTypeOf(rows[0]!.born).toEqualTypeOf<Date | null>();
     expectTypeOf(rows[0]!.prefs).toEqualTypeOf<{ theme: string; n: number } | null>();
     expect(rows).toEqual([{ email: 'ada@example.com', born: new Date('1815-12-10T00:00:00.000Z'), prefs: { theme: 'dark', n: 1 } }]);
+    const withSchema = withFieldseal(d.db as import('drizzle-orm/pglite').PgliteDatabase<typeof schema>, k);
+    const found = await withSchema.query.users.findFirst({ columns: { email: true, born: true }, with: { posts: { columns: { body: true } } } });
+    expectTypeOf(found!.email).toEqualTypeOf<string | null>();
+    expectTypeOf(found!.born).toEqualTypeOf<Date | null>();
+    expectTypeOf(found!.posts[0]!.body).toEqualTypeOf<string | null>();
+    expect(found!.email).toBe('ada@example.com');
+    const [inserted] = await withSchema.insert(users).values({ tenantId: 't', email: 'x@example.com' }).returning({ email: users.email });
+    expectTypeOf(inserted!.email).toEqualTypeOf<string | null>();
+    expectTypeOf(withSchema.$base).toEqualTypeOf<import('drizzle-orm/pglite').PgliteDatabase<typeof schema>>();
   });
 
   test('select: full rows, partial selects (without the header selected), nested selections, distinct', async () => {
