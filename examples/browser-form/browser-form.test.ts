@@ -30,7 +30,7 @@ function post(body: unknown) {
 
 beforeAll(async () => {
   buildCoreDist();
-  child = spawn(process.execPath, [serverPath], { cwd: repoRoot, env: { ...process.env, PORT: '0', FIELDSEAL_RSA_KEY_FILE: keyFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [serverPath], { cwd: repoRoot, env: { ...process.env, PORT: '0', FIELDSEAL_RSA_KEY_FILE: keyFile, FIELDSEAL_STORAGE_KEY_FILE: join(dir, 'storage-key.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
   base = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       output += c;

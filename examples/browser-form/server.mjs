@@ -1,5 +1,7 @@
 // The server side of the browser form: serves the page, its bundled script and the RSA public key,
-// and opens the sealed signups with the private key, which never leaves this process.
+// and opens the sealed signups with the private key, which never leaves this process. Every signup
+// is re-sealed on receipt under a symmetric key only this server holds: anyone with the public key
+// can make a document the RSA keyring accepts, so what is stored and read back never relies on it.
 //
 // Run: npx tsc -b packages/core && node examples/browser-form/server.mjs   (see README.md in this folder)
 import { randomUUID } from 'node:crypto';
@@ -9,13 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { RsaKeyring, decrypt, inspect, isFieldsealError } from '@fieldseal/core';
+import { LocalKeyring, RsaKeyring, decrypt, encrypt, inspect, isFieldsealError } from '@fieldseal/core';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Pointers (RFC 6901) that must arrive sealed; a signup with any of them in the clear is refused. */
 export const SEALED_POINTERS = ['/email', '/ssn', '/card/number'];
+const SEALED_PATHS = ['$.email', '$.ssn', '$.card.number'];
 const CONTEXT = { form: 'signup-v1' };
+/** Context of stored signups: the table is stored, the signup id must be supplied to open one. */
+const STORED_CONTEXT = { table: 'signups' };
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
@@ -36,6 +41,22 @@ export async function loadKeyring(path) {
   return RsaKeyring.fromPrivateKey(pem); // imported non-extractable
 }
 
+/**
+ * Load the storage key file, or create it on first start (mode 0600). In production this would be a
+ * KMS symmetric key or Vault transit key: any keyring whose wrapping only the server can perform.
+ */
+export async function loadStorageKeyring(path) {
+  try {
+    return LocalKeyring.fromKeyFile(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (err?.code !== 'ENOENT') throw err;
+  }
+  const keyring = await LocalKeyring.generate({ name: 'signups' });
+  await writeFile(path, JSON.stringify(keyring.exportKeyFile()), { mode: 0o600, flag: 'wx' });
+  console.log(`created storage key file ${path}`);
+  return keyring;
+}
+
 /** Bundle client.js for the browser, as an application's own bundler would. */
 export async function bundleClient() {
   const result = await esbuild.build({ entryPoints: [here('./client.js')], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, write: false, logLevel: 'silent' });
@@ -44,10 +65,10 @@ export async function bundleClient() {
 
 /**
  * The request handler.
- * @param {{ keyring: RsaKeyring, html: string, script: string, publicKeyPem: string }} options
+ * @param {{ keyring: RsaKeyring, storageKeyring: LocalKeyring, html: string, script: string, publicKeyPem: string }} options
  */
-export function createApp({ keyring, html, script, publicKeyPem }) {
-  const signups = new Map(); // id -> opened signup; a real app would store the sealed document
+export function createApp({ keyring, storageKeyring, html, script, publicKeyPem }) {
+  const signups = new Map(); // id -> re-sealed signup (a table in a real app)
 
   async function handle(req, res) {
     try {
@@ -57,11 +78,17 @@ export function createApp({ keyring, html, script, publicKeyPem }) {
       if (req.method === 'GET' && path === '/public-key.pem') return send(res, 200, publicKeyPem, 'application/x-pem-file');
       if (req.method === 'POST' && path === '/api/signups') {
         const sealed = await readJson(req);
-        const opened = await openSignup(keyring, sealed);
         const id = randomUUID();
-        signups.set(id, opened);
+        const { opened, stored } = await resealSignup({ keyring, storageKeyring }, sealed, id);
+        signups.set(id, stored);
         console.log(`signup ${id} received (${Object.keys(opened).join(', ')})`); // field names only, never values
         return sendJson(res, 201, { id, received: summary(opened) });
+      }
+      const m = /^\/api\/signups\/([0-9A-Za-z-]{1,64})$/.exec(path);
+      if (req.method === 'GET' && m) {
+        const stored = signups.get(m[1]);
+        if (stored === undefined) return sendJson(res, 404, { error: 'not found' });
+        return sendJson(res, 200, { id: m[1], received: summary(await readSignup(storageKeyring, stored, m[1])) });
       }
       return sendJson(res, 404, { error: 'not found' });
     } catch (err) {
@@ -91,6 +118,22 @@ export async function openSignup(keyring, sealed) {
   const missing = SEALED_POINTERS.filter((p) => !sealedPointers.has(p));
   if (missing.length > 0) throw new HttpError(400, `these fields must be sealed: ${missing.join(', ')}`);
   return decrypt(sealed, { keyring, context: CONTEXT });
+}
+
+/**
+ * Open a signup sealed in the browser and seal it again under the storage keyring, bound to its id.
+ * The browser's document is authenticated only as "made by someone holding the public key", which is
+ * everyone; the re-sealed one as "made by this server". Store only the re-sealed one.
+ */
+export async function resealSignup({ keyring, storageKeyring }, sealed, id) {
+  const opened = await openSignup(keyring, sealed);
+  const stored = await encrypt(opened, { keyring: storageKeyring, paths: SEALED_PATHS, context: STORED_CONTEXT, requiredContext: { signupId: id } });
+  return { opened, stored };
+}
+
+/** Open a stored signup: with the storage keyring only, never with the RSA keyring. */
+export function readSignup(storageKeyring, stored, id) {
+  return decrypt(stored, { keyring: storageKeyring, context: { ...STORED_CONTEXT, signupId: id } });
 }
 
 /** Enough to show the signup was opened, without sending the PII back. */
@@ -139,8 +182,10 @@ function sendJson(res, status, body) {
 async function main() {
   const keyFile = process.env.FIELDSEAL_RSA_KEY_FILE ?? join(tmpdir(), 'fieldseal-browser-form-example.private.pem');
   const keyring = await loadKeyring(keyFile);
+  const storageKeyFile = process.env.FIELDSEAL_STORAGE_KEY_FILE ?? join(tmpdir(), 'fieldseal-browser-form-example.storage-key.json');
   const app = createApp({
     keyring,
+    storageKeyring: await loadStorageKeyring(storageKeyFile),
     html: await readFile(here('./index.html'), 'utf8'),
     script: await bundleClient(),
     publicKeyPem: await keyring.exportPublicKey('pem'),

@@ -18,7 +18,7 @@ describe('examples/drizzle', () => {
     expect(result.found).toEqual([{ name: 'Ada', email: 'ada@example.com' }]);
     expect(result.withNotes[0]).toEqual({ name: 'Ada', notes: [{ title: 'empty', body: null }, { title: 'engine', body: 'notes on the analytical engine' }] });
     expect(result.updatedEmail).toBe('ada.lovelace@example.com');
-    expect(result.refusedCode).toBe('ERR_FIELDSEAL_QUERY_REFUSED');
+    expect(result.refusedCode).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
   });
 
   test('the one command a newcomer runs works with no server', async () => {
@@ -27,7 +27,7 @@ describe('examples/drizzle', () => {
     delete env.DATABASE_URL;
     const { stdout } = await promisify(execFile)(process.execPath, [run], { env });
     expect(stdout).toContain('database: PGlite (in memory)');
-    expect(stdout).toContain('refused with ERR_FIELDSEAL_QUERY_REFUSED');
+    expect(stdout).toContain('refused with ERR_FIELDSEAL_UNSUPPORTED_QUERY');
     expect(stdout.trim().endsWith('done')).toBe(true);
   }, 120_000);
 });

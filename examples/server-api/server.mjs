@@ -3,7 +3,7 @@
 // not stored), so a sealed record copied to another row or tenant no longer opens.
 //
 // Run: npx tsc -b packages/core && node examples/server-api/server.mjs   (see README.md in this folder)
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { CachingKeyring, LocalKeyring, decrypt, encrypt, isFieldsealError } from '@fieldseal/core';
+import { PII_PATHS, requestLogger } from './logging.mjs';
 
-/** The fields sealed in every record; everything else stays queryable in the jsonb column. */
-export const PII_PATHS = ['$.ssn', '$.email', '$.phone', '$.dateOfBirth', '$.cards[*].number'];
+/** The fields sealed in every record (and kept out of the logs); everything else stays queryable in the jsonb column. */
+export { PII_PATHS };
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -30,9 +31,10 @@ class HttpError extends Error {
 
 /**
  * The request handler and a schema helper, over a pg pool and any fieldseal keyring.
- * @param {{ pool: pg.Pool, keyring: import('@fieldseal/core').Keyring, table?: string }} options
+ * @param {{ pool: pg.Pool, keyring: import('@fieldseal/core').Keyring, table?: string, logger?: import('pino').Logger }} options
+ *   `logger`: request lines carry the record under `record`; build it with `requestLogger` (logging.mjs) so PII stays out.
  */
-export function createApp({ pool, keyring, table = 'customers' }) {
+export function createApp({ pool, keyring, table = 'customers', logger }) {
   if (!TABLE_NAME.test(table)) throw new Error('table must be a plain lower-case SQL identifier');
 
   const seal = (tenant, id, record) => encrypt(record, { keyring, paths: PII_PATHS, context: { tenant }, requiredContext: { rowId: id } });
@@ -44,6 +46,7 @@ export function createApp({ pool, keyring, table = 'customers' }) {
       const id = randomUUID();
       const sealed = await seal(tenant, id, record);
       await pool.query(`INSERT INTO ${table} (id, tenant, doc) VALUES ($1, $2, $3)`, [id, tenant, sealed]);
+      logger?.info({ method: 'POST', tenant, id, record }, 'customer created');
       return [201, { id }];
     }],
     ['GET', /^\/tenants\/([^/]+)\/customers$/, async (_req, [tenant]) => {
@@ -169,7 +172,8 @@ async function main() {
   // The row id is part of the context, so data keys are never reused on encrypt (encrypt: false);
   // repeated reads of the same record still skip the key service for 5 minutes.
   const keyring = new CachingKeyring({ keyring: await loadKeyring(keyFile), encrypt: false });
-  const app = createApp({ pool, keyring, table: process.env.TABLE ?? 'customers' });
+  const logger = requestLogger({ mode: process.env.LOG_MODE ?? 'censor', destination: process.stdout, beaconKey: randomBytes(32), keyring });
+  const app = createApp({ pool, keyring, table: process.env.TABLE ?? 'customers', logger });
   await app.ensureSchema();
   const server = createServer((req, res) => void app.handle(req, res));
   server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {

@@ -124,6 +124,13 @@ export function takeDataKey(request: WrapRequest): Uint8Array {
  * Wrapped keys it writes: provider `azure-keyvault`, keyId the versioned kid, ciphertext the
  * RSA-OAEP-256 ciphertext of the data key, byte for byte what Key Vault's `wrapkey` would return.
  *
+ * **No authenticity** (the same holds for every Azure RSA key, whatever `wrapMode`: `unwrapkey` cannot tell who wrapped). Anyone holding the public key (and it is public) can seal a document with any
+ * values and any context, required row ids included, that passes every check on the decrypting side.
+ * A document opened with the private key proves only "someone sent this". Re-seal it on receipt
+ * under a key only your server can wrap with (a symmetric KMS key, Vault transit, `LocalKeyring`)
+ * and store only that copy: see `examples/browser-form` and docs/SECURITY.md. Do not use a
+ * public-key keyring for beacon root keys without pinning their key check (docs/BEACONS.md).
+ *
  * @example
  * ```ts
  * import { encrypt } from '@fieldseal/core';

@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText());
       return 0;
     }
-    await parsed.spec.run(parsed.values, processIo);
+    await parsed.spec.run(parsed.values, processIo, parsed.positionals);
     return 0;
   } catch (err) {
     let code = EXIT_FAILURE;

@@ -10,7 +10,9 @@ export interface CommandSpec {
   readonly summary: string;
   readonly usage: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Values, io: CommandIo): Promise<void>;
+  /** Words after the command (`fieldseal keystore create`); refused when not set. */
+  readonly positionals?: boolean;
+  run(values: Values, io: CommandIo, positionals: readonly string[]): Promise<void>;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -99,6 +101,18 @@ export const commands: Record<string, CommandSpec> = {
       );
     },
   },
+  keystore: {
+    summary: 'branch keys of the hierarchical keyring: create, rotate, rewrap (KEK rotation), shred (crypto-shredding), list',
+    usage: 'fieldseal keystore create|rotate|rewrap|shred|list --store file:FILE | postgres://... [--table T] [--kek <spec>] [--to <spec>] [--id ID] [--yes-destroy-every-version]',
+    positionals: true,
+    options: { store: { type: 'string' }, table: { type: 'string' }, kek: { type: 'string' }, to: { type: 'string' }, id: { type: 'string' }, 'yes-destroy-every-version': { type: 'boolean' } },
+    async run(v, io, positionals) {
+      const { keystore } = await import('./commands/keystore/index.js');
+      if (positionals.length !== 1) throw usage('fieldseal keystore takes one action: create, rotate, rewrap, shred or list');
+      const opt = (name: string, key: string) => (str(v[name]) !== undefined ? { [key]: str(v[name])! } : {});
+      await keystore({ action: positionals[0]!, store: required(v, 'store'), ...opt('table', 'table'), ...opt('kek', 'kek'), ...opt('to', 'to'), ...opt('id', 'id'), confirmShred: v['yes-destroy-every-version'] === true }, io);
+    },
+  },
   rewrap: {
     summary: 'rewrap (or re-encrypt) one sealed document or an NDJSON stream under new keys, verified before output',
     usage: 'fieldseal rewrap --keyring <spec> [--to <spec>] [--mode rewrap|reencrypt] [--context k=v ...] [--in FILE] [--out FILE] [--ndjson]',
@@ -120,17 +134,18 @@ export function helpText(): string {
 }
 
 /** Parse argv (without node and script) into a command and its flag values. */
-export function parseCommandLine(argv: readonly string[]): { name: string; spec: CommandSpec; values: Values } | { help: true } {
+export function parseCommandLine(argv: readonly string[]): { name: string; spec: CommandSpec; values: Values; positionals: readonly string[] } | { help: true } {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { help: true };
   const spec = commands[name];
   if (spec === undefined) throw usage(`unknown command "${name}" (try: fieldseal --help)`);
   let values: Values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...spec.options, debug: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: false, strict: true }) as { values: Values });
+    ({ values, positionals } = parseArgs({ args: rest, options: { ...spec.options, debug: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: spec.positionals === true, strict: true }) as { values: Values; positionals: string[] });
   } catch (err) {
     throw usage(`${(err as Error).message}\nusage: ${spec.usage}`);
   }
   if (values.help === true) return { help: true };
-  return { name, spec, values };
+  return { name, spec, values, positionals };
 }

@@ -10,10 +10,28 @@ import { headerNameOption, optionsObject, selectorList } from './lib/options.js'
 
 /** Options of {@link decrypt}. */
 export interface DecryptOptions {
-  /** Keyring used for every key group (unless `keyrings` names one for the group). */
+  /**
+   * Keyring used for every key group of the document (unless `keyrings` names one for the group).
+   * With `keyring`, a full decrypt opens every group the header lists.
+   */
   readonly keyring?: Keyring;
-  /** Keyrings per key group name, for documents with several groups. */
+  /**
+   * Keyrings per key group name. Without `keyring`, only these groups are opened (the others stay
+   * sealed and the header is kept), and by default each of them is expected: see `expectGroups`.
+   */
   readonly keyrings?: Readonly<Record<string, Keyring>>;
+  /**
+   * Key groups the document must have. Each one is verified (its data key unwrapped, its key
+   * commitment and header MAC checked) even when none of its fields is opened, so the header, and
+   * with it which paths each group covers, is authenticated by every expected group's key: a holder
+   * of one group's keyring can then neither drop another group nor move its paths into its own group.
+   * A missing expected group is an {@link IncompleteError}.
+   *
+   * Default: the group names of `keyrings`. `false` turns the check off (any group set the header
+   * lists is accepted, and a group is verified only when its fields are opened); do that only when
+   * every holder of every group's key is trusted to write every field. See docs/SECURITY.md.
+   */
+  readonly expectGroups?: readonly string[] | false;
   /**
    * The context the caller expects: every pair must match the document's stored context, and the
    * values of its required-but-not-stored keys must be supplied here.
@@ -21,7 +39,7 @@ export interface DecryptOptions {
   readonly context?: EncryptionContext;
   /** Partial decrypt: only fields matching these selectors (others stay encrypted, header kept). */
   readonly paths?: readonly string[];
-  /** Partial decrypt: only these key groups. */
+  /** Partial decrypt: only these key groups (each must be in the document). */
   readonly groups?: readonly string[];
   /** With `paths`: a selector that matches no encrypted field is an error. */
   readonly strict?: boolean;
@@ -42,11 +60,16 @@ export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequ
     for (const name of Object.keys(keyrings)) assertKeyring(keyrings[name], `keyrings["${name}"]`);
   }
   if (options.keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
+  const named = keyrings !== undefined ? Object.keys(keyrings) : [];
+  const expectGroups = options.expectGroups === undefined ? named : options.expectGroups === false ? [] : selectorList(options.expectGroups, 'expectGroups');
   return {
     keyringFor: (group) => (keyrings !== undefined && Object.prototype.hasOwnProperty.call(keyrings, group) ? keyrings[group] : options.keyring),
     expected: contextEntries(options.context, 'context', limits.maxContextPairs),
     ...(options.paths !== undefined ? { selectors: selectorList(options.paths, 'paths') } : {}),
     ...(options.groups !== undefined ? { groups: selectorList(options.groups, 'groups') } : {}),
+    // Without a keyring for every group, open only the groups a keyring is named for.
+    ...(options.keyring === undefined ? { available: named } : {}),
+    expectGroups,
     headerName: headerNameOption(options.headerName),
     strict: options.strict === true,
     limits,
@@ -77,13 +100,16 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * ```ts
  * import { decrypt } from '@fieldseal/core';
  * const record = await decrypt(sealed, { keyring, context: { tenant: 't1', rowId: '42' } });
+ * // Key groups: opens both groups and expects both, so a holder of one group's key cannot drop or
+ * // rewrite the other; with only `{ contact }` it opens the contact fields and keeps the rest sealed.
+ * const full = await decrypt(sealed, { keyrings: { contact, restricted }, context: { tenant: 't1', rowId: '42' } });
  * ```
  * @param sealed A document produced by {@link encrypt}.
  * @param options Keyring(s), the expected context, optional partial selection.
  * @returns A new document with the targeted fields restored to their original JSON values.
  * @throws {DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when anything fails authentication (also when a required context value is wrong).
  * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when an expected pair differs or a required key is missing.
- * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when a field was removed, duplicated or replaced by plaintext, or the header is missing.
+ * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when a field was removed, duplicated or replaced by plaintext, the header is missing, or an expected key group is missing.
  * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no configured keyring can unwrap a needed data key.
  * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for malformed input, header or field blobs.
  * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite.

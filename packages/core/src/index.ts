@@ -12,9 +12,11 @@ export { encrypt, type EncryptOptions, type KeyGroup } from './encrypt.js';
 export { decrypt, type DecryptOptions } from './decrypt.js';
 export { inspect, type InspectOptions, type InspectResult, type InspectedGroup, type InspectedWrappedKey } from './inspect.js';
 export { encodeContext } from './lib/context.js';
+export { describeSelector, type SelectorSegment, type SelectorStep } from './describe-selector.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';
 export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
 export { MultiKeyring } from './keyrings/multi.js';
+export { callWithRetries, resolveRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy, type RetryingCall } from './keyrings/call-with-retries.js';
 export { RsaKeyring, type RsaKeyInput, type RsaPublicKeyringOptions, type RsaPrivateKeyringOptions, type RsaGenerateOptions } from './keyrings/rsa.js';
 export { rewrap, type RewrapOptions, type RotationResult } from './rewrap.js';
 export { reencrypt, type ReencryptOptions } from './reencrypt.js';
@@ -22,3 +24,6 @@ export { needsRotation, keyVersionOf, type RotationTarget } from './needs-rotati
 export * from './beacons/index.js';
 export { CachingKeyring, type CachingKeyringOptions, type CachingKeyringEncryptOptions, type CachingKeyringDecryptOptions, type CachingWrapRequest, type CachingKeyringEvent, type CachingKeyringOperation, type CachingKeyringEvictionReason, type CachingKeyringCounters, type CachingKeyringStats } from './keyrings/caching.js';
 export * from './rows/index.js';
+export { HierarchicalKeyring, HIERARCHY_PROVIDER, createBranchKey, rotateBranchKey, destroyBranchKey, rewrapBranchKeys, type HierarchicalKeyringOptions, type HierarchicalKeyringStats, type BranchKeySelector, type BranchKeyAdminOptions, type RewrapBranchKeysResult } from './keyrings/hierarchical.js';
+export { MemoryBranchKeyStore, branchKeyContext, type BranchKeyStore, type BranchKeyRecord } from './keyrings/branch-key-store.js';
+export { auditKeyring, type KeyAccessEvent, type KeyAccessAuditOptions } from './keyrings/audit.js';

@@ -20,7 +20,7 @@ export async function reencryptWith(backend: Backend, sealed: unknown, options: 
     ...(options.context !== undefined ? { context: options.context } : {}),
     ...(options.headerName !== undefined ? { headerName: options.headerName } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
-  });
+  }, { everyGroup: true });
   const opened = await openSealed(backend, sealed, req);
   const doc = opened.document;
   delete doc[req.headerName];

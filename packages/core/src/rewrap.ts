@@ -1,6 +1,7 @@
 import { backend as defaultBackend } from '#backend';
 import { InvalidArgumentError, KeyUnavailableError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits, ServiceRewrapCapable, WrappedKey } from './types.js';
+import { LOCAL_PROVIDER, LocalKeyring } from './keyrings/local.js';
 import type { Backend } from './lib/backend/types.js';
 import { zeroize } from './lib/bytes.js';
 import { contextEntries } from './lib/context.js';
@@ -40,6 +41,30 @@ export interface RotationResult {
 function sameKeyIdentities(a: readonly WrappedKey[], b: readonly WrappedKey[]): boolean {
   const ids = (list: readonly WrappedKey[]) => list.map((k) => `${k.provider}\u0000${k.keyId}`).sort().join('\u0001');
   return ids(a) === ids(b);
+}
+
+/** A local key id without a key's unique id (`main/v1`): two key files written before key ids can share it. */
+function ambiguousKeyId(k: WrappedKey): boolean {
+  return k.provider === LOCAL_PROVIDER && !LocalKeyring.isUniqueKeyId(k.keyId);
+}
+
+/**
+ * "Already wrapped under the target" by key id alone is only safe when each id names one key. With an
+ * ambiguous id, the target itself must open the stored wrapped keys to the same data key; otherwise
+ * an operator who then deletes the old key file loses the document (issue 14.1).
+ */
+async function alreadyUnderTarget(backend: Backend, target: Keyring, current: readonly WrappedKey[], fresh: readonly WrappedKey[], context: EncryptionContext, dataKey: Uint8Array): Promise<boolean> {
+  if (!sameKeyIdentities(fresh, current)) return false;
+  if (!current.some(ambiguousKeyId)) return true;
+  let opened: Uint8Array;
+  try {
+    opened = await target.unwrap({ wrapped: current, context });
+  } catch {
+    return false;
+  }
+  const same = backend.timingSafeEqual(opened, dataKey);
+  zeroize(opened);
+  return same;
 }
 
 function pick(map: Readonly<Record<string, Keyring>> | undefined, name: string, fallback: Keyring | undefined): Keyring | undefined {
@@ -90,7 +115,7 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
         if (result.dataKey !== unlocked[i]!.dataKey) zeroize(result.dataKey);
         wrapped = result.wrapped;
       }
-      if (sameKeyIdentities(wrapped, g.wrapped)) {
+      if (await alreadyUnderTarget(backend, target, g.wrapped, wrapped, ctx.record, unlocked[i]!.dataKey)) {
         groups.push(g);
       } else {
         changed = true;
@@ -114,7 +139,9 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
  * byte-for-byte the same; the header gets new wrapped keys and new MACs. Cost is one unwrap and one
  * wrap per key group, whatever the number of fields. Idempotent: when the target keyring produces
  * wrapped keys from the same providers and key ids as the document already has, the document comes
- * back unchanged with `changed: false`.
+ * back unchanged with `changed: false`. A local key id without a unique id (`main/v1`, from key files
+ * written before key ids) can name different keys in two key files, so there the target must also
+ * open the stored wrapped key to the same data key; otherwise the document is re-wrapped.
  *
  * Uses the target keyring's server-side re-wrap (`ServiceRewrapCapable`, e.g. AWS KMS ReEncrypt)
  * when it offers one, and checks the result unwraps to the same data key before it is MAC'd in. The

@@ -35,6 +35,8 @@ export interface WrapRequest {
   readonly dataKey?: Uint8Array;
   /** The full encryption context (stored and required-but-not-stored pairs). */
   readonly context: EncryptionContext;
+  /** Aborts the keyring call (and its retries) when signalled. */
+  readonly signal?: AbortSignal;
   /**
    * How many plaintext bytes the document's fields under this key hold, when known. Keyrings may
    * ignore it; a caching keyring uses it to bound how much data one data key protects.
@@ -59,6 +61,8 @@ export interface UnwrapRequest {
   readonly wrapped: readonly WrappedKey[];
   /** The full encryption context (stored and required-but-not-stored pairs). */
   readonly context: EncryptionContext;
+  /** Aborts the keyring call (and its retries) when signalled. */
+  readonly signal?: AbortSignal;
 }
 
 /**

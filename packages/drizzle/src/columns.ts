@@ -1,6 +1,6 @@
 import { customType } from 'drizzle-orm/pg-core';
 import type { ColumnCodec, JsonValue } from '@fieldseal/core';
-import { QueryRefusedError } from '@fieldseal/core';
+import { refused } from './lib/refused.js';
 import { HEADER_MARK, isCiphertext, isHeader, SEALED_MARK } from './lib/marks.js';
 
 /** Options of an encrypted column builder. */
@@ -15,7 +15,7 @@ function sealedType<TData>(codec: ColumnCodec) {
   // storing plaintext (and `eq(column, plaintext)` on the bare database fails the same way).
   const toDriver = (value: TData): string => {
     if (isCiphertext(value)) return value;
-    throw new QueryRefusedError('a value for an encrypted column reached the database unsealed: query through withFieldseal(db)');
+    throw refused('a value for an encrypted column reached the database unsealed: query through withFieldseal(db)');
   };
   SEALED_MARK.set(toDriver, codec);
   return customType<{ data: TData; driverData: string; config: EncryptedColumnOptions }>({
@@ -88,7 +88,7 @@ export function encryptedJson<TName extends string>(name: TName, options?: Encry
 
 const headerToDriver = (value: string): string => {
   if (isHeader(value)) return value;
-  throw new QueryRefusedError('the fieldseal header column only takes headers written by fieldseal');
+  throw refused('the fieldseal header column only takes headers written by fieldseal');
 };
 HEADER_MARK.add(headerToDriver);
 const headerColumn = customType<{ data: string; driverData: string }>({ dataType: () => 'text', toDriver: headerToDriver });

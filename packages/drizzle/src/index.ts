@@ -7,4 +7,4 @@
 export { encryptedText, encryptedDate, encryptedBigint, encryptedBytes, encryptedJson, fieldsealHeader, type EncryptedColumnOptions } from './columns.js';
 export { fieldseal, type FieldsealTableOptions, type BeaconColumn } from './fieldseal.js';
 export { withFieldseal, type WithFieldsealOptions, type FieldsealDatabase, type FieldsealHelpers } from './with-fieldseal.js';
-export { QueryRefusedError } from '@fieldseal/core';
+export { UnsupportedQueryError } from '@fieldseal/core';

@@ -1,6 +1,7 @@
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import type { Table } from 'drizzle-orm';
-import { InvalidArgumentError, openRows, QueryRefusedError, type BeaconIndex, type Limits, type RowKeyrings } from '@fieldseal/core';
+import { InvalidArgumentError, openRows, type BeaconIndex, type Limits, type RowKeyrings } from '@fieldseal/core';
+import { refused } from './lib/refused.js';
 import { descriptorOf } from './lib/describe.js';
 import { makeEnv, type Env } from './lib/env.js';
 import { pendingBuilder } from './lib/builder.js';
@@ -91,7 +92,7 @@ function wrap<TDb extends object>(base: TDb, env: Env): FieldsealDatabase<TDb> {
           case 'with':
           case '$with':
             return () => {
-              throw new QueryRefusedError(`db.${prop}() (common table expressions) is not supported through withFieldseal: use db.$base and open the rows with db.$fieldseal.openRawRows`);
+              throw refused(`db.${prop}() (common table expressions) is not supported through withFieldseal: use db.$base and open the rows with db.$fieldseal.openRawRows`);
             };
           case '$count':
             return (source: unknown, filters?: unknown) => {
@@ -115,7 +116,7 @@ function wrap<TDb extends object>(base: TDb, env: Env): FieldsealDatabase<TDb> {
  *   `delete … returning`, `onConflictDoNothing`, and relational queries (`db.query.t.findMany({ with })`).
  * - `eq(t.encrypted, value)` in a filter becomes a beacon lookup (with the false positives
  *   dropped after opening); `isNull` / `isNotNull` pass; every other use of an encrypted column in a
- *   filter, join, `orderBy`, `groupBy`, aggregate or selected SQL expression throws `QueryRefusedError`.
+ *   filter, join, `orderBy`, `groupBy`, aggregate or selected SQL expression throws `UnsupportedQueryError`.
  * - An update of sealed, id or context columns reads the rows in a transaction (`FOR UPDATE`),
  *   reseals each one (`resealRow`) and writes it back by id with its old header as a guard.
  * - `db.execute(sql…)` passes through untouched; open its rows with `db.$fieldseal.openRawRows`.

@@ -16,8 +16,8 @@ async function refused(p: unknown, column?: string): Promise<FieldsealError> {
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(FieldsealError);
-  expect((err as FieldsealError).code).toBe('ERR_FIELDSEAL_QUERY_REFUSED');
-  if (column !== undefined) expect((err as { column?: string }).column).toBe(column);
+  expect((err as FieldsealError).code).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
+  if (column !== undefined) expect((err as { field?: string }).field).toBe(column);
   return err as FieldsealError;
 }
 

@@ -70,6 +70,13 @@ export async function importGcpKmsPublicKey(input: GcpKmsPublicKeyInput): Promis
  * context is bound by fieldseal's header MAC and field AAD; `AsymmetricDecrypt` takes no AAD or
  * OAEP label, so Cloud KMS itself does not check it in this mode.
  *
+ * **No authenticity.** Anyone holding the public key (and it is public) can seal a document with any
+ * values and any context, required row ids included, that passes every check on the decrypting side.
+ * A document opened with the private key proves only "someone sent this". Re-seal it on receipt
+ * under a key only your server can wrap with (a symmetric KMS key, Vault transit, `LocalKeyring`)
+ * and store only that copy: see `examples/browser-form` and docs/SECURITY.md. Do not use a
+ * public-key keyring for beacon root keys without pinning their key check (docs/BEACONS.md).
+ *
  * Importable from `@fieldseal/gcp-kms/public-key` (no Google SDK) and from `@fieldseal/gcp-kms`.
  *
  * @example

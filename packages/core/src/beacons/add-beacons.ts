@@ -7,14 +7,15 @@ import type { BeaconIndex } from './beacon-index.js';
 import { cloneDocument } from '../lib/json.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { setOwn } from '../lib/pointer.js';
-import { beaconsFor, findSources, valueAt } from '../lib/beacon/document.js';
+import { findSources, storedBeaconFor, valueAt } from '../lib/beacon/document.js';
 import { getIndexState } from '../lib/beacon/fields.js';
 
 /**
  * Return a copy of a plaintext document with each selected value's beacon written to its sibling
- * member (`$.email` -> `$.email_bidx`); then encrypt the copy as usual. With one key the sibling is a
- * string; with several (a beacon key rotation) it is an array of strings, primary first. An
- * existing sibling is overwritten, so running it again with a new index re-computes the beacons;
+ * member (`$.email` -> `$.email_bidx`); then encrypt the copy as usual. The sibling is one beacon
+ * string under the index's primary key, also during a beacon key rotation (two beacons of one value
+ * stored together would leak as much as one beacon of twice the length; queries use
+ * {@link BeaconIndex.beacons}, which covers every key). An existing sibling is overwritten, so running it again with a new index re-computes the beacons;
  * the sibling of a `null` value is removed. The input is not modified.
  *
  * Do not select the beacon members for encryption (a wildcard such as `$.contacts[*].*` would): an
@@ -46,8 +47,7 @@ export async function addBeacons(doc: JsonObject, index: BeaconIndex): Promise<J
       writes.push({ parent, target, value: undefined });
       continue;
     }
-    const beacons = await beaconsFor(state, placed.field, placed.value);
-    writes.push({ parent, target, value: beacons.length === 1 ? beacons[0]! : beacons });
+    writes.push({ parent, target, value: await storedBeaconFor(state, placed.field, placed.value) });
   }
   for (const w of writes) {
     if (w.value === undefined) delete w.parent[w.target];

@@ -35,8 +35,11 @@ export interface BeaconFieldOptions {
 /** Options of {@link BeaconIndex}. */
 export interface BeaconIndexOptions {
   /**
-   * The beacon keys. The first is the primary key; with several, documents get one beacon per key
-   * (dual writes during a beacon key rotation) and {@link BeaconIndex.beacons} returns one per key.
+   * The beacon keys. The first is the primary key: documents store its beacon only. With several (a
+   * beacon key rotation), {@link BeaconIndex.beacons} returns one beacon per key for queries, so rows
+   * not yet backfilled are still found. Several keys emit a process warning (code
+   * `FIELDSEAL_BEACON_KEYS`) once per primary key: every query then links a value's beacons under
+   * each key, which together leak like one longer beacon (docs/BEACONS.md), so keep rotations short.
    */
   readonly keys: BeaconKey | readonly BeaconKey[];
   /** The beacon fields by name. The name feeds the per-field key derivation: renaming a field changes its beacons. */
@@ -114,6 +117,7 @@ export class BeaconIndex {
     }
     const state: IndexState = { keys: Object.freeze([...(keys as BeaconKey[])]), fields, fieldKeys: new Map() };
     setIndexState(this, state);
+    if (state.keys.length > 1) warnSeveralKeys(state.keys);
     Object.freeze(this);
   }
 
@@ -155,7 +159,9 @@ export class BeaconIndex {
 
   /**
    * The beacons of `value` under every key, primary first. Query with all of them during a beacon key
-   * rotation (`WHERE email_bidx = ANY($1)`), so rows written under either key are found.
+   * rotation (`WHERE email_bidx = ANY($1)`), so rows written under either key are found. Store only
+   * {@link BeaconIndex.beacon}'s: the list, stored together, would leak like one beacon of the
+   * combined length.
    *
    * @param field A declared field name.
    * @param value The plaintext value.
@@ -196,6 +202,21 @@ export class BeaconIndex {
     const f = fieldOf(getIndexState(this), field);
     return f.normalizer.apply(a) === f.normalizer.apply(b);
   }
+}
+
+const warned = new WeakSet<BeaconKey>();
+
+/** Emitted as a process warning where there is one (Node), else on the console; names key ids only. */
+function warnSeveralKeys(keys: readonly BeaconKey[]): void {
+  if (warned.has(keys[0]!)) return;
+  warned.add(keys[0]!);
+  const message =
+    `a beacon index holds ${keys.length} keys (${keys.map((k) => k.id).join(', ')}): documents store only the primary key's beacon, ` +
+    `but each query with index.beacons() links a value's beacons under every key, and together they leak like one beacon of ${keys.length} times the length; ` +
+    'finish the rotation and drop the old keys soon (docs/BEACONS.md, beacon key rotation)';
+  const proc = (globalThis as { process?: { emitWarning?: (message: string, options: { code: string }) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { code: 'FIELDSEAL_BEACON_KEYS' });
+  else globalThis.console?.warn(message);
 }
 
 function fieldOf(state: IndexState, field: string): CompiledField {

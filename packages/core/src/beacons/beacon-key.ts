@@ -2,13 +2,13 @@
  * The beacon root key: generated once, wrapped by a keyring, stored in a small key document.
  * @module
  */
-import { ContextMismatchError, DecryptionFailedError, InvalidArgumentError } from '../errors.js';
+import { ContextMismatchError, DecryptionFailedError, InvalidArgumentError, KeyUnavailableError } from '../errors.js';
 import type { EncryptionContext, Keyring } from '../types.js';
 import { contextEntries, entriesToRecord } from '../lib/context.js';
 import { assertKeyring, unwrapChecked, wrapChecked } from '../lib/keyring-call.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
-import { backend, deriveKeyCheck, ROOT_KEY_LENGTH } from '../lib/beacon/derive.js';
-import { BEACON_CONTEXT_PREFIX, DOCUMENT_TYPE, DOCUMENT_VERSION, keyringContext, parseKeyDocument, serializeWrapped } from '../lib/beacon/key-document.js';
+import { backend, CHECK_LENGTH, deriveKeyCheck, ROOT_KEY_LENGTH } from '../lib/beacon/derive.js';
+import { BEACON_CONTEXT_PREFIX, DOCUMENT_TYPE, DOCUMENT_VERSION, keyringContext, parseKeyDocument, PUBLIC_KEY_WRAP_PROVIDERS, serializeWrapped } from '../lib/beacon/key-document.js';
 import { dropRootKey, getRootKey, KEY_ID_PATTERN, setRootKey } from '../lib/beacon/state.js';
 
 /** One wrapped copy of the beacon root key, as stored in a {@link BeaconKeyDocument}. */
@@ -72,6 +72,19 @@ export interface LoadBeaconKeyOptions {
   readonly context?: EncryptionContext;
   /** When set, the document's key id must equal it (guards against loading the wrong file). */
   readonly id?: string;
+  /**
+   * The expected key check value (the `check` of the document {@link BeaconKey.generate} returned),
+   * kept in the application's configuration, not next to the document. When set, a document with
+   * any other root key is refused, whoever could write it.
+   *
+   * Required for a root key wrapped with a public key (provider `rsa`, `aws-kms-rsa`,
+   * `gcp-kms-rsa`): anyone holding the public key can wrap a root key of their own choosing and
+   * compute its check, so without a pin such wrapped keys are not used at all. Pin it too for Azure
+   * Key Vault RSA keys (which wrap the same way but cannot be recognised from the document) and
+   * wherever the principals allowed to wrap under the KEK (`kms:Encrypt`, `wrapkey`, Vault
+   * `encrypt`) should not choose beacon keys. See docs/BEACONS.md.
+   */
+  readonly check?: string;
 }
 
 /** Options of {@link BeaconKey.toDocument}. */
@@ -112,7 +125,9 @@ export class BeaconKey {
 
   /**
    * Generate a fresh root key from the CSPRNG, wrap it with `keyring` and return the key and the
-   * document to store.
+   * document to store. Keep `document.check` in the application's configuration too and pass it to
+   * {@link BeaconKey.load} as `check`: that pins this root key (required when `keyring` wraps with a
+   * public key, which anyone could have used to wrap another one).
    *
    * @param options The keyring, an optional id and context.
    * @returns The key and its document.
@@ -148,7 +163,8 @@ export class BeaconKey {
    * @throws {@link UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown document version.
    * @throws {@link ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` when an expected pair differs.
    * @throws {@link KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no KEK of the keyring unwraps it.
-   * @throws {@link DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when the unwrapped key fails the key check (wrong key, or an edited id or context).
+   * @throws {@link DecryptionFailedError} `ERR_FIELDSEAL_DECRYPTION_FAILED` when the unwrapped key fails the key check (wrong key, or an edited id or context), or the check is not the pinned one.
+   * @throws {@link InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for a malformed pin, or when only a public-key-wrapped copy could open the document and no `check` is pinned.
    */
   static async load(document: BeaconKeyDocument | string, options: LoadBeaconKeyOptions): Promise<BeaconKey> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object');
@@ -158,7 +174,18 @@ export class BeaconKey {
     for (const e of contextEntries(options.context, 'options.context', DEFAULT_LIMITS.maxContextPairs)) {
       if (doc.context[e.key] !== e.value) throw new ContextMismatchError(`beacon key document: context key "${e.key}" does not have the expected value`, e.key);
     }
-    const root = await unwrapChecked(options.keyring, wrapped, keyringContext(doc.context, doc.id), `beacon key ${doc.id}`);
+    const pin = options.check === undefined ? undefined : pinnedCheck(options.check);
+    if (pin !== undefined && !backend.timingSafeEqual(pin, check)) throw new DecryptionFailedError('beacon key document: the key check is not the pinned one');
+    // Without a pin, a root key wrapped with a public key could have been chosen by anyone.
+    const usable = pin !== undefined ? wrapped : wrapped.filter((w) => !PUBLIC_KEY_WRAP_PROVIDERS.has(w.provider));
+    if (usable.length === 0) throw publicKeyOnly();
+    let root: Uint8Array;
+    try {
+      root = await unwrapChecked(options.keyring, usable, keyringContext(doc.context, doc.id), `beacon key ${doc.id}`);
+    } catch (err) {
+      if (usable.length < wrapped.length && err instanceof KeyUnavailableError) throw publicKeyOnly(err);
+      throw err;
+    }
     const actual = await deriveKeyCheck(root, doc.id, doc.context);
     const ok = backend.timingSafeEqual(actual, check);
     actual.fill(0);
@@ -238,6 +265,19 @@ export class BeaconKey {
   toJSON(): { id: string } {
     return { id: this.id };
   }
+}
+
+function pinnedCheck(value: unknown): Uint8Array {
+  const bytes = typeof value === 'string' ? backend.base64urlDecode(value) : undefined;
+  if (bytes === undefined || bytes.length !== CHECK_LENGTH) throw new InvalidArgumentError(`options.check must be the ${CHECK_LENGTH}-byte key check of a beacon key document, in base64url`);
+  return bytes;
+}
+
+function publicKeyOnly(cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'beacon key document: only a copy wrapped with a public key (RSA) could open it, and anyone holding the public key can make such a copy: pin the expected key check (options.check) or wrap the root key with a symmetric keyring',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function assertKeyId(id: unknown): asserts id is string {

@@ -6,7 +6,7 @@ import type { JsonObject } from '../types.js';
 import type { BeaconIndex } from './beacon-index.js';
 import { cloneDocument } from '../lib/json.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
-import { beaconsFor, findSources, pointer } from '../lib/beacon/document.js';
+import { findSources, pointer, storedBeaconFor } from '../lib/beacon/document.js';
 import { getIndexState } from '../lib/beacon/fields.js';
 
 /** One value's beacons, from {@link computeBeacons}. */
@@ -17,7 +17,10 @@ export interface ComputedBeacon {
   readonly pointer: string;
   /** JSON Pointer of the member {@link addBeacons} writes the beacons to. */
   readonly targetPointer: string;
-  /** One beacon per key of the index, primary first. */
+  /**
+   * The beacon to store: one, under the primary key of the index, also during a beacon key rotation
+   * (a list for compatibility). Query with {@link BeaconIndex.beacons}, which covers every key.
+   */
   readonly beacons: readonly string[];
 }
 
@@ -45,7 +48,7 @@ export async function computeBeacons(doc: JsonObject, index: BeaconIndex): Promi
   const out: ComputedBeacon[] = [];
   for (const placed of findSources(state, copy)) {
     if (placed.value === null) continue;
-    const beacons = await beaconsFor(state, placed.field, placed.value);
+    const beacons = [await storedBeaconFor(state, placed.field, placed.value)];
     out.push(
       Object.freeze({
         field: placed.field.name,

@@ -2,7 +2,7 @@
  * Recompute the beacons of a sealed document in place, without re-encrypting it.
  * @module
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, KeyUnavailableError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../types.js';
 import type { BeaconIndex } from './beacon-index.js';
 import { decrypt, type DecryptOptions } from '../decrypt.js';
@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { setOwn, type PathToken } from '../lib/pointer.js';
 import { DEFAULT_HEADER_NAME } from '../lib/format/constants.js';
 import { evaluateSelector } from '../lib/selector.js';
-import { beaconsFor, findSources, pointer, valueAt } from '../lib/beacon/document.js';
+import { findSources, pointer, storedBeaconFor, valueAt } from '../lib/beacon/document.js';
 import { getIndexState } from '../lib/beacon/fields.js';
 
 /**
@@ -62,6 +62,8 @@ export async function updateBeacons(sealed: JsonObject, options: UpdateBeaconsOp
   const { index: _index, ...decryptOptions } = options;
   const plain = await decrypt(sealed, decryptOptions);
   const headerName = options.headerName ?? DEFAULT_HEADER_NAME;
+  // `keyrings` for only some groups open only those: beacons of still-sealed values would be wrong.
+  if (Object.prototype.hasOwnProperty.call(plain, headerName)) throw new KeyUnavailableError('updateBeacons needs a keyring for every key group of the document');
   const out = cloneDocument(sealed, options.limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
   let changed = false;
   const written = new Set<string>();
@@ -86,8 +88,7 @@ export async function updateBeacons(sealed: JsonObject, options: UpdateBeaconsOp
       write(placed.parentPath, target, undefined);
       continue;
     }
-    const beacons = await beaconsFor(state, placed.field, placed.value);
-    write(placed.parentPath, target, beacons.length === 1 ? beacons[0]! : beacons);
+    write(placed.parentPath, target, await storedBeaconFor(state, placed.field, placed.value));
     written.add(`${placed.field.name}\0${pointer([...placed.parentPath, target])}`);
   }
   // Beacon members left from values that are gone would keep matching lookups for the old value.

@@ -16,12 +16,14 @@ import { getIndexState } from '../lib/beacon/fields.js';
  * Why a beacon member does not match its value:
  * - `missing`: the value is set but has no beacon member.
  * - `mismatch`: a beacon under a key of the index differs from the value's beacon (stale or tampered).
- * - `missing-key`: no beacon under one of the index's keys (written before a key rotation started).
+ * - `missing-key`: no beacon under the index's primary key (written before a key rotation started, not yet backfilled).
+ * - `several-keys`: beacons under several keys stored together (an earlier version's dual writes): together they leak
+ *   as much as one beacon of twice the length; {@link updateBeacons} rewrites them as one.
  * - `unknown-key`: a beacon under a key id the index does not hold (cannot be checked).
  * - `malformed`: the member is not a beacon string or an array of them.
  * - `orphan`: a beacon member whose value is absent or `null`.
  */
-export type BeaconIssueReason = 'missing' | 'mismatch' | 'missing-key' | 'unknown-key' | 'malformed' | 'orphan';
+export type BeaconIssueReason = 'missing' | 'mismatch' | 'missing-key' | 'several-keys' | 'unknown-key' | 'malformed' | 'orphan';
 
 /** One problem found by {@link verifyBeacons}. Carries locations and key ids, never values or beacons. */
 export interface BeaconIssue {
@@ -93,7 +95,9 @@ export async function verifyBeacons(doc: JsonObject, index: BeaconIndex): Promis
       if (k < 0) issues.push(Object.freeze({ field: field.name, targetPointer, reason: 'unknown-key', keyId }));
       else if (expected[k] !== list![i]) issues.push(Object.freeze({ field: field.name, targetPointer, reason: 'mismatch', keyId }));
     }
-    for (const key of state.keys) if (!seen.has(key.id)) issues.push(Object.freeze({ field: field.name, targetPointer, reason: 'missing-key', keyId: key.id }));
+    if (parsed.length > 1) issues.push(Object.freeze({ field: field.name, targetPointer, reason: 'several-keys' }));
+    const primary = state.keys[0]!.id;
+    if (!seen.has(primary)) issues.push(Object.freeze({ field: field.name, targetPointer, reason: 'missing-key', keyId: primary }));
   }
   for (const field of state.fields.values()) {
     if (!field.placement) continue;

@@ -63,6 +63,13 @@ export interface RsaGenerateOptions extends RsaPublicKeyringOptions {
  * encryption context is bound by core's header MAC and field AAD instead. Keys below 2048 bits are refused
  * (3072 recommended).
  *
+ * **No authenticity.** Anyone holding the public key (and it is public) can seal a document with any
+ * values and any context, required row ids included, that passes every check on the decrypting side.
+ * A document opened with the private key proves only "someone sent this". Re-seal it on receipt
+ * under a key only your server can wrap with (a symmetric KMS key, Vault transit, `LocalKeyring`)
+ * and store only that copy: see `examples/browser-form` and docs/SECURITY.md. Do not use a
+ * public-key keyring for beacon root keys without pinning their key check (docs/BEACONS.md).
+ *
  * Importable from `@fieldseal/core`.
  *
  * @example
@@ -96,6 +103,8 @@ export class RsaKeyring implements Keyring {
 
   /**
    * A keyring that can only wrap (seal). Give it to code that must not be able to open anything.
+   * It gives confidentiality only: whoever holds the public key can seal documents that the private
+   * key opens as genuine, so re-seal them on receipt (see the class notes).
    *
    * @param publicKey SPKI PEM (`-----BEGIN PUBLIC KEY-----`), PKCS#1 PEM (`-----BEGIN RSA PUBLIC
    *   KEY-----`), a public JWK (`kty: "RSA"`, `n`, `e`; `alg`, if present, `RSA-OAEP-256`), or an

@@ -9,7 +9,7 @@ import { decodeHeader, type Header, type HeaderGroup } from './format/header.js'
 import { cloneDocument } from './json.js';
 import { unwrapChecked } from './keyring-call.js';
 import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
-import { compileSelector, evaluateSelector } from './selector.js';
+import { compileSelector, evaluateSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
 
 /** The full context of a sealed document: its stored pairs plus the caller's required values. */
@@ -69,6 +69,12 @@ export interface OpenRequest {
   readonly expected: readonly ContextEntry[];
   readonly selectors?: readonly string[];
   readonly groups?: readonly string[];
+  /** Open only groups among these (absent ones are skipped), unless `everyGroup`. */
+  readonly available?: readonly string[];
+  /** Groups the header must have; each is verified even when none of its fields is opened. */
+  readonly expectGroups: readonly string[];
+  /** Open every group the header lists (reencrypt: nothing may stay sealed). */
+  readonly everyGroup?: boolean;
   readonly headerName: string;
   readonly strict: boolean;
   readonly limits: Limits;
@@ -99,35 +105,66 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   if (names !== undefined) {
     for (const n of names) if (!header.groups.some((g) => g.name === n)) throw new InvalidArgumentError(`the document has no key group "${n}"`);
   }
+  const available = req.everyGroup === true ? undefined : req.available;
+  const wanted = (name: string) => (names === undefined || names.includes(name)) && (available === undefined || available.includes(name));
   if (req.selectors !== undefined) {
     // With `groups` too, only fields of those groups are opened (least privilege: never widen).
-    const groupOf = new Map<string, number>();
+    const eligible: number[] = [];
     header.groups.forEach((g, i) => {
-      if (names === undefined || names.includes(g.name)) g.pointers.forEach((p) => groupOf.set(p, i));
+      if (wanted(g.name)) eligible.push(i);
     });
     const chosen = new Set<string>();
+    const choose = (gi: number, pointer: string): void => {
+      // A Set, not list.includes: a hostile document may list 100,000 matching fields.
+      if (chosen.has(pointer)) return;
+      chosen.add(pointer);
+      const list = targets.get(gi);
+      if (list === undefined) targets.set(gi, [pointer]);
+      else list.push(pointer);
+    };
+    let groupOf: Map<string, number> | undefined;
     for (const source of req.selectors) {
-      const matches = evaluateSelector(compileSelector(source), document, req.headerName);
+      const compiled = compileSelector(source);
       let hit = false;
-      for (const tokens of matches) {
-        const pointer = toPointer(tokens);
-        const gi = groupOf.get(pointer);
-        if (gi === undefined) continue;
-        hit = true;
-        // A Set, not list.includes: a hostile document may list 100,000 matching fields.
-        if (chosen.has(pointer)) continue;
-        chosen.add(pointer);
-        const list = targets.get(gi) ?? [];
-        list.push(pointer);
-        targets.set(gi, list);
+      if (compiled.singular) {
+        // One location at most, found by one step per segment: look it up among the listed fields
+        // (callers may pass thousands of concrete paths; each costs its own length, not the header's).
+        if (groupOf === undefined) {
+          groupOf = new Map();
+          for (const gi of eligible) for (const p of header.groups[gi]!.pointers) groupOf.set(p, gi);
+        }
+        for (const tokens of evaluateSelector(compiled, document, req.headerName)) {
+          const pointer = toPointer(tokens);
+          const gi = groupOf.get(pointer);
+          if (gi === undefined) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
+        if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
+        continue;
+      }
+      // Only listed fields can be opened, so any other selector is tried on each listed path, never
+      // run over the document: the cost is bounded by the header (maxFields x maxDepth), however
+      // large or deep the unauthenticated document around the fields is.
+      for (const gi of eligible) {
+        const g = header.groups[gi]!;
+        for (let i = 0; i < g.pointers.length; i++) {
+          const pointer = g.pointers[i]!;
+          const tokens = g.pointerTokens?.[i] ?? parsePointer(pointer);
+          if (tokens === undefined || !selectsPath(compiled, document, tokens, req.headerName)) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
       }
       if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
     }
     return targets;
   }
   header.groups.forEach((g, i) => {
-    if (names === undefined || names.includes(g.name)) targets.set(i, [...g.pointers]);
+    if (wanted(g.name)) targets.set(i, [...g.pointers]);
   });
+  // Opening nothing is never what a decrypt without selectors was asked for.
+  if (targets.size === 0) throw new KeyUnavailableError('no keyring was given for any key group of the document');
   return targets;
 }
 
@@ -175,6 +212,17 @@ function checkCompleteness(document: JsonObject, header: Header, targets: Map<nu
   return located;
 }
 
+/** The header indices of the expected groups; a missing one means a group was dropped. */
+function expectedGroups(header: Header, names: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const name of names) {
+    const gi = header.groups.findIndex((g) => g.name === name);
+    if (gi < 0) throw new IncompleteError(`the document has no key group "${name}", which the caller expects: it was removed, or the document was sealed without it`);
+    if (!out.includes(gi)) out.push(gi);
+  }
+  return out;
+}
+
 function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
   const keyring = req.keyringFor(group.name);
   if (keyring === undefined) throw new KeyUnavailableError(`no keyring was given for key group "${group.name}"`);
@@ -185,10 +233,14 @@ function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
 export async function openSealed(backend: Backend, sealed: unknown, req: OpenRequest): Promise<Opened> {
   const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
   const context = resolveDocumentContext(header, req.expected);
+  const expected = expectedGroups(header, req.expectGroups);
   const targets = chooseTargets(document, header, req);
   const located = checkCompleteness(document, header, targets);
 
+  // Expected groups whose fields are not opened are still unlocked: their MACs authenticate the
+  // header (and so every group's path list) under a key the caller trusts.
   const indices = [...targets.keys()];
+  for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
   const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context)));
   const failure = unlocked.find((u) => u.status === 'rejected');
@@ -201,7 +253,11 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
       indices.map(async (gi, n) => {
         const { keys, dataKey } = (unlocked[n] as PromiseFulfilledResult<{ keys: GroupKeys; dataKey: Uint8Array }>).value;
         zeroize(dataKey);
-        const pointers = targets.get(gi)!;
+        const pointers = targets.get(gi);
+        if (pointers === undefined) {
+          zeroize(keys.encryptionKey, keys.macKey);
+          return { pointers: [], values: [] };
+        }
         const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
         const aads = fieldAads(prefix, pointers);
         const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));

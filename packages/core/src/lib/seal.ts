@@ -47,7 +47,7 @@ export function planSelections(
     const fields: PlannedField[] = [];
     for (const source of g.selectors) {
       const compiled = compileSelector(source);
-      const matches = evaluateSelector(compiled, doc, headerName);
+      const matches = evaluateSelector(compiled, doc, headerName, false, limits.maxFields);
       if (matches.length === 0 && strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched nothing (strict mode)`, source);
       for (const tokens of matches) {
         for (const t of tokens) if (typeof t === 'string' && !t.isWellFormed()) throw new MalformedError('a selected path has a member name with a lone surrogate');
@@ -78,15 +78,28 @@ export function planSelections(
 /** Count strings that look like field ciphertexts anywhere in a document (iteratively). */
 export function countFieldLike(doc: JsonValue): number {
   let n = 0;
-  const stack: JsonValue[] = [doc];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
+  // One frame per open container (memory bounded by depth, not by width): the container, its
+  // member names (objects) and the next child.
+  const stack: { v: JsonValue[] | Record<string, JsonValue>; keys: string[] | undefined; next: number }[] = [];
+  const visit = (v: JsonValue): void => {
     if (typeof v === 'string') {
       if (looksLikeField(v)) n++;
-    } else if (Array.isArray(v)) {
-      for (const c of v) stack.push(c);
     } else if (v !== null && typeof v === 'object') {
-      for (const k of Object.keys(v)) stack.push(v[k]!);
+      stack.push({ v, keys: Array.isArray(v) ? undefined : Object.keys(v), next: 0 });
+    }
+  };
+  visit(doc);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const depth = stack.length;
+    if (f.keys === undefined) {
+      const a = f.v as JsonValue[];
+      while (f.next < a.length && stack.length === depth) visit(a[f.next++]!);
+      if (f.next === a.length && stack.length === depth) stack.pop();
+    } else {
+      const o = f.v as Record<string, JsonValue>;
+      while (f.next < f.keys.length && stack.length === depth) visit(o[f.keys[f.next++]!]!);
+      if (f.next === f.keys.length && stack.length === depth) stack.pop();
     }
   }
   return n;
@@ -155,7 +168,8 @@ export async function sealPlanned(
     for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
     throw err;
   } finally {
-    for (const group of encoded) zeroize(...group);
+    // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
+    for (const group of encoded) for (const p of group) p.fill(0);
   }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({

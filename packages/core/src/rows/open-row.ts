@@ -61,8 +61,12 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
     const k = keyringFor(g);
     if (k !== undefined) keyrings[g] = k;
   }
+  // Every group that sealed a non-NULL column must be in the header (a writer holding one group's
+  // key cannot drop another group); groups whose columns are all NULL are rightly absent.
+  const expectGroups = layout.groups.filter((g) => sealed.some((c) => c.column.group === g));
   const request = openRequestFrom({
     keyrings,
+    expectGroups,
     context: { ...layout.context, ...boundContext(row, layout) },
     headerName: layout.header.name,
     ...(allowPlaintext ? { paths: sealed.map((c) => c.column.selector) } : partial !== undefined ? { paths: present.map((c) => c.column.selector) } : {}),

@@ -1,4 +1,4 @@
-import { QueryRefusedError } from '@fieldseal/core';
+import { refused } from './refused.js';
 
 /** One recorded builder call. */
 export interface Call {
@@ -34,12 +34,12 @@ export function pendingBuilder(kind: string, root: Call, run: (root: Call, calls
       if (typeof prop === 'symbol') return prop === Symbol.toStringTag ? 'FieldsealQuery' : undefined;
       if (allowed.has(prop)) {
         return (...args: unknown[]) => {
-          if (started !== undefined) throw new QueryRefusedError('this query already ran: build a new one');
+          if (started !== undefined) throw refused('this query already ran: build a new one');
           if (prop !== '$dynamic') calls.push({ method: prop, args });
           return proxy;
         };
       }
-      throw new QueryRefusedError(`${kind} queries through withFieldseal do not support .${prop.slice(0, 40)}() (it would bypass sealing or checks): use db.$base for it, and seal or open with db.$fieldseal`);
+      throw refused(`${kind} queries through withFieldseal do not support .${prop.slice(0, 40)}() (it would bypass sealing or checks): use db.$base for it, and seal or open with db.$fieldseal`);
     },
   });
   return proxy;

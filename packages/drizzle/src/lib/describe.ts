@@ -1,5 +1,6 @@
 import { getTableColumns, getTableName, is, Table, type Column } from 'drizzle-orm';
-import { defineRowLayout, InvalidArgumentError, QueryRefusedError, type EncryptionContext, type RowLayout } from '@fieldseal/core';
+import { defineRowLayout, InvalidArgumentError, type EncryptionContext, type RowLayout } from '@fieldseal/core';
+import { refused } from './refused.js';
 import { isHeaderColumn, sealedCodecOf } from './marks.js';
 import type { ColumnCodec } from '@fieldseal/core';
 
@@ -147,7 +148,7 @@ export function descriptorOf(table: unknown): TableDescriptor | undefined {
   try {
     descriptor = buildDescriptor(table, {});
   } catch (err) {
-    throw new QueryRefusedError(`table "${tableNameOf(table)}" has encrypted columns but cannot be described: ${(err as Error).message}`);
+    throw refused(`table "${tableNameOf(table)}" has encrypted columns but cannot be described: ${(err as Error).message}`);
   }
   // Stored on the table itself (through an alias proxy this reaches the original table).
   Object.defineProperty(table, FIELDSEAL_TABLE, { value: descriptor, configurable: false, enumerable: false, writable: false });

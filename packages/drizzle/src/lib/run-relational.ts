@@ -1,5 +1,6 @@
 import { getOperators, getOrderByOperators, getTableUniqueName, sql, type Column, type SQL, type Table } from 'drizzle-orm';
-import { openRows, QueryRefusedError } from '@fieldseal/core';
+import { openRows } from '@fieldseal/core';
+import { refused } from './refused.js';
 import { descriptorOf, type TableDescriptor } from './describe.js';
 import { analyzeFilter, refuseSealed, type BeaconFilter } from './sql.js';
 import { beaconValues } from './run-select.js';
@@ -75,7 +76,7 @@ async function prepare(env: Env, s: Schema, tsName: string, input: Config | true
     for (const [name, value] of Object.entries(config.with as Config)) {
       if (value === undefined || value === false) continue;
       const relation = tc.relations[name];
-      if (relation === undefined) throw new QueryRefusedError(`unknown relation "${name.slice(0, 64)}" of "${tsName}"`);
+      if (relation === undefined) throw refused(`unknown relation "${name.slice(0, 64)}" of "${tsName}"`);
       const child = await prepare(env, s, s.tableNamesMap[getTableUniqueName(relation.referencedTable)]!, value as Config | true, false);
       withs[name] = child.config;
       children.push({ name, node: child.node });
@@ -110,7 +111,7 @@ export async function runRelational(env: Env, tsName: string, mode: 'many' | 'fi
   let offset: number | undefined = top.offset;
   if (node.filters.length > 0) {
     // A beacon also matches other values: drop the false positives first, then apply limit and offset.
-    if ((top.limit !== undefined && typeof top.limit !== 'number') || (top.offset !== undefined && typeof top.offset !== 'number')) throw new QueryRefusedError('a placeholder limit or offset with a beacon lookup is not supported');
+    if ((top.limit !== undefined && typeof top.limit !== 'number') || (top.offset !== undefined && typeof top.offset !== 'number')) throw refused('a placeholder limit or offset with a beacon lookup is not supported');
     delete top.limit;
     delete top.offset;
   } else if (mode === 'first') top.limit = 1;

@@ -1,5 +1,5 @@
 import { is, Table } from 'drizzle-orm';
-import { QueryRefusedError } from '@fieldseal/core';
+import { refused } from './refused.js';
 import { analyzeFilter, refuseSealed, type AnalyzedFilter } from './sql.js';
 import { planResult } from './selection.js';
 import type { Env } from './env.js';
@@ -24,7 +24,7 @@ function checkSource(source: unknown, what: string): void {
 export async function beaconValues(env: Env, analyzed: AnalyzedFilter): Promise<string[][]> {
   return Promise.all(
     analyzed.beacons.map((b) => {
-      if (typeof b.value !== 'string') throw new QueryRefusedError(`eq() on the encrypted column "${b.column.name}" takes a string (beacons hash strings)`, b.column.name);
+      if (typeof b.value !== 'string') throw refused(`eq() on the encrypted column "${b.column.name}" takes a string (beacons hash strings)`, b.column.name);
       return env.beaconIndex().beacons(b.descriptor.beacons.get(b.key)!.field, b.value);
     }),
   );
@@ -52,8 +52,8 @@ export async function runSelect(env: Env, root: Call, calls: readonly Call[]): P
     // limit and offset apply to the rows that are left.
     limit = typeof config.limit === 'number' ? config.limit : undefined;
     offset = typeof config.offset === 'number' ? config.offset : undefined;
-    if (config.limit !== undefined && limit === undefined) throw new QueryRefusedError('a placeholder limit() with a beacon lookup is not supported');
-    if (config.offset !== undefined && offset === undefined) throw new QueryRefusedError('a placeholder offset() with a beacon lookup is not supported');
+    if (config.limit !== undefined && limit === undefined) throw refused('a placeholder limit() with a beacon lookup is not supported');
+    if (config.offset !== undefined && offset === undefined) throw refused('a placeholder offset() with a beacon lookup is not supported');
     config.limit = undefined;
     config.offset = undefined;
   }

@@ -1,5 +1,6 @@
 import { Column, eq, inArray, is, or, and, SQL, sql, Table, getTableColumns, type SQLWrapper } from 'drizzle-orm';
-import { InvalidArgumentError, openRows, QueryRefusedError, resealRow, sealRows } from '@fieldseal/core';
+import { InvalidArgumentError, openRows, resealRow, sealRows } from '@fieldseal/core';
+import { refused } from './refused.js';
 import { descriptorOf, tableColumns, tableNameOf, type TableDescriptor } from './describe.js';
 import { analyzeFilter, refuseSealed } from './sql.js';
 import { planResult, project } from './selection.js';
@@ -51,7 +52,7 @@ async function nextIds(env: Env, table: Table, d: TableDescriptor, rows: Record<
       const qualified = `${schema === undefined ? '' : `"${schema.replaceAll('"', '""')}".`}"${tableNameOf(table).replaceAll('"', '""')}"`;
       const result = (await env.base.execute(sql`select nextval(pg_get_serial_sequence(${qualified}, ${column.name}))::text as id`)) as { rows: { id: string | null }[] };
       const id = result.rows[0]?.id;
-      if (id === null || id === undefined) throw new QueryRefusedError(`the id column "${column.name}" of "${d.tableName}" has a default that is not a sequence: give the id in values() or use $defaultFn`, column.name);
+      if (id === null || id === undefined) throw refused(`the id column "${column.name}" of "${d.tableName}" has a default that is not a sequence: give the id in values() or use $defaultFn`, column.name);
       row[key] = BIGINT_IDS.has(column.columnType) ? BigInt(id) : NUMBER_IDS.has(column.columnType) ? Number(id) : id;
     }
   }
@@ -65,8 +66,8 @@ export async function sealForInsert(env: Env, table: Table, d: TableDescriptor, 
     if (v === null || typeof v !== 'object') throw new InvalidArgumentError('values() takes row objects');
     const row: Record<string, unknown> = { ...v };
     for (const key of Object.keys(row)) {
-      if (own.has(key) && row[key] !== undefined && row[key] !== null) throw new QueryRefusedError(`"${tableColumns(table)[key]!.name}" is written by fieldseal (header or beacon): leave it out of values()`, tableColumns(table)[key]!.name);
-      if ((d.sealed.has(key) || d.bound.includes(key)) && (is(row[key], SQL) || is(row[key], Column) || is(row[key], SQL.Aliased))) throw new QueryRefusedError(`an SQL expression for the sealed or bound column "${tableColumns(table)[key]!.name}" is refused: give a value`, tableColumns(table)[key]!.name);
+      if (own.has(key) && row[key] !== undefined && row[key] !== null) throw refused(`"${tableColumns(table)[key]!.name}" is written by fieldseal (header or beacon): leave it out of values()`, tableColumns(table)[key]!.name);
+      if ((d.sealed.has(key) || d.bound.includes(key)) && (is(row[key], SQL) || is(row[key], Column) || is(row[key], SQL.Aliased))) throw refused(`an SQL expression for the sealed or bound column "${tableColumns(table)[key]!.name}" is refused: give a value`, tableColumns(table)[key]!.name);
       if (is(row[key], SQL)) refuseSealed(row[key], 'an SQL value');
     }
     return row;
@@ -94,7 +95,7 @@ export async function runInsert(env: Env, root: Call, input: readonly Call[]): P
       for (const [key, value] of Object.entries(config.set ?? {})) {
         // The existing row keeps its header: a sealed, bound or managed column set here would no
         // longer match it (or would be plaintext).
-        if (value !== undefined && (d.sealed.has(key) || d.bound.includes(key) || managed(d).has(key))) throw new QueryRefusedError(`onConflictDoUpdate() setting the sealed, bound or managed column "${tableColumns(table)[key]?.name ?? key}" is refused: update the row through db.update() instead`, tableColumns(table)[key]?.name);
+        if (value !== undefined && (d.sealed.has(key) || d.bound.includes(key) || managed(d).has(key))) throw refused(`onConflictDoUpdate() setting the sealed, bound or managed column "${tableColumns(table)[key]?.name ?? key}" is refused: update the row through db.update() instead`, tableColumns(table)[key]?.name);
         refuseSealed(value, 'onConflictDoUpdate()');
       }
       for (const w of [config.where, config.targetWhere, config.setWhere]) refuseSealed(w, 'onConflictDoUpdate()', true);
@@ -130,9 +131,9 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
   for (const [key, value] of Object.entries(set)) {
     if (value === undefined) continue;
     const name = columns[key]?.name ?? key;
-    if (own.has(key)) throw new QueryRefusedError(`"${name}" is written by fieldseal (header or beacon): leave it out of set()`, name);
+    if (own.has(key)) throw refused(`"${name}" is written by fieldseal (header or beacon): leave it out of set()`, name);
     if (d.sealed.has(key) || d.bound.includes(key)) {
-      if (is(value, SQL) || is(value, Column) || is(value, SQL.Aliased)) throw new QueryRefusedError(`an SQL expression for the sealed or bound column "${name}" is refused: give a value`, name);
+      if (is(value, SQL) || is(value, Column) || is(value, SQL.Aliased)) throw refused(`an SQL expression for the sealed or bound column "${name}" is refused: give a value`, name);
       reseal = true;
     } else refuseSealed(value, 'an SQL value in set()');
   }
@@ -169,7 +170,7 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
       }
       const guard = and(pkCondition(table, d, [row]), row[d.header] === null ? sql`${columns[d.header]!} is null` : eq(columns[d.header]!, row[d.header]));
       const out = (await tx.base.update(table).set(values).where(guard).returning()) as Record<string, unknown>[];
-      if (out.length !== 1) throw new QueryRefusedError(`a row of "${d.tableName}" changed while it was being resealed: retry the update`);
+      if (out.length !== 1) throw refused(`a row of "${d.tableName}" changed while it was being resealed: retry the update`);
       written.push(out[0]!);
     }
     if (returningCall === undefined) return affected(written.length);
@@ -181,7 +182,7 @@ export async function runUpdate(env: Env, root: Call, input: readonly Call[]): P
 /** Open rows to drop beacon false positives (a no-op without beacon lookups). */
 async function keepMatches(env: Env, d: TableDescriptor, beacons: ReturnType<typeof analyzeFilter>['beacons'], rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
   if (beacons.length === 0) return rows;
-  for (const b of beacons) if (b.descriptor !== d) throw new QueryRefusedError('a beacon lookup on another table in an update or delete is not supported');
+  for (const b of beacons) if (b.descriptor !== d) throw refused('a beacon lookup on another table in an update or delete is not supported');
   const keys = [...new Set(beacons.map((b) => b.key))];
   const opened = await openRows(rows, d.layout, env.openOptions(keys));
   return rows.filter((_, i) => beacons.every((b) => {

@@ -1,5 +1,6 @@
 import { Column, is, SQL, Subquery, Table } from 'drizzle-orm';
-import { openRows, QueryRefusedError } from '@fieldseal/core';
+import { openRows } from '@fieldseal/core';
+import { refused } from './refused.js';
 import { descriptorOf, tableColumns, type TableDescriptor } from './describe.js';
 import { refuseSealed, tableOfColumn, type BeaconFilter } from './sql.js';
 import type { Env } from './env.js';
@@ -145,9 +146,9 @@ export function planResult(env: Env, fields: Record<string, unknown>, filters: r
 export function project(fields: Record<string, unknown>, descriptor: TableDescriptor, rows: Record<string, unknown>[]): Record<string, unknown>[] {
   const leaves = leavesOf(fields);
   const keys = leaves.map(({ field }) => {
-    if (!is(field, Column)) throw new QueryRefusedError('returning() an SQL expression is not supported on a write that reseals rows: return columns');
+    if (!is(field, Column)) throw refused('returning() an SQL expression is not supported on a write that reseals rows: return columns');
     const key = descriptor.keyOfName.get((field as Column).name);
-    if (key === undefined) throw new QueryRefusedError('returning() a column of another table is not supported on a write that reseals rows');
+    if (key === undefined) throw refused('returning() a column of another table is not supported on a write that reseals rows');
     return key;
   });
   return rows.map((row) => {

@@ -1,5 +1,6 @@
 import { Column, is, Param, Placeholder, SQL, StringChunk, Table, and, eq, inArray, type SQLWrapper } from 'drizzle-orm';
-import { QueryRefusedError } from '@fieldseal/core';
+import { refused } from './refused.js';
+import type { UnsupportedQueryError } from '@fieldseal/core';
 import { sealedCodecOf } from './marks.js';
 import { descriptorOf, tableNameOf, type TableDescriptor } from './describe.js';
 
@@ -25,7 +26,7 @@ function chunkText(node: unknown): string | undefined {
 
 /** Every chunk of an SQL tree, depth first (SQL, aliased SQL, arrays, Params and query builders). */
 function* chunks(node: unknown, depth = 0): Generator<unknown> {
-  if (depth > 256) throw new QueryRefusedError('the query is nested too deeply to check');
+  if (depth > 256) throw refused('the query is nested too deeply to check');
   if (node === null || node === undefined) return;
   if (Array.isArray(node)) {
     for (const n of node) yield* chunks(n, depth + 1);
@@ -62,8 +63,8 @@ export function refuseSealed(node: unknown, where: string, allowNullTests = fals
   for (const c of chunks(node)) if (isEncrypted(c)) throw refusal(c, where);
 }
 
-function refusal(column: Column, where: string): QueryRefusedError {
-  return new QueryRefusedError(`${where} on the encrypted column "${column.name}" is refused: the database holds only ciphertext there (only eq() through a beacon, isNull and isNotNull are allowed)`, column.name);
+function refusal(column: Column, where: string): UnsupportedQueryError {
+  return refused(`${where} on the encrypted column "${column.name}" is refused: the database holds only ciphertext there (only eq() through a beacon, isNull and isNotNull are allowed)`, column.name);
 }
 
 /** `isNull(col)` / `isNotNull(col)`: true of ciphertext exactly when true of the plaintext. */
@@ -131,7 +132,7 @@ export function analyzeFilter(filter: SQL | undefined, where: string, beaconsAll
       const descriptor = descriptorOf(lookup.column.table);
       const key = descriptor === undefined ? undefined : [...descriptor.sealed.values()].find((s) => s.name === lookup.column.name)?.key;
       if (descriptor === undefined || key === undefined) throw refusal(lookup.column, `${where} eq()`);
-      if (!descriptor.beacons.has(key)) throw new QueryRefusedError(`eq() on the encrypted column "${lookup.column.name}" needs a beacon column: declare it in fieldseal(table, { beacons })`, lookup.column.name);
+      if (!descriptor.beacons.has(key)) throw refused(`eq() on the encrypted column "${lookup.column.name}" needs a beacon column: declare it in fieldseal(table, { beacons })`, lookup.column.name);
       flat.push(beacons.length);
       beacons.push({ table: tableOfColumn(lookup.column), descriptor, key, value: lookup.value, column: lookup.column });
       return;

@@ -49,6 +49,8 @@ export async function keygen(options: KeygenOptions, io: CommandIo = processIo):
   }
   const current = LocalKeyring.fromKeyFile(text);
   const next = current.withNewPrimary();
+  // Versions from a key file written before key ids get one now; their old labels still open.
+  const gainedIds = current.keyIds.filter((id) => !LocalKeyring.isUniqueKeyId(id));
   // Atomic replace: a crash leaves the old file or the new one, never a torn one.
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -62,4 +64,5 @@ export async function keygen(options: KeygenOptions, io: CommandIo = processIo):
     next.destroy();
   }
   io.stderr.write(`updated ${path}: new primary ${next.keyIds[0]}; older versions kept for decrypt\n`);
+  if (gainedIds.length > 0) io.stderr.write(`gave ${gainedIds.join(', ')} a unique key id (documents under the old ids still open); run fieldseal rotate to rewrap them under ${next.keyIds[0]}\n`);
 }

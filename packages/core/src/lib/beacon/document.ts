@@ -37,10 +37,19 @@ export function valueAt(doc: unknown, path: readonly PathToken[]): unknown {
   return cur;
 }
 
-/** The beacons for one value under every key of the index, primary first. */
+/** The beacons for one value under every key of the index, primary first (what queries use). */
 export async function beaconsFor(state: IndexState, field: CompiledField, value: unknown): Promise<string[]> {
   const normalized = field.normalizer.apply(value);
   return Promise.all(state.keys.map((k) => computeWith(state, k, field, normalized)));
+}
+
+/**
+ * The beacon a document stores: under the primary key only. Beacons under two independent keys,
+ * stored together, act as one beacon of twice the length, which the safe length rule never allows
+ * (2^N > sqrt(X) makes 2^(2N) > X): older keys are for queries, never for storage.
+ */
+export async function storedBeaconFor(state: IndexState, field: CompiledField, value: unknown): Promise<string> {
+  return computeWith(state, state.keys[0]!, field, field.normalizer.apply(value));
 }
 
 export function pointer(path: readonly PathToken[]): string {

@@ -24,6 +24,14 @@ export function keyringContext(stored: Readonly<Record<string, string>>, id: str
   return out;
 }
 
+/*
+ * Providers whose wrapped keys are made with a public key (RSA-OAEP): anyone holding the public key
+ * can wrap a root key of their choosing and compute its check value, so such an entry says nothing
+ * about who wrote the document. Azure Key Vault RSA keys wrap the same way but share their provider
+ * id with its symmetric (A256KW) keys, so they cannot be told apart here: pin the check for them.
+ */
+export const PUBLIC_KEY_WRAP_PROVIDERS: ReadonlySet<string> = new Set(['rsa', 'aws-kms-rsa', 'gcp-kms-rsa']);
+
 export function serializeWrapped(wrapped: readonly WrappedKey[]): BeaconKeyDocumentWrappedKey[] {
   return wrapped.map((w) => Object.freeze({ provider: w.provider, keyId: w.keyId, ciphertext: backend.base64urlEncode(w.ciphertext) }));
 }
