@@ -156,7 +156,9 @@ describe.each([
     for (const row of await s.query(`select fieldseal from ${TABLE}`)) {
       // Every header now names the new key version: the CLI opened (verified) and rewrapped every row.
       const info = inspect({ fieldseal: row.fieldseal } as never, { headerName: 'fieldseal' });
-      expect(info.groups[0]!.wrappedKeys.map((w) => w.keyId)).toEqual(['main/v2']);
+      const ids = info.groups[0]!.wrappedKeys.map((w) => w.keyId);
+      expect(ids).toHaveLength(1);
+      expect(ids[0]).toMatch(/^main\/(.+\/)?v2$/);
     }
     const after = withFieldseal(s.db, { keyring: v2, beacons });
     expect(await after.select({ email: accounts.email, note: accounts.note }).from(accounts).where(eq(accounts.email, 'drizzle@example.com'))).toEqual([{ email: 'drizzle@example.com', note: 'updated by drizzle' }]);
