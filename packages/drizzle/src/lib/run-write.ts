@@ -40,21 +40,23 @@ async function nextIds(env: Env, table: Table, d: TableDescriptor, rows: Record<
   const columns = tableColumns(table);
   for (const key of d.bound) {
     const column = columns[key]!;
+    const waiting: Record<string, unknown>[] = [];
     for (const row of rows) {
       if (row[key] !== undefined && row[key] !== null) continue;
       // The id is bound into every ciphertext of the row, so it must be known before sealing.
-      if (typeof column.defaultFn === 'function') {
-        row[key] = column.defaultFn();
-        continue;
-      }
-      if (!d.ids.includes(key) || !column.hasDefault) continue;
-      const schema = getTableConfig(table as PgTable).schema;
-      const qualified = `${schema === undefined ? '' : `"${schema.replaceAll('"', '""')}".`}"${tableNameOf(table).replaceAll('"', '""')}"`;
-      const result = (await env.base.execute(sql`select nextval(pg_get_serial_sequence(${qualified}, ${column.name}))::text as id`)) as { rows: { id: string | null }[] };
-      const id = result.rows[0]?.id;
-      if (id === null || id === undefined) throw refused(`the id column "${column.name}" of "${d.tableName}" has a default that is not a sequence: give the id in values() or use $defaultFn`, column.name);
-      row[key] = BIGINT_IDS.has(column.columnType) ? BigInt(id) : NUMBER_IDS.has(column.columnType) ? Number(id) : id;
+      if (typeof column.defaultFn === 'function') row[key] = column.defaultFn();
+      else if (d.ids.includes(key) && column.hasDefault) waiting.push(row);
     }
+    if (waiting.length === 0) continue;
+    // One round trip for the whole batch: the sequence hands out distinct values.
+    const schema = getTableConfig(table as PgTable).schema;
+    const qualified = `${schema === undefined ? '' : `"${schema.replaceAll('"', '""')}".`}"${tableNameOf(table).replaceAll('"', '""')}"`;
+    const result = (await env.base.execute(sql`select nextval(pg_get_serial_sequence(${qualified}, ${column.name}))::text as id from generate_series(1, ${waiting.length}::int)`)) as { rows: { id: string | null }[] };
+    if (result.rows.length !== waiting.length || result.rows.some((r) => r.id === null)) throw refused(`the id column "${column.name}" of "${d.tableName}" has a default that is not a sequence: give the id in values() or use $defaultFn`, column.name);
+    waiting.forEach((row, i) => {
+      const id = result.rows[i]!.id!;
+      row[key] = BIGINT_IDS.has(column.columnType) ? BigInt(id) : NUMBER_IDS.has(column.columnType) ? Number(id) : id;
+    });
   }
 }
 
