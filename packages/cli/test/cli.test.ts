@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 function run(args: string[], input?: string) {
@@ -15,6 +15,8 @@ const record = { id: 7, name: 'Ada', ssn: '078-05-1120', cards: [{ number: '4111
 describe('fieldseal CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldseal-cli-'));
   const keys = join(dir, 'keys.json');
+  // The folder holds key files: never leave it behind in the shared temp directory.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('keygen writes a 0600 key file, refuses to overwrite, and --add rotates keeping old versions', () => {
     const r = run(['keygen', '--out', keys]);

@@ -20,7 +20,8 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
   | 'ERR_FIELDSEAL_PROVIDER'
-  | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY'
+  | 'ERR_FIELDSEAL_ABORTED';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -244,7 +245,8 @@ export type AnyFieldsealError =
   | InvalidSelectorError
   | LimitExceededError
   | ProviderError
-  | UnsupportedQueryError;
+  | UnsupportedQueryError
+  | AbortedError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
@@ -259,4 +261,15 @@ export function isFieldsealError(err: unknown): err is AnyFieldsealError {
  */
 export function isRetryable(err: unknown): boolean {
   return (err instanceof ProviderError || err instanceof KeyUnavailableError) && err.retryable === true;
+}
+
+/**
+ * The caller's `AbortSignal` fired before the operation finished. Nothing was written or returned;
+ * the signal's reason is kept as `cause`. (A keyring call that runs past its deadline,
+ * `keyringTimeoutMs`, is a {@link ProviderError} with `kind: 'unavailable'` and `retryable: true`
+ * instead: the key service did not answer, and trying again later may help.)
+ */
+export class AbortedError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_ABORTED';
+  override readonly code = 'ERR_FIELDSEAL_ABORTED';
 }

@@ -237,6 +237,7 @@ export class LocalKeyring implements Keyring {
 
   /** Wrap (or generate and wrap) a data key under the primary version (local wrap version 2: a per-wrap key from the KEK and a random salt). */
   async wrap(request: WrapRequest): Promise<WrapResult> {
+    request?.signal?.throwIfAborted();
     const entries = contextEntries(request.context, 'context', 0xffff);
     const dataKey = request.dataKey === undefined ? backend.randomBytes(DATA_KEY_LENGTH) : request.dataKey;
     const primary = this.#keys.get(this.primaryVersion)!;
@@ -251,6 +252,7 @@ export class LocalKeyring implements Keyring {
     const canonical = encodeEntries(contextEntries(request.context, 'context', 0xffff));
     const reasons: KeyUnavailableReason[] = [];
     for (const w of request.wrapped) {
+      request.signal?.throwIfAborted();
       if (w.provider !== LOCAL_PROVIDER) continue;
       const entry = this.#lookup(w.keyId);
       if (entry === undefined) {

@@ -1,7 +1,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { LocalKeyring } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
 
 /** Options of `fieldseal keygen`. */
 export interface KeygenOptions {
@@ -28,6 +28,7 @@ async function writeSecretFile(path: string, text: string, exclusive: boolean): 
 export async function keygen(options: KeygenOptions, io: CommandIo = processIo): Promise<void> {
   if ((options.out === undefined) === (options.add === undefined)) throw usage('keygen needs exactly one of --out FILE (new key file) or --add FILE (new primary version)');
   if (options.out !== undefined) {
+    await checkOutputPath(options.out);
     const keyring = await LocalKeyring.generate(options.name !== undefined ? { name: options.name } : {});
     try {
       await writeSecretFile(options.out, JSON.stringify(keyring.exportKeyFile(), null, 2) + '\n', true);
