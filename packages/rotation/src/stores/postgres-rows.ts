@@ -27,7 +27,7 @@ export interface PostgresRowStoreOptions {
   /**
    * Only the rows with `after < id <= upTo` in id order (either bound may be left out), as text
    * the id column's type parses. A queue worker rotates one such keyset range (see
-   * {@link workRotationQueue}); the range is part of {@link description}, so checkpoints never mix.
+   * {@link workRotationQueue}); the range is part of the store's `description`, so checkpoints never mix.
    */
   readonly range?: KeyRange;
 }
