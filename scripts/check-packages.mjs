@@ -66,6 +66,16 @@ try {
     if (!p.files.includes('LICENSE')) throw new Error(`${p.manifest.name} packs no LICENSE file`);
   }
 
+  // Internal dependencies name the exact versions released together (docs/RELEASING.md).
+  const versions = new Map(packages.map((p) => [p.manifest.name, p.manifest.version]));
+  for (const p of packages) {
+    for (const field of ['dependencies', 'peerDependencies']) {
+      for (const [dep, range] of Object.entries(p.manifest[field] ?? {})) {
+        if (versions.has(dep) && range !== versions.get(dep)) throw new Error(`${p.manifest.name} ${field} names ${dep}@${range}, but the workspace has ${versions.get(dep)}`);
+      }
+    }
+  }
+
   // A user's project: the tarballs as dependencies; overrides point every internal @fieldseal/*
   // dependency at its tarball too, so nothing is fetched from the registry under our names.
   const deps = Object.fromEntries(packages.map((p) => [p.manifest.name, `file:${p.tarball}`]));
@@ -150,12 +160,18 @@ console.log('quickstart: sealed and opened');
     run(bin('tsc'), ['-p', `tsconfig.${resolution}.json`], { cwd: app });
   }
 
-  step('esbuild browser bundle of @fieldseal/core');
-  writeFileSync(join(app, 'browser.mjs'), `export * from '@fieldseal/core';\n`);
-  run(bin('esbuild'), ['browser.mjs', '--bundle', '--minify', '--format=esm', '--platform=browser', '--outfile=browser.min.js', '--log-level=warning'], { cwd: app });
-  const bundle = readFileSync(join(app, 'browser.min.js'));
+  step('esbuild browser bundles of @fieldseal/core');
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  console.log(`browser bundle (@fieldseal/core, everything exported): ${kib(bundle.length)} minified, ${kib(gzipSync(bundle, { level: 9 }).length)} gzipped`);
+  for (const [name, source] of [
+    ['everything', `export * from '@fieldseal/core';\n`],
+    ['sealing-only form (encrypt + RsaKeyring)', `export { encrypt, RsaKeyring } from '@fieldseal/core';\n`],
+  ]) {
+    writeFileSync(join(app, 'browser.mjs'), source);
+    // platform=browser fails the build on any Node built-in the browser build would pull in.
+    run(bin('esbuild'), ['browser.mjs', '--bundle', '--minify', '--format=esm', '--platform=browser', '--outfile=browser.min.js', '--log-level=warning'], { cwd: app });
+    const bundle = readFileSync(join(app, 'browser.min.js'));
+    console.log(`browser bundle, ${name}: ${kib(bundle.length)} minified, ${kib(gzipSync(bundle, { level: 9 }).length)} gzipped`);
+  }
 
   step('publint and @arethetypeswrong/cli on every tarball');
   for (const p of packages) {

@@ -104,6 +104,9 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * // rewrite the other; with only `{ contact }` it opens the contact fields and keeps the rest sealed.
  * const full = await decrypt(sealed, { keyrings: { contact, restricted }, context: { tenant: 't1', rowId: '42' } });
  * ```
+ * @typeParam T The type you expect back, for example the interface you sealed. Not checked at run
+ * time: the opened document is the JSON data that was sealed (fields a partial open leaves sealed
+ * stay strings), so validate it, e.g. with a schema, where that matters. Defaults to {@link JsonObject}.
  * @param sealed A document produced by {@link encrypt}.
  * @param options Keyring(s), the expected context, optional partial selection.
  * @returns A new document with the targeted fields restored to their original JSON values.
@@ -115,6 +118,6 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite.
  * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (e.g. wrapped keys per group).
  */
-export function decrypt(sealed: JsonObject, options: DecryptOptions): Promise<JsonObject> {
-  return decryptWith(defaultBackend, sealed, options);
+export function decrypt<T = JsonObject>(sealed: object, options: DecryptOptions): Promise<T> {
+  return decryptWith(defaultBackend, sealed, options) as Promise<T>;
 }

@@ -1,5 +1,6 @@
 import { LimitExceededError, MalformedError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../types.js';
+import { nonJsonValueError } from './json-locate.js';
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -14,7 +15,12 @@ function isPlainObject(value: object): boolean {
  */
 export function cloneDocument(value: unknown, maxDepth: number, what = 'document'): JsonObject {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MalformedError(`${what} must be a JSON object`);
-  return cloneValue(value, 1, maxDepth, what) as JsonObject;
+  try {
+    return cloneValue(value, 1, maxDepth, what) as JsonObject;
+  } catch (err) {
+    // Locating the value only on failure keeps path bookkeeping off the hot path.
+    throw err instanceof MalformedError ? nonJsonValueError(err, value, maxDepth, what) : err;
+  }
 }
 
 function cloneValue(value: unknown, depth: number, maxDepth: number, what: string): JsonValue {
