@@ -28,7 +28,8 @@ describe('typed encrypt and decrypt', () => {
   test('types: encrypt takes interfaces, decrypt returns the type asked for (JsonObject by default)', () => {
     expectTypeOf(encrypt<Customer>).parameter(0).toEqualTypeOf<Customer>();
     expectTypeOf(encrypt<Customer>).returns.resolves.toEqualTypeOf<JsonObject>();
-    expectTypeOf(decrypt).returns.resolves.toEqualTypeOf<JsonObject>();
+    const withoutTypeArgument = () => decrypt({}, { keyring: undefined as never });
+    expectTypeOf(withoutTypeArgument).returns.resolves.toEqualTypeOf<JsonObject>();
     expectTypeOf(decrypt<Customer>).returns.resolves.toEqualTypeOf<Customer>();
     // Not objects are still refused at compile time.
     // @ts-expect-error a string is not a document
