@@ -16,18 +16,28 @@ import type {
   ReEncryptCommandInput,
   ReEncryptCommandOutput,
 } from '@aws-sdk/client-kms';
-import { InvalidArgumentError } from '@fieldseal/core/errors';
+import { FieldsealError, InvalidArgumentError } from '@fieldseal/core/errors';
+import { callWithRetries, DEFAULT_RETRY_POLICY, resolveRetryPolicy } from '@fieldseal/core';
+import type { ResolvedRetryPolicy } from '@fieldseal/core';
+import { toProviderError } from './errors.js';
+
+/** Per-call options the keyrings pass: the SDK's `HttpHandlerOptions` subset they use. */
+export interface KmsCallOptions {
+  /** Aborts the request in flight (and the SDK's retries). */
+  abortSignal?: AbortSignal;
+}
 
 /**
  * Only the KMS operations fieldseal calls. The aggregated `KMS` client of `@aws-sdk/client-kms`
- * satisfies it as is; a bare `KMSClient` is adapted with {@link kmsOperations}.
+ * satisfies it as is; a bare `KMSClient` is adapted with {@link kmsOperations}. An implementation
+ * that ignores `options` still gets the keyring's deadline, but its request in flight is not aborted.
  */
 export interface KmsOperations {
-  generateDataKey(input: GenerateDataKeyCommandInput): Promise<GenerateDataKeyCommandOutput>;
-  encrypt(input: EncryptCommandInput): Promise<EncryptCommandOutput>;
-  decrypt(input: DecryptCommandInput): Promise<DecryptCommandOutput>;
-  reEncrypt(input: ReEncryptCommandInput): Promise<ReEncryptCommandOutput>;
-  getPublicKey(input: GetPublicKeyCommandInput): Promise<GetPublicKeyCommandOutput>;
+  generateDataKey(input: GenerateDataKeyCommandInput, options?: KmsCallOptions): Promise<GenerateDataKeyCommandOutput>;
+  encrypt(input: EncryptCommandInput, options?: KmsCallOptions): Promise<EncryptCommandOutput>;
+  decrypt(input: DecryptCommandInput, options?: KmsCallOptions): Promise<DecryptCommandOutput>;
+  reEncrypt(input: ReEncryptCommandInput, options?: KmsCallOptions): Promise<ReEncryptCommandOutput>;
+  getPublicKey(input: GetPublicKeyCommandInput, options?: KmsCallOptions): Promise<GetPublicKeyCommandOutput>;
 }
 
 /** A client the caller hands in: a `KMSClient`, the aggregated `KMS` client, or any {@link KmsOperations}. */
@@ -59,6 +69,12 @@ export interface AwsKmsClientOptions {
   readonly connectionTimeoutMs?: number;
   /** Give up on one attempt (request and response) after this many ms. Default 10,000. */
   readonly requestTimeoutMs?: number;
+  /**
+   * How long one keyring operation (`wrap`, `unwrap`, `rewrapInService`, the public-key fetch) may
+   * take in total, every SDK attempt and backoff included; then the request in flight is aborted and
+   * a retryable `ProviderError` is thrown. Applies to a client passed in too. Default 30,000.
+   */
+  readonly deadlineMs?: number;
   /** Further `KMSClientConfig`, applied last (overrides the options above). */
   readonly clientConfig?: KMSClientConfig;
 }
@@ -89,11 +105,11 @@ export function kmsOperations(client: KmsClientInput): KmsOperations {
   if (typeof (client as KMSClient).send !== 'function') throw new InvalidArgumentError('client must be a KMSClient, a KMS client or an object with the KMS methods');
   const c = client as KMSClient;
   return {
-    generateDataKey: (input) => c.send(new GenerateDataKeyCommand(input)),
-    encrypt: (input) => c.send(new EncryptCommand(input)),
-    decrypt: (input) => c.send(new DecryptCommand(input)),
-    reEncrypt: (input) => c.send(new ReEncryptCommand(input)),
-    getPublicKey: (input) => c.send(new GetPublicKeyCommand(input)),
+    generateDataKey: (input, options) => c.send(new GenerateDataKeyCommand(input), options ?? {}),
+    encrypt: (input, options) => c.send(new EncryptCommand(input), options ?? {}),
+    decrypt: (input, options) => c.send(new DecryptCommand(input), options ?? {}),
+    reEncrypt: (input, options) => c.send(new ReEncryptCommand(input), options ?? {}),
+    getPublicKey: (input, options) => c.send(new GetPublicKeyCommand(input), options ?? {}),
   };
 }
 
@@ -114,6 +130,27 @@ export function validateClientOptions(options: AwsKmsClientOptions): void {
   positiveInt(options.maxAttempts, 'maxAttempts', DEFAULT_MAX_ATTEMPTS);
   positiveInt(options.connectionTimeoutMs, 'connectionTimeoutMs', DEFAULT_CONNECTION_TIMEOUT_MS);
   positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS);
+  deadlinePolicy(options.deadlineMs);
+}
+
+/**
+ * The SDK retries within each call (standard mode: throttling, 5xx, timeouts and network errors,
+ * `maxAttempts`, per-attempt `requestTimeout`); core's `callWithRetries` adds the total deadline
+ * and the caller's signal around it, as one attempt.
+ */
+function deadlinePolicy(deadlineMs: number | undefined): ResolvedRetryPolicy {
+  const deadline = resolveRetryPolicy(deadlineMs === undefined ? undefined : { deadlineMs }, DEFAULT_RETRY_POLICY, 'deadline').deadlineMs;
+  return Object.freeze({ ...DEFAULT_RETRY_POLICY, maxAttempts: 1, attemptTimeoutMs: deadline, deadlineMs: deadline });
+}
+
+/** Names and limits of one keyring call to KMS. */
+export interface KmsCall {
+  readonly provider: string;
+  readonly operation: string;
+  readonly keyId: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** `Date.now()` by which the whole keyring operation must end (see {@link ClientPool.deadline}). */
+  readonly deadline: number;
 }
 
 /**
@@ -125,10 +162,36 @@ export class ClientPool {
   readonly #defaultRegion: string | undefined;
   readonly #clients = new Map<string, KmsOperations>();
   readonly #owned: KMSClient[] = [];
+  readonly #policy: ResolvedRetryPolicy;
 
   constructor(options: AwsKmsClientOptions, defaultRegion: string | undefined) {
     this.#options = options;
     this.#defaultRegion = defaultRegion;
+    this.#policy = deadlinePolicy(options.deadlineMs);
+  }
+
+  /** The total deadline of one keyring operation, ms. */
+  get deadlineMs(): number {
+    return this.#policy.deadlineMs;
+  }
+
+  /** When an operation starting now must end. */
+  deadline(): number {
+    return Date.now() + this.#policy.deadlineMs;
+  }
+
+  /**
+   * One KMS call under the deadline and the caller's signal; SDK errors become `ProviderError`s.
+   * `discard` receives a response that arrived after the call was given up (to zero a data key).
+   */
+  call<T>(region: string | undefined, call: KmsCall, send: (ops: KmsOperations, options: KmsCallOptions) => Promise<T>, discard?: (late: T) => void): Promise<T> {
+    const ops = this.get(region);
+    return callWithRetries<T>(
+      this.#policy,
+      // Typed errors pass through (a malformed public key); SDK errors are mapped.
+      { ...call, toError: (err) => (err instanceof FieldsealError ? err : toProviderError(err, call.provider, call.operation, call.keyId)), ...(discard ? { discard } : {}) },
+      (abortSignal) => send(ops, { abortSignal }),
+    );
   }
 
   /** Region used for identifiers that do not name one (aliases, key ids), if known. */

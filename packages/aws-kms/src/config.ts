@@ -36,10 +36,11 @@ export interface AwsKmsKeyringConfig {
   readonly grantTokens?: readonly string[];
   /** RSA only: the public key PEM, so wrapping needs no KMS call. */
   readonly publicKeyPem?: string;
-  /** Attempts per call (default 3), connect timeout (default 3,000 ms), per-attempt timeout (default 10,000 ms). */
+  /** Attempts per call (default 3), connect timeout (default 3,000 ms), per-attempt timeout (default 10,000 ms), total deadline per keyring operation (default 30,000 ms). */
   readonly maxAttempts?: number;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  readonly deadlineMs?: number;
 }
 
 const ALLOWED = new Set([
@@ -56,6 +57,7 @@ const ALLOWED = new Set([
   'maxAttempts',
   'connectionTimeoutMs',
   'requestTimeoutMs',
+  'deadlineMs',
   '$schema',
   'comment',
 ]);
@@ -131,6 +133,8 @@ export async function keyringFromConfig(config: unknown): Promise<Keyring> {
   if (connectionTimeoutMs !== undefined) clientOptions.connectionTimeoutMs = connectionTimeoutMs;
   const requestTimeoutMs = int(config, 'requestTimeoutMs');
   if (requestTimeoutMs !== undefined) clientOptions.requestTimeoutMs = requestTimeoutMs;
+  const deadlineMs = int(config, 'deadlineMs');
+  if (deadlineMs !== undefined) clientOptions.deadlineMs = deadlineMs;
   const creds = own(config, 'credentials');
   if (creds !== undefined) {
     if (!isPlainObject(creds)) throw new InvalidArgumentError('aws-kms config: "credentials" must be an object');

@@ -85,6 +85,8 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
   readonly keyIds: readonly string[];
   /** The discovery filter, if enabled. */
   readonly discovery: AwsKmsDiscoveryFilter | undefined;
+  /** Total deadline of one `wrap`/`unwrap`/`rewrapInService`, ms (SDK retries included). */
+  readonly deadlineMs: number;
   readonly #grantTokens: string[] | undefined;
   readonly #pool: ClientPool;
   /** Key ARNs KMS reported for configured aliases and key ids, to try the likely blob first. */
@@ -121,6 +123,7 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     const defaultRegion = options.region ?? options.keyIds.map(regionOf).find((r) => r !== undefined);
     this.#pool = new ClientPool({ ...options }, defaultRegion);
+    this.deadlineMs = this.#pool.deadlineMs;
     for (const id of this.keyIds) if (isKeyArn(id)) this.#resolved.set(id, id);
     Object.freeze(this);
   }
@@ -150,18 +153,20 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
     if (this.keyIds.length === 0) throw new InvalidArgumentError('a discovery-only AwsKmsKeyring cannot wrap; configure keyIds');
     const context = toKmsEncryptionContext(request.context);
     const ec = context ? { EncryptionContext: context } : {};
+    const signal = request.signal;
+    const deadline = this.#pool.deadline();
     let dataKey: Uint8Array | undefined;
     const wrapped: WrappedKey[] = [];
     let encryptUnder = this.keyIds;
     try {
       if (request.dataKey === undefined) {
         const generator = this.keyIds[0]!;
-        let out;
-        try {
-          out = await this.#pool.get(regionOf(generator)).generateDataKey({ KeyId: generator, KeySpec: 'AES_256', ...ec, ...this.#grants() });
-        } catch (err) {
-          throw toProviderError(err, AWS_KMS_PROVIDER, 'GenerateDataKey', generator);
-        }
+        const out = await this.#pool.call(
+          regionOf(generator),
+          { provider: AWS_KMS_PROVIDER, operation: 'GenerateDataKey', keyId: generator, signal, deadline },
+          (ops, options) => ops.generateDataKey({ KeyId: generator, KeySpec: 'AES_256', ...ec, ...this.#grants() }, options),
+          (late) => late.Plaintext?.fill?.(0),
+        );
         const plaintext = out.Plaintext;
         if (!(plaintext instanceof Uint8Array) || plaintext.length !== DATA_KEY_BYTES || !(out.CiphertextBlob instanceof Uint8Array)) {
           plaintext?.fill?.(0);
@@ -182,9 +187,9 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
           // The SDK gets its own copy, zeroed once the request is built and sent.
           const plaintext = key.slice();
           try {
-            out = await this.#pool.get(regionOf(keyId)).encrypt({ KeyId: keyId, Plaintext: plaintext, ...ec, ...this.#grants() });
-          } catch (err) {
-            throw toProviderError(err, AWS_KMS_PROVIDER, 'Encrypt', keyId);
+            out = await this.#pool.call(regionOf(keyId), { provider: AWS_KMS_PROVIDER, operation: 'Encrypt', keyId, signal, deadline }, (ops, options) =>
+              ops.encrypt({ KeyId: keyId, Plaintext: plaintext, ...ec, ...this.#grants() }, options),
+            );
           } finally {
             plaintext.fill(0);
           }
@@ -240,14 +245,23 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
     );
     const reasons: KeyUnavailableReason[] = [];
     const tried = new Set<WrappedKey>();
+    const signal = request.signal;
+    const deadline = this.#pool.deadline();
 
     const attempt = async (keyId: string, w: WrappedKey): Promise<Uint8Array | undefined> => {
       tried.add(w);
       let out;
       try {
-        out = await this.#pool.get(regionOf(keyId) ?? regionOf(w.keyId)).decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: keyId, ...ec, ...this.#grants() });
+        out = await this.#pool.call(
+          regionOf(keyId) ?? regionOf(w.keyId),
+          { provider: AWS_KMS_PROVIDER, operation: 'Decrypt', keyId: w.keyId, signal, deadline },
+          (ops, options) => ops.decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: keyId, ...ec, ...this.#grants() }, options),
+          (late) => late.Plaintext?.fill?.(0),
+        );
       } catch (err) {
         const pe = toProviderError(err, AWS_KMS_PROVIDER, 'Decrypt', w.keyId);
+        // The caller asked to stop: trying further keys would ignore that.
+        if (pe.kind === 'aborted') throw pe;
         reasons.push({ provider: AWS_KMS_PROVIDER, keyId: w.keyId, message: pe.message, cause: pe });
         return undefined;
       }
@@ -319,6 +333,8 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
       return arn?.resourceType === 'key' && trusted.has(arn.accountId) && w.ciphertext instanceof Uint8Array && w.ciphertext.length > 0 && w.ciphertext.length <= MAX_KMS_CIPHERTEXT;
     });
     if (sources.length === 0) return undefined;
+    const signal = request.signal;
+    const deadline = this.#pool.deadline();
     const out: WrappedKey[] = [];
     for (const target of this.keyIds) {
       const targetRegion = regionOf(target) ?? this.#pool.defaultRegion;
@@ -327,13 +343,18 @@ export class AwsKmsKeyring implements Keyring, ServiceRewrapCapable {
         if (targetRegion !== undefined && regionOf(source.keyId) !== targetRegion) continue;
         let res;
         try {
-          res = await this.#pool.get(targetRegion).reEncrypt({
-            CiphertextBlob: source.ciphertext.slice(),
-            SourceKeyId: source.keyId,
-            DestinationKeyId: target,
-            ...(context ? { SourceEncryptionContext: context, DestinationEncryptionContext: context } : {}),
-            ...this.#grants(),
-          });
+          res = await this.#pool.call(targetRegion, { provider: AWS_KMS_PROVIDER, operation: 'ReEncrypt', keyId: target, signal, deadline }, (ops, options) =>
+            ops.reEncrypt(
+              {
+                CiphertextBlob: source.ciphertext.slice(),
+                SourceKeyId: source.keyId,
+                DestinationKeyId: target,
+                ...(context ? { SourceEncryptionContext: context, DestinationEncryptionContext: context } : {}),
+                ...this.#grants(),
+              },
+              options,
+            ),
+          );
         } catch (err) {
           const pe = toProviderError(err, AWS_KMS_PROVIDER, 'ReEncrypt', target);
           if (pe.retryable) throw pe;

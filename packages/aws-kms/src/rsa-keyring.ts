@@ -63,6 +63,8 @@ export interface AwsKmsRsaKeyringOptions extends AwsKmsClientOptions {
 export class AwsKmsRsaKeyring implements Keyring {
   /** The configured key identifier. */
   readonly keyId: string;
+  /** Total deadline of one `wrap`/`unwrap`, ms (SDK retries included). */
+  readonly deadlineMs: number;
   readonly #publicKeyInput: AwsKmsPublicKeyInput | undefined;
   readonly #grantTokens: string[] | undefined;
   readonly #pool: ClientPool;
@@ -85,6 +87,7 @@ export class AwsKmsRsaKeyring implements Keyring {
     this.#publicKeyInput = options.publicKey;
     this.#grantTokens = options.grantTokens ? [...options.grantTokens] : undefined;
     this.#pool = new ClientPool({ ...options }, options.region ?? regionOf(options.keyId));
+    this.deadlineMs = this.#pool.deadlineMs;
     if (isKeyArn(options.keyId)) this.#state.keyArn = options.keyId;
     if (options.publicKey !== undefined) this.#state.publicKeyring = Promise.resolve(new AwsKmsPublicKeyKeyring({ keyArn: options.keyId, publicKey: options.publicKey }));
     Object.freeze(this);
@@ -103,12 +106,11 @@ export class AwsKmsRsaKeyring implements Keyring {
   }
 
   async #fetchPublicKey(): Promise<AwsKmsPublicKeyKeyring> {
-    let out;
-    try {
-      out = await this.#pool.get(regionOf(this.keyId)).getPublicKey({ KeyId: this.keyId, ...this.#grants() });
-    } catch (err) {
-      throw toProviderError(err, AWS_KMS_RSA_PROVIDER, 'GetPublicKey', this.keyId);
-    }
+    const out = await this.#pool.call(
+      regionOf(this.keyId),
+      { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal: undefined, deadline: this.#pool.deadline() },
+      (ops, options) => ops.getPublicKey({ KeyId: this.keyId, ...this.#grants() }, options),
+    );
     const bad = (message: string) => new ProviderError({ provider: AWS_KMS_RSA_PROVIDER, keyId: this.keyId, kind: 'invalid-request', retryable: false, message });
     if (out.KeyUsage !== 'ENCRYPT_DECRYPT') throw bad(`the key's usage is ${String(out.KeyUsage)}, not ENCRYPT_DECRYPT`);
     if (!out.EncryptionAlgorithms?.includes(ALGORITHM)) throw bad(`the key does not offer ${ALGORITHM}`);
@@ -137,7 +139,10 @@ export class AwsKmsRsaKeyring implements Keyring {
    * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when the public key cannot be fetched.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    return (await this.#publicKeyring()).wrap(request);
+    // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+    const shared = this.#publicKeyring();
+    const keyring = await this.#pool.call(regionOf(this.keyId), { provider: AWS_KMS_RSA_PROVIDER, operation: 'GetPublicKey', keyId: this.keyId, signal: request.signal, deadline: this.#pool.deadline() }, () => shared);
+    return keyring.wrap(request);
   }
 
   /**
@@ -159,12 +164,20 @@ export class AwsKmsRsaKeyring implements Keyring {
     );
     const reasons: KeyUnavailableReason[] = [];
     if (candidates.length === 0) reasons.push({ provider: AWS_KMS_RSA_PROVIDER, keyId: known ?? this.keyId, message: 'the document has no key wrapped under this KMS RSA key' });
+    const signal = request.signal;
+    const deadline = this.#pool.deadline();
     for (const w of candidates) {
       let out;
       try {
-        out = await this.#pool.get(regionOf(this.keyId) ?? regionOf(w.keyId)).decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: this.keyId, EncryptionAlgorithm: ALGORITHM, ...this.#grants() });
+        out = await this.#pool.call(
+          regionOf(this.keyId) ?? regionOf(w.keyId),
+          { provider: AWS_KMS_RSA_PROVIDER, operation: 'Decrypt', keyId: w.keyId, signal, deadline },
+          (ops, options) => ops.decrypt({ CiphertextBlob: w.ciphertext.slice(), KeyId: this.keyId, EncryptionAlgorithm: ALGORITHM, ...this.#grants() }, options),
+          (late) => late.Plaintext?.fill?.(0),
+        );
       } catch (err) {
         const pe = toProviderError(err, AWS_KMS_RSA_PROVIDER, 'Decrypt', w.keyId);
+        if (pe.kind === 'aborted') throw pe;
         reasons.push({ provider: AWS_KMS_RSA_PROVIDER, keyId: w.keyId, message: pe.message, cause: pe });
         continue;
       }

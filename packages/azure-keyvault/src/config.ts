@@ -29,7 +29,7 @@ export interface AzureKeyVaultKeyringConfig {
   /** Timeout of each HTTP attempt, ms. */
   readonly timeoutMs?: number;
   /** Retry policy. */
-  readonly retry?: { readonly maxRetries?: number; readonly retryDelayMs?: number; readonly maxRetryDelayMs?: number };
+  readonly retry?: { readonly maxRetries?: number; readonly retryDelayMs?: number; readonly maxRetryDelayMs?: number; readonly deadlineMs?: number };
   /** Key Vault REST API version, e.g. `7.5`. Default: the SDK's. */
   readonly serviceVersion?: string;
   /** Allow `http://` key ids (emulators only). Default false. */
@@ -47,7 +47,7 @@ export interface AzureKeyVaultKeyringConfig {
 }
 
 const ALLOWED = new Set(['$schema', 'provider', 'keyId', 'algorithm', 'wrapMode', 'publicKey', 'publicKeyOnly', 'timeoutMs', 'retry', 'serviceVersion', 'allowInsecureConnection', 'disableChallengeResourceVerification', 'tlsCaFile', 'emulatorToken']);
-const RETRY_ALLOWED = new Set(['maxRetries', 'retryDelayMs', 'maxRetryDelayMs']);
+const RETRY_ALLOWED = new Set(['maxRetries', 'retryDelayMs', 'maxRetryDelayMs', 'deadlineMs']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;

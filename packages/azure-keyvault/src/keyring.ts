@@ -1,9 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient } from '@azure/keyvault-keys';
-import type { KeyClient, KeyClientOptions, KeyVaultKey } from '@azure/keyvault-keys';
-import { FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
-import type { KeyUnavailableReason, Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
-import { ClientCache, checkTimeout, createKeyClient, pipelineOptions } from './client.js';
+import type { KeyClient, KeyClientOptions, KeyVaultKey, UnwrapResult } from '@azure/keyvault-keys';
+import { callWithRetries, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
+import type { KeyUnavailableReason, Keyring, ResolvedRetryPolicy, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
+import { ClientCache, checkTimeout, createKeyClient, keyringRetryPolicy, pipelineOptions } from './client.js';
 import type { AzureKeyVaultRetryOptions } from './client.js';
 import { toProviderError } from './errors.js';
 import { fetchPublicKeyWith } from './fetch-public-key.js';
@@ -36,9 +36,12 @@ export interface AzureKeyVaultKeyringOptions {
    * `additionalPolicies`, `httpClient`, `allowInsecureConnection`, ...
    */
   readonly clientOptions?: KeyClientOptions;
-  /** Retry policy (overrides `clientOptions.retryOptions`). */
+  /**
+   * Retry policy and total deadline (overrides `clientOptions.retryOptions`). Default: 3 attempts,
+   * backoff from 100 ms up to 2 s, a 30 s deadline per `wrap`/`unwrap`.
+   */
   readonly retry?: AzureKeyVaultRetryOptions;
-  /** Timeout of each HTTP attempt, in ms. Default: none (the SDK's). */
+  /** Timeout of each HTTP attempt, in ms; a timed-out attempt is retried within the deadline. Default 10,000. */
   readonly timeoutMs?: number;
   /** Key wrap algorithm. Default `RSA-OAEP-256`. */
   readonly algorithm?: AzureKeyWrapAlgorithm;
@@ -97,7 +100,8 @@ export class AzureKeyVaultKeyring implements Keyring {
   readonly #key: AzureKeyId;
   readonly #credential: TokenCredential;
   readonly #clientOptions: KeyClientOptions;
-  readonly #timeoutMs: number | undefined;
+  /** Timeouts, retries and deadline of every Key Vault call (core's `callWithRetries`). */
+  readonly retryPolicy: ResolvedRetryPolicy;
   readonly #versionClients = new ClientCache(MAX_VERSION_CLIENTS);
   readonly #publicKeyOption: AzurePublicKeyJwk | string | undefined;
   #wrapClient: CryptographyClient | undefined;
@@ -124,14 +128,16 @@ export class AzureKeyVaultKeyring implements Keyring {
     if (options.publicKey !== undefined && wrapMode !== 'local') throw new InvalidArgumentError("publicKey is only used with wrapMode 'local'");
     this.algorithm = algorithm;
     this.wrapMode = wrapMode;
-    this.#timeoutMs = checkTimeout(options.timeoutMs);
+    const timeoutMs = checkTimeout(options.timeoutMs);
     this.#publicKeyOption = options.publicKey;
     if (options.publicKey !== undefined) {
       // Check now that the given public key belongs to the configured key, so a mix-up fails at start.
       const kid = parseAzureKeyId(publicKeyId(options.publicKey, this.#key.version === undefined ? undefined : options.keyId));
       if (!sameAzureKey(this.#key, kid)) throw new InvalidArgumentError('publicKey.kid names a different key than keyId');
     }
-    this.#clientOptions = pipelineOptions(options.credential, options.clientOptions, options.retry);
+    this.retryPolicy = keyringRetryPolicy(options.retry, options.clientOptions, timeoutMs);
+    // The keyring retries (per attempt, within its deadline); retries in the pipeline too would multiply.
+    this.#clientOptions = { ...pipelineOptions(options.credential, options.clientOptions, options.retry), retryOptions: { maxRetries: 0 } };
     this.#credential = options.credential;
     Object.freeze(this);
   }
@@ -150,19 +156,25 @@ export class AzureKeyVaultKeyring implements Keyring {
     const dataKey = takeDataKey(request);
     try {
       if (this.wrapMode === 'local') {
-        const { keyId, key } = await this.#publicKey();
+        // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+        const shared = this.#publicKey();
+        const policy = { ...this.retryPolicy, maxAttempts: 1, attemptTimeoutMs: this.retryPolicy.deadlineMs };
+        const { keyId, key } = await callWithRetries(policy, { provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, operation: 'getKey', signal: request.signal }, () => shared);
         return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaep256Wrap(key, dataKey) }] };
       }
       const client = (this.#wrapClient ??= this.#cryptographyClient(this.#key.version));
-      let reportedKid: unknown;
-      const result = await client.wrapKey(this.algorithm, dataKey, {
-        ...this.#requestOptions(),
-        onResponse: (raw) => {
-          if (raw.status === 200 && /\/wrapkey(\?|$)/.test(raw.request.url)) reportedKid = (raw.parsedBody as { kid?: unknown } | undefined)?.kid;
-        },
+      const { result, reportedKid } = await callWithRetries(this.retryPolicy, this.#call('wrapKey', this.keyId, request.signal), async (abortSignal) => {
+        let kid: unknown;
+        const answer = await client.wrapKey(this.algorithm, dataKey, {
+          abortSignal,
+          onResponse: (raw) => {
+            if (raw.status === 200 && /\/wrapkey(\?|$)/.test(raw.request.url)) kid = (raw.parsedBody as { kid?: unknown } | undefined)?.kid;
+          },
+        });
+        return { result: answer.result, reportedKid: kid };
       });
       const keyId = this.#recordedKeyId(reportedKid);
-      return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: Uint8Array.from(result.result) }] };
+      return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: Uint8Array.from(result) }] };
     } catch (err) {
       dataKey.fill(0);
       if (err instanceof FieldsealError && !(err instanceof ProviderError)) throw err;
@@ -180,6 +192,8 @@ export class AzureKeyVaultKeyring implements Keyring {
    */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const reasons: KeyUnavailableReason[] = [];
+    // One deadline for the whole unwrap, however many wrapped keys it tries.
+    const deadline = Date.now() + this.retryPolicy.deadlineMs;
     for (const wrapped of request.wrapped) {
       if (wrapped.provider !== AZURE_KEYVAULT_PROVIDER_ID) continue;
       let candidate: AzureKeyId;
@@ -196,7 +210,11 @@ export class AzureKeyVaultKeyring implements Keyring {
       }
       const client = this.#versionClients.get(version.toLowerCase(), () => this.#cryptographyClient(version));
       try {
-        const result = await client.unwrapKey(this.algorithm, wrapped.ciphertext, this.#requestOptions());
+        const result = await callWithRetries<UnwrapResult>(
+          this.retryPolicy,
+          { ...this.#call('unwrapKey', wrapped.keyId, request.signal), deadline, discard: (late) => late.result.fill(0) },
+          (abortSignal) => client.unwrapKey(this.algorithm, wrapped.ciphertext, { abortSignal }),
+        );
         const dataKey = Uint8Array.from(result.result);
         result.result.fill(0);
         if (dataKey.length !== 32) {
@@ -206,6 +224,8 @@ export class AzureKeyVaultKeyring implements Keyring {
         return dataKey;
       } catch (err) {
         const cause = toProviderError(err, wrapped.keyId, 'unwrapKey');
+        // The caller asked to stop: trying further wrapped keys would ignore that.
+        if (cause.kind === 'aborted') throw cause;
         reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: `${cause.kind}${cause.retryable ? ' (retryable)' : ''}: unwrapKey failed`, cause });
       }
     }
@@ -226,8 +246,9 @@ export class AzureKeyVaultKeyring implements Keyring {
     return new CryptographyClient(reference, this.#credential, { ...this.#clientOptions });
   }
 
-  #requestOptions(): { requestOptions?: { timeout: number } } {
-    return this.#timeoutMs === undefined ? {} : { requestOptions: { timeout: this.#timeoutMs } };
+  /** What `callWithRetries` needs for one Key Vault operation. */
+  #call(operation: string, keyId: string, signal: AbortSignal | undefined): { provider: string; keyId: string; operation: string; signal: AbortSignal | undefined; toError(err: unknown): ProviderError } {
+    return { provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, operation, signal, toError: (err) => toProviderError(err, keyId, operation) };
   }
 
   /** The versioned key id to record for a remote wrap: the version Key Vault says it used. */
@@ -251,8 +272,10 @@ export class AzureKeyVaultKeyring implements Keyring {
   /** Import the public key once: the given one, or fetched with getKey (retried on the next call if that fails). */
   #publicKey(): Promise<{ keyId: string; key: CryptoKey }> {
     this.#localKey ??= (async () => {
-      this.#keyClient ??= createKeyClient(this.#key.vaultUrl, this.#credential, this.#clientOptions, undefined);
-      const jwk = this.#publicKeyOption ?? (await fetchPublicKeyWith(this.#keyClient, this.#key, this.#requestOptions()));
+      const keyClient = (this.#keyClient ??= createKeyClient(this.#key.vaultUrl, this.#credential, this.#clientOptions, { maxRetries: 0 }));
+      const jwk =
+        this.#publicKeyOption ??
+        (await callWithRetries(this.retryPolicy, this.#call('getKey', this.keyId, undefined), (abortSignal) => fetchPublicKeyWith(keyClient, this.#key, { abortSignal })));
       const keyId = publicKeyId(jwk, typeof jwk === 'string' || jwk.kid === undefined ? this.keyId : undefined);
       if (!sameAzureKey(this.#key, parseAzureKeyId(keyId))) throw new InvalidArgumentError('the public key belongs to a different key than keyId');
       return { keyId, key: await importRsaOaepPublicKey(jwk) };

@@ -168,8 +168,13 @@ describe('client-side mode', () => {
   });
 
   it("wrapMode 'local' refuses a non-RSA key", async () => {
-    await kv.createKey('aes-only', { kty: 'oct-HSM' });
-    const ring = keyring(kv.keyId('aes-only'), { wrapMode: 'local' });
-    await expect(ring.wrap({ context: {} })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', kind: 'invalid-request' });
+    const hsm = await startAzureKeyVaultEmulator({ managedHsm: true }); // only a Managed HSM holds AES keys
+    try {
+      await hsm.createKey('aes-only', { kty: 'oct-HSM' });
+      const ring = keyring(hsm.keyId('aes-only'), { wrapMode: 'local' });
+      await expect(ring.wrap({ context: {} })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_PROVIDER', kind: 'invalid-request' });
+    } finally {
+      await hsm.close();
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 function run(args: string[], input?: string) {
@@ -15,6 +15,8 @@ const record = { id: 7, name: 'Ada', ssn: '078-05-1120', cards: [{ number: '4111
 describe('fieldseal CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldseal-cli-'));
   const keys = join(dir, 'keys.json');
+  // The folder holds key files: never leave it behind in the shared temp directory.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('keygen writes a 0600 key file, refuses to overwrite, and --add rotates keeping old versions', () => {
     const r = run(['keygen', '--out', keys]);
@@ -35,7 +37,7 @@ describe('fieldseal CLI', () => {
     // documents sealed under v1 still open after rotation; new ones use v2
     expect(JSON.parse(run(['decrypt', '--keyring', `local:${keys}`], sealedWithV1.stdout).stdout)).toEqual(record);
     const sealedWithV2 = run(['encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn'], JSON.stringify(record));
-    expect(JSON.parse(run(['inspect'], sealedWithV2.stdout).stdout).groups[0].wrappedKeys[0].keyId).toBe('main/v2');
+    expect(JSON.parse(run(['inspect'], sealedWithV2.stdout).stdout).groups[0].wrappedKeys[0].keyId).toBe(`main/${file.keys[1].id}/v2`);
   });
 
   test('encrypt, inspect and decrypt through files with context', () => {
@@ -91,6 +93,34 @@ describe('fieldseal CLI', () => {
     expect(run(['frobnicate']).code).toBe(2);
     expect(run(['encrypt', '--bogus']).code).toBe(2);
     expect(run(['--help']).stdout).toMatch(/commands:/);
+  });
+
+  test('an array of 10 million elements through encrypt, inspect, partial and full decrypt and rewrap (issue 14, item 3)', { timeout: 180_000 }, () => {
+    const n = 10_000_000;
+    const hugeKeys = join(dir, 'huge-keys.json');
+    expect(run(['keygen', '--out', hugeKeys]).code).toBe(0);
+    const rows: unknown[] = new Array(n).fill(0);
+    rows[n - 1] = { ssn: '078-05-1120' };
+    const file = (name: string) => join(dir, `huge.${name}.json`);
+    writeFileSync(file('plain'), JSON.stringify({ id: 1, rows }));
+    // Outputs go to files (spawnSync buffers at most 1 MiB of stdout), as NDJSON (one compact line:
+    // indented output of 10 million elements is 70 MB).
+    const steps: string[][] = [
+      ['encrypt', '--keyring', `local:${hugeKeys}`, '--path', '$.rows[*].ssn', '--in', file('plain'), '--out', file('sealed'), '--ndjson'],
+      ['decrypt', '--keyring', `local:${hugeKeys}`, '--path', '$..ssn', '--in', file('sealed'), '--out', file('partial'), '--ndjson'],
+      ['rewrap', '--keyring', `local:${hugeKeys}`, '--in', file('sealed'), '--out', file('rewrapped'), '--ndjson'],
+      ['decrypt', '--keyring', `local:${hugeKeys}`, '--in', file('rewrapped'), '--out', file('decrypted'), '--ndjson'],
+    ];
+    for (const args of steps) {
+      const r = run(args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    expect(JSON.parse(run(['inspect', '--in', file('sealed')]).stdout).groups[0].fields).toEqual([`/rows/${n - 1}/ssn`]);
+    expect(JSON.parse(readFileSync(file('partial'), 'utf8')).rows[n - 1].ssn).toBe('078-05-1120');
+    const out = JSON.parse(readFileSync(file('decrypted'), 'utf8'));
+    expect(out.rows).toHaveLength(n);
+    expect(out.rows[n - 1]).toEqual({ ssn: '078-05-1120' });
   });
 
   test('demo runs with no setup and shows a sealed, a decrypted and rejected tampered copies', () => {

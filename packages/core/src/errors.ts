@@ -19,7 +19,9 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_KEY_UNAVAILABLE'
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
-  | 'ERR_FIELDSEAL_PROVIDER';
+  | 'ERR_FIELDSEAL_PROVIDER'
+  | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY'
+  | 'ERR_FIELDSEAL_ABORTED';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -138,16 +140,28 @@ export interface KeyUnavailableReason {
 /**
  * No configured keyring could unwrap a data key. `reasons` has one entry per keyring or wrapped
  * key tried, so operators see every failure, not just the last.
+ *
+ * `retryable` tells a key service that was down, throttled, timed out or aborted (a later attempt
+ * may open the document) from "no configured key can open this document" (wrong key, no key,
+ * access denied, a wrapped key the service refused): only availability is distinguished, never
+ * why a key service refused a wrapped key.
  */
 export class KeyUnavailableError extends FieldsealError {
   static override readonly code = 'ERR_FIELDSEAL_KEY_UNAVAILABLE';
   override readonly code = 'ERR_FIELDSEAL_KEY_UNAVAILABLE';
   /** One entry per keyring or wrapped key tried. */
   readonly reasons: readonly KeyUnavailableReason[];
+  /**
+   * True when at least one reason's `cause` is a retryable failure (a {@link ProviderError} with
+   * `retryable`, or a nested retryable `KeyUnavailableError`): retrying later may succeed. False
+   * when every key tried was definitely refused or absent.
+   */
+  readonly retryable: boolean;
   /** @ignore */
   constructor(message: string, reasons: readonly KeyUnavailableReason[] = []) {
     super(reasons.length ? `${message}: ${reasons.map((r) => `[${r.provider}${r.keyId ? ` ${r.keyId}` : ''}] ${r.message}`).join('; ')}` : message);
     this.reasons = Object.freeze([...reasons]);
+    this.retryable = this.reasons.some((r) => isRetryable(r.cause));
   }
 }
 
@@ -177,6 +191,29 @@ export class LimitExceededError extends FieldsealError {
   }
 }
 
+/**
+ * An ORM integration refused a query that it cannot run safely on encrypted columns: a filter
+ * other than beacon equality, ordering or grouping by an encrypted column, a write it cannot bind
+ * to its row. Nothing was sent to the database. Names the model, field and operation, never a value.
+ */
+export class UnsupportedQueryError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  /** The model (table) concerned. */
+  readonly model: string | undefined;
+  /** The encrypted field concerned, when there is one. */
+  readonly field: string | undefined;
+  /** The operation, e.g. `findMany`, `orderBy`, `updateMany`. */
+  readonly operation: string | undefined;
+  /** @ignore */
+  constructor(message: string, details: { model?: string; field?: string; operation?: string } = {}) {
+    super(message);
+    this.model = details.model;
+    this.field = details.field;
+    this.operation = details.operation;
+  }
+}
+
 /** What kind of provider failure happened. */
 export type ProviderErrorKind =
   | 'auth' // credentials rejected, access denied
@@ -185,7 +222,8 @@ export type ProviderErrorKind =
   | 'invalid-ciphertext' // the service could not decrypt (wrong context/AAD, corrupted, wrong key)
   | 'integrity' // a transport integrity check failed (e.g. CRC32C)
   | 'throttled'
-  | 'unavailable' // 5xx, connection refused/reset, timeouts
+  | 'unavailable' // 5xx, connection refused/reset, timeouts, deadline exceeded
+  | 'aborted' // the caller's AbortSignal fired before the call completed
   | 'invalid-request'
   | 'other';
 
@@ -225,9 +263,32 @@ export type AnyFieldsealError =
   | KeyUnavailableError
   | InvalidSelectorError
   | LimitExceededError
-  | ProviderError;
+  | ProviderError
+  | UnsupportedQueryError
+  | AbortedError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
   return err instanceof FieldsealError || (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('ERR_FIELDSEAL_'));
+}
+
+/**
+ * Whether retrying the failed operation later can help: true for a {@link ProviderError} or a
+ * {@link KeyUnavailableError} whose `retryable` is true (a key service throttled, unavailable, too
+ * slow or aborted), false for everything else, authentication failures and "no key can open this
+ * document" included.
+ */
+export function isRetryable(err: unknown): boolean {
+  return (err instanceof ProviderError || err instanceof KeyUnavailableError) && err.retryable === true;
+}
+
+/**
+ * The caller's `AbortSignal` fired before the operation finished. Nothing was written or returned;
+ * the signal's reason is kept as `cause`. (A keyring call that runs past its deadline,
+ * `keyringTimeoutMs`, is a {@link ProviderError} with `kind: 'unavailable'` and `retryable: true`
+ * instead: the key service did not answer, and trying again later may help.)
+ */
+export class AbortedError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_ABORTED';
+  override readonly code = 'ERR_FIELDSEAL_ABORTED';
 }

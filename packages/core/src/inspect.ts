@@ -4,7 +4,7 @@ import { entriesToRecord } from './lib/context.js';
 import { SUITE_NAMES } from './lib/format/constants.js';
 import { resolveLimits } from './lib/limits.js';
 import { headerNameOption, optionsObject } from './lib/options.js';
-import { IncompleteError, MalformedError } from './errors.js';
+import { FieldsealError, IncompleteError, InvalidArgumentError, MalformedError } from './errors.js';
 import { decodeHeader } from './lib/format/header.js';
 
 /** A wrapped key as {@link inspect} shows it: who wrapped it, never its bytes. */
@@ -66,11 +66,28 @@ export interface InspectOptions {
  */
 export function inspect(sealed: JsonObject, options: InspectOptions = {}): InspectResult {
   optionsObject(options, 'inspect');
-  const limits = resolveLimits(options.limits);
-  const headerName = headerNameOption(options.headerName);
+  let limits: Limits;
+  let headerName: string;
+  try {
+    limits = resolveLimits(options.limits);
+    headerName = headerNameOption(options.headerName);
+  } catch (err) {
+    if (err instanceof FieldsealError) throw err;
+    // A getter or a Proxy trap of the caller's options threw; its error may quote data.
+    throw new InvalidArgumentError('inspect options could not be read (a getter or an exotic object threw)');
+  }
   // Only the header is read: no copy of the (possibly large) document, and no getter is invoked.
-  if (sealed === null || typeof sealed !== 'object' || Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
-  const property = Object.getOwnPropertyDescriptor(sealed, headerName);
+  if (sealed === null || typeof sealed !== 'object') throw new MalformedError('sealed document must be a JSON object');
+  let property: PropertyDescriptor | undefined;
+  try {
+    // Array.isArray throws on a revoked Proxy.
+    if (Array.isArray(sealed)) throw new MalformedError('sealed document must be a JSON object');
+    property = Object.getOwnPropertyDescriptor(sealed, headerName);
+  } catch (err) {
+    if (err instanceof FieldsealError) throw err;
+    // Only an exotic object (a Proxy whose trap threw or broke an invariant) gets here.
+    throw new MalformedError('sealed document could not be read as JSON data (an exotic object refused a read)');
+  }
   if (property === undefined) throw new IncompleteError(`the document has no "${headerName}" header: it is not sealed, or the header was removed`);
   if (!('value' in property)) throw new MalformedError('the header is an accessor property');
   const header = decodeHeader(defaultBackend, property.value, limits);

@@ -39,6 +39,14 @@ describe('selectors (RFC 9535 subset)', () => {
     },
   );
 
+  test.each(["$['\\uD800']", '$["\\uDC00"]', "$['a\\uD800b']", "$['\\uDBFF\\uDBFF']", "$['\\uDC00\\uD800']", '$.a\uD800', "$['\uDC00']"])('a lone surrogate in a name selector (%j) is refused (RFC 9535)', (sel) => {
+    expect(() => compileSelector(sel)).toThrow(expect.objectContaining({ code: 'ERR_FIELDSEAL_INVALID_SELECTOR' }));
+  });
+
+  test('a surrogate pair escape names the supplementary character', () => {
+    expect(evaluateSelector(compileSelector("$['\\uD83D\\uDE00']"), { '\u{1F600}': 1 })).toEqual([['\u{1F600}']]);
+  });
+
   test('strict mode makes a selector matching nothing an error; default ignores it', async () => {
     const keyring = await LocalKeyring.generate();
     const sealed = await encrypt(doc, { keyring, paths: ['$.nope', '$.ssn'] });

@@ -17,6 +17,8 @@ export type FaultKind =
   | 'delay'
   /** Destroy the connection without answering. */
   | 'drop'
+  /** Accept the request and never answer, keeping the connection open (a black-holed endpoint). */
+  | 'blackhole'
   /** Answer normally but corrupt an integrity field of the response (emulator-specific, e.g. CRC32C). */
   | 'corrupt-response';
 

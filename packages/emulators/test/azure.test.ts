@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import type { CryptographyClientOptions } from '@azure/keyvault-keys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AZURE_EMULATOR_DEFAULT_TOKEN, startAzureKeyVaultEmulator, testTlsFixture } from '@fieldseal/emulators';
 import type { AzureKeyVaultEmulator } from '@fieldseal/emulators';
 
@@ -96,8 +96,10 @@ describe('Azure Key Vault emulator over HTTP', () => {
   });
 
   it('A256KW on a Managed HSM oct key (RFC 3394 key wrap)', async () => {
-    const { version } = await kv.createKey('hsm-aes', { kty: 'oct-HSM' });
-    const client = new CryptographyClient(kv.keyId('hsm-aes', version), credential(), plainOptions);
+    const hsm = await startAzureKeyVaultEmulator({ managedHsm: true });
+    onTestFinished(() => hsm.close());
+    const { version } = await hsm.createKey('hsm-aes', { kty: 'oct-HSM' });
+    const client = new CryptographyClient(hsm.keyId('hsm-aes', version), credential(), plainOptions);
     const wrapped = await client.wrapKey('A256KW', dek);
     expect(wrapped.result.length).toBe(40);
     expect((await client.unwrapKey('A256KW', wrapped.result)).result).toEqual(Buffer.from(dek));

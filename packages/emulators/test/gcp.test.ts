@@ -153,7 +153,7 @@ describe('Cloud KMS emulator (real @google-cloud/kms client over loopback gRPC)'
     // A separate client: per-call timeout options would stick to the shared one.
     const impatient = new KeyManagementServiceClient(emulator.clientOptions());
     try {
-      emulator.faults.inject({ kind: 'drop', operation: 'Encrypt' });
+      emulator.faults.inject({ kind: 'blackhole', operation: 'Encrypt' });
       await expect(impatient.encrypt({ name: keyName, plaintext: Buffer.from('x') }, { timeout: 200, maxRetries: 0 })).rejects.toMatchObject({ code: 4 });
     } finally {
       await impatient.close();

@@ -217,7 +217,7 @@ describe('Vault transit emulator with node-vault', () => {
     const wrong = nodeVault({ endpoint: vault.url, token: 'hvs.not-a-token' });
     const err = await failure(wrong.write('transit/encrypt/tok', { plaintext: b64('x'), context: b64('c') }));
     expect(err.response?.statusCode).toBe(403);
-    expect(err.response?.body.errors).toEqual(['permission denied']);
+    expect(err.response?.body.errors).toEqual(['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']);
     const noToken = nodeVault({ endpoint: vault.url, token: '' });
     noToken.token = '';
     expect((await failure(noToken.write('transit/encrypt/tok', { plaintext: b64('x'), context: b64('c') }))).response?.statusCode).toBe(403);

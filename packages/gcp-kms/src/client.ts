@@ -4,8 +4,9 @@
  */
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { createMaxRetriesBackoffSettings, createRetryOptions, type CallOptions, type ClientOptions } from 'google-gax';
-import { InvalidArgumentError, ProviderError } from '@fieldseal/core/errors';
-import { RETRYABLE_CODES } from './errors.js';
+import { FieldsealError, InvalidArgumentError, ProviderError } from '@fieldseal/core/errors';
+import { callWithRetries, DEFAULT_RETRY_POLICY, resolveRetryPolicy, type ResolvedRetryPolicy } from '@fieldseal/core';
+import { RETRYABLE_CODES, toProviderError } from './errors.js';
 
 /** The calls the keyrings make: any `KeyManagementServiceClient` (or one with the same methods). */
 export type GcpKmsClient = Pick<KeyManagementServiceClient, 'initialize' | 'encrypt' | 'decrypt' | 'getPublicKey' | 'asymmetricDecrypt' | 'close'>;
@@ -28,6 +29,12 @@ export interface GcpKmsRetryOptions {
   readonly initialDelayMs?: number;
   /** Cap of the backoff between attempts. Default 2,000 ms. */
   readonly maxDelayMs?: number;
+  /**
+   * How long one keyring operation (`wrap`, `unwrap`, the public-key fetch) may take in total,
+   * every attempt and backoff included; then the call in flight is cancelled and a retryable
+   * `ProviderError` is thrown. Default 30,000.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** How a keyring gets its client. */
@@ -52,8 +59,15 @@ export interface ResolvedClient {
   readonly client: GcpKmsClient;
   readonly owned: boolean;
   readonly maxAttempts: number;
+  /** Total deadline of one keyring operation, ms. */
+  readonly deadlineMs: number;
   /** Fresh call options for one call (see {@link callOptions}). */
   callOptions(): CallOptions;
+  /**
+   * Run one keyring step (its gax retries and integrity re-sends included) under the total
+   * deadline and the caller's signal; the step's signal fires when either ends it.
+   */
+  run<T>(call: { provider: string; keyId: string; operation: string; signal: AbortSignal | undefined; deadline?: number; discard?: (late: T) => void }, step: (signal: AbortSignal) => Promise<T>): Promise<T>;
   /**
    * Wait for the client's stub. The generated client methods start `initialize()` themselves but
    * rethrow its failure from a detached `.catch`, an unhandled rejection (which ends a Node process
@@ -80,6 +94,9 @@ export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
   const attemptTimeoutMs = positiveInt(retry.attemptTimeoutMs, 'retry.attemptTimeoutMs', 5_000, 600_000);
   const initialDelayMs = positiveInt(retry.initialDelayMs, 'retry.initialDelayMs', 100, 60_000);
   const maxDelayMs = positiveInt(retry.maxDelayMs, 'retry.maxDelayMs', 2_000, 60_000);
+  const deadlineMs = positiveInt(retry.deadlineMs, 'retry.deadlineMs', DEFAULT_RETRY_POLICY.deadlineMs, 3_600_000);
+  // gax retries inside each call; core's callWithRetries adds the deadline and the signal around it, as one attempt.
+  const policy: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1, attemptTimeoutMs: Math.min(deadlineMs, 600_000), deadlineMs });
   let client: GcpKmsClient;
   let owned = false;
   if (settings.client !== undefined) {
@@ -101,6 +118,11 @@ export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
     client,
     owned,
     maxAttempts,
+    deadlineMs,
+    run<T>(call: Parameters<ResolvedClient['run']>[0], step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      // Typed errors of the step (a refused key algorithm) pass through; SDK errors are mapped.
+      return callWithRetries<T>(policy, { ...call, toError: (err) => (err instanceof FieldsealError ? err : toProviderError(err, call.provider, call.keyId, call.operation)) }, step);
+    },
     async ready() {
       if (typeof (client as Partial<GcpKmsClient>).initialize === 'function') await client.initialize();
     },
@@ -123,11 +145,25 @@ export function resolveClient(settings: GcpKmsClientSettings): ResolvedClient {
 }
 
 /**
- * Run `attempt` up to `maxAttempts` times while it fails with a retryable integrity error (a
- * response corrupted on the way: Google's guidance is to discard it and ask again).
+ * Cancel a gax call (its promise has `cancel()`) when `signal` fires, so the RPC in flight ends.
+ * @returns The same promise.
  */
-export async function withIntegrityRetries<T>(maxAttempts: number, attempt: () => Promise<T>): Promise<T> {
+export function cancelOnAbort<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  const cancel = (): void => (pending as Promise<T> & { cancel?: () => void }).cancel?.();
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  return pending.finally(() => signal.removeEventListener('abort', cancel));
+}
+
+/**
+ * Run `attempt` up to `maxAttempts` times while it fails with a retryable integrity error (a
+ * response corrupted on the way: Google's guidance is to discard it and ask again). Stops once
+ * `signal` has fired.
+ */
+export async function withIntegrityRetries<T>(maxAttempts: number, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   for (let n = 1; ; n++) {
+    signal?.throwIfAborted();
     try {
       return await attempt();
     } catch (err) {

@@ -41,6 +41,8 @@ export interface GcpKmsConfig {
   readonly timeoutMs?: number;
   /** Attempts per call, including the first. Default 3. */
   readonly maxAttempts?: number;
+  /** Total deadline of one keyring operation, in milliseconds. Default 30,000. */
+  readonly deadlineMs?: number;
 }
 
 /** Where {@link keyringFromConfig} resolves relative paths. */
@@ -62,6 +64,7 @@ const FIELDS: Record<keyof GcpKmsConfig, 'string' | 'number' | 'boolean'> = {
   caFile: 'string',
   timeoutMs: 'number',
   maxAttempts: 'number',
+  deadlineMs: 'number',
 };
 
 function isLoopback(host: string): boolean {
@@ -139,6 +142,7 @@ export async function keyringFromConfig(config: unknown, options: GcpKmsKeyringF
   const retry = {
     ...(cfg.timeoutMs !== undefined ? { attemptTimeoutMs: cfg.timeoutMs } : {}),
     ...(cfg.maxAttempts !== undefined ? { maxAttempts: cfg.maxAttempts } : {}),
+    ...(cfg.deadlineMs !== undefined ? { deadlineMs: cfg.deadlineMs } : {}),
   };
   if (mode === 'asymmetric') {
     const publicKey = cfg.publicKeyFile === undefined ? undefined : await read('publicKeyFile', cfg.publicKeyFile);

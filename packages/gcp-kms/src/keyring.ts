@@ -5,7 +5,7 @@
  */
 import { encodeContext, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
-import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
+import { cancelOnAbort, resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
@@ -95,6 +95,11 @@ export class GcpKmsKeyring implements Keyring {
     Object.freeze(this);
   }
 
+  /** Total deadline of one `wrap`/`unwrap`, ms (gax retries and integrity re-sends included). */
+  get deadlineMs(): number {
+    return this.#client.deadlineMs;
+  }
+
   /** The client in use (yours, or the one the keyring built). */
   get client(): GcpKmsClient {
     return this.#client.client;
@@ -119,7 +124,9 @@ export class GcpKmsKeyring implements Keyring {
     const aad = this.#aad(request);
     const dataKey = dataKeyFor(request);
     try {
-      const wrapped = await withIntegrityRetries(this.#client.maxAttempts, () => this.#encrypt(dataKey, aad));
+      const wrapped = await this.#client.run({ provider: GCP_KMS_PROVIDER, keyId: this.keyName, operation: 'Encrypt', signal: request.signal }, (signal) =>
+        withIntegrityRetries(this.#client.maxAttempts, () => this.#encrypt(dataKey, aad, signal), signal),
+      );
       return { dataKey, wrapped: [wrapped] };
     } catch (err) {
       dataKey.fill(0);
@@ -127,12 +134,12 @@ export class GcpKmsKeyring implements Keyring {
     }
   }
 
-  async #encrypt(dataKey: Uint8Array, aad: Uint8Array): Promise<{ provider: string; keyId: string; ciphertext: Uint8Array }> {
+  async #encrypt(dataKey: Uint8Array, aad: Uint8Array, signal: AbortSignal): Promise<{ provider: string; keyId: string; ciphertext: Uint8Array }> {
     const op = 'Encrypt';
     let response;
     try {
       await this.#client.ready();
-      [response] = await this.#client.client.encrypt(
+      [response] = await cancelOnAbort(this.#client.client.encrypt(
         {
           name: this.keyName,
           plaintext: dataKey,
@@ -141,7 +148,7 @@ export class GcpKmsKeyring implements Keyring {
           additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
         },
         this.#client.callOptions(),
-      );
+      ), signal);
     } catch (err) {
       throw toProviderError(err, GCP_KMS_PROVIDER, this.keyName, op);
     }
@@ -171,6 +178,8 @@ export class GcpKmsKeyring implements Keyring {
     const aad = this.#aad(request);
     const wrappedKeys = Array.isArray(request.wrapped) ? request.wrapped : [];
     const reasons: KeyUnavailableReason[] = [];
+    // One deadline for the whole unwrap, however many wrapped keys it tries.
+    const deadline = Date.now() + this.#client.deadlineMs;
     for (const wrapped of wrappedKeys) {
       if (wrapped?.provider !== GCP_KMS_PROVIDER) continue;
       /* Precondition: strict keyring: only versions of the configured CryptoKey are ever sent to Decrypt. */
@@ -183,9 +192,13 @@ export class GcpKmsKeyring implements Keyring {
         continue;
       }
       try {
-        return await withIntegrityRetries(this.#client.maxAttempts, () => this.#decrypt(wrapped.keyId, wrapped.ciphertext, aad));
+        return await this.#client.run({ provider: GCP_KMS_PROVIDER, keyId: wrapped.keyId, operation: 'Decrypt', signal: request.signal, deadline, discard: (late: Uint8Array) => late.fill(0) }, (signal) =>
+          withIntegrityRetries(this.#client.maxAttempts, () => this.#decrypt(wrapped.keyId, wrapped.ciphertext, aad, signal), signal),
+        );
       } catch (err) {
         const providerError = toProviderError(err, GCP_KMS_PROVIDER, wrapped.keyId, 'Decrypt');
+        // The caller asked to stop: trying further wrapped keys would ignore that.
+        if (providerError.kind === 'aborted') throw providerError;
         reasons.push({ provider: GCP_KMS_PROVIDER, keyId: wrapped.keyId, message: providerError.message, cause: providerError });
       }
     }
@@ -193,12 +206,12 @@ export class GcpKmsKeyring implements Keyring {
     throw new KeyUnavailableError('Cloud KMS could not unwrap the data key', reasons);
   }
 
-  async #decrypt(keyId: string, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+  async #decrypt(keyId: string, ciphertext: Uint8Array, aad: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     const op = 'Decrypt';
     let response;
     try {
       await this.#client.ready();
-      [response] = await this.#client.client.decrypt(
+      [response] = await cancelOnAbort(this.#client.client.decrypt(
         {
           name: this.cryptoKeyName,
           ciphertext,
@@ -207,7 +220,7 @@ export class GcpKmsKeyring implements Keyring {
           additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
         },
         this.#client.callOptions(),
-      );
+      ), signal);
     } catch (err) {
       throw toProviderError(err, GCP_KMS_PROVIDER, keyId, op);
     }

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
-import { resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
+import { cancelOnAbort, resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
@@ -89,6 +89,11 @@ export class GcpKmsRsaKeyring implements Keyring {
     Object.freeze(this);
   }
 
+  /** Total deadline of one `wrap`/`unwrap`, ms (gax retries and integrity re-sends included). */
+  get deadlineMs(): number {
+    return this.#client.deadlineMs;
+  }
+
   /** The client in use (yours, or the one the keyring built). */
   get client(): GcpKmsClient {
     return this.#client.client;
@@ -97,7 +102,9 @@ export class GcpKmsRsaKeyring implements Keyring {
   #loadPublicKey(): Promise<{ key: CryptoKey; pem: string | undefined }> {
     this.#publicKey ??= (async () => {
       if (this.#publicKeyInput !== undefined) return { key: await importGcpKmsPublicKey(this.#publicKeyInput), pem: typeof this.#publicKeyInput === 'string' ? this.#publicKeyInput : undefined };
-      const pem = await withIntegrityRetries(this.#client.maxAttempts, () => this.#fetchPublicKeyPem());
+      const pem = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal: undefined }, (s) =>
+        withIntegrityRetries(this.#client.maxAttempts, () => this.#fetchPublicKeyPem(s), s),
+      );
       return { key: await importGcpKmsPublicKey(pem), pem };
     })().catch((err: unknown) => {
       // Do not cache a failure: the next wrap asks again.
@@ -107,12 +114,12 @@ export class GcpKmsRsaKeyring implements Keyring {
     return this.#publicKey;
   }
 
-  async #fetchPublicKeyPem(): Promise<string> {
+  async #fetchPublicKeyPem(signal: AbortSignal): Promise<string> {
     const op = 'GetPublicKey';
     let response;
     try {
       await this.#client.ready();
-      [response] = await this.#client.client.getPublicKey({ name: this.keyVersionName }, this.#client.callOptions());
+      [response] = await cancelOnAbort(this.#client.client.getPublicKey({ name: this.keyVersionName }, this.#client.callOptions()), signal);
     } catch (err) {
       throw toProviderError(err, GCP_KMS_RSA_PROVIDER, this.keyVersionName, op);
     }
@@ -152,7 +159,9 @@ export class GcpKmsRsaKeyring implements Keyring {
    * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the key is not an RSA-OAEP-256 key of a supported size.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    const { key } = await this.#loadPublicKey();
+    // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
+    const shared = this.#loadPublicKey();
+    const { key } = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal: request.signal }, () => shared);
     return wrapWithPublicKey(key, this.keyVersionName, request);
   }
 
@@ -165,6 +174,7 @@ export class GcpKmsRsaKeyring implements Keyring {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     if (request === null || typeof request !== 'object') throw new InvalidArgumentError('request must be an object');
     const reasons: KeyUnavailableReason[] = [];
+    const deadline = Date.now() + this.#client.deadlineMs;
     for (const wrapped of Array.isArray(request.wrapped) ? request.wrapped : []) {
       if (wrapped?.provider !== GCP_KMS_RSA_PROVIDER) continue;
       /* Precondition: strict keyring: only versions of the configured CryptoKey are ever called. */
@@ -177,9 +187,13 @@ export class GcpKmsRsaKeyring implements Keyring {
         continue;
       }
       try {
-        return await withIntegrityRetries(this.#client.maxAttempts, () => this.#asymmetricDecrypt(wrapped.keyId, wrapped.ciphertext));
+        return await this.#client.run(
+          { provider: GCP_KMS_RSA_PROVIDER, keyId: wrapped.keyId, operation: 'AsymmetricDecrypt', signal: request.signal, deadline, discard: (late: Uint8Array) => late.fill(0) },
+          (signal) => withIntegrityRetries(this.#client.maxAttempts, () => this.#asymmetricDecrypt(wrapped.keyId, wrapped.ciphertext, signal), signal),
+        );
       } catch (err) {
         const providerError = toProviderError(err, GCP_KMS_RSA_PROVIDER, wrapped.keyId, 'AsymmetricDecrypt');
+        if (providerError.kind === 'aborted') throw providerError;
         reasons.push({ provider: GCP_KMS_RSA_PROVIDER, keyId: wrapped.keyId, message: providerError.message, cause: providerError });
       }
     }
@@ -187,12 +201,12 @@ export class GcpKmsRsaKeyring implements Keyring {
     throw new KeyUnavailableError('Cloud KMS could not unwrap the data key', reasons);
   }
 
-  async #asymmetricDecrypt(keyId: string, ciphertext: Uint8Array): Promise<Uint8Array> {
+  async #asymmetricDecrypt(keyId: string, ciphertext: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     const op = 'AsymmetricDecrypt';
     let response;
     try {
       await this.#client.ready();
-      [response] = await this.#client.client.asymmetricDecrypt({ name: keyId, ciphertext, ciphertextCrc32c: { value: crc32c(ciphertext) } }, this.#client.callOptions());
+      [response] = await cancelOnAbort(this.#client.client.asymmetricDecrypt({ name: keyId, ciphertext, ciphertextCrc32c: { value: crc32c(ciphertext) } }, this.#client.callOptions()), signal);
     } catch (err) {
       throw toProviderError(err, GCP_KMS_RSA_PROVIDER, keyId, op);
     }

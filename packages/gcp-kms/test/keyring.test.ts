@@ -253,7 +253,7 @@ describe('GcpKmsKeyring (symmetric) against the emulator', () => {
   it('gives each attempt its own deadline: a server that never answers fails fast as unavailable', async () => {
     const impatient = new GcpKmsKeyring({ keyName, client, retry: { attemptTimeoutMs: 150, maxAttempts: 2, initialDelayMs: 5 } });
     const before = emulator.counters.get('Encrypt');
-    emulator.faults.inject({ kind: 'drop', operation: 'Encrypt', count: 2 });
+    emulator.faults.inject({ kind: 'blackhole', operation: 'Encrypt', count: 2 });
     await expect(impatient.wrap({ context: CONTEXT })).rejects.toMatchObject({ kind: 'unavailable', retryable: true });
     expect(emulator.counters.get('Encrypt') - before).toBe(2);
   });

@@ -29,9 +29,13 @@ export interface VaultTransitConfig {
   readonly contextBinding?: VaultContextBinding;
   /** PEM file of the CA that signed Vault's certificate. Default: `VAULT_CACERT`. */
   readonly caCertFile?: string;
-  /** Per-request timeout in milliseconds. Default 10,000. */
+  /** Per-attempt timeout in milliseconds. Default 10,000. */
   readonly timeoutMs?: number;
-  /** Check the key's type and derivation once before first use (needs `read` on `<mount>/keys/<name>`). Default false. */
+  /** Attempts per Vault call, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** Total deadline of one keyring operation, every attempt included, in milliseconds. Default 30,000. */
+  readonly deadlineMs?: number;
+  /** Check the key's type and derivation once before first use (needs `read` on `<mount>/keys/<name>`). Default true. */
   readonly verifyKey?: boolean;
 }
 
@@ -53,6 +57,8 @@ const FIELDS: Record<keyof VaultTransitConfig, 'string' | 'number' | 'boolean'> 
   contextBinding: 'string',
   caCertFile: 'string',
   timeoutMs: 'number',
+  maxAttempts: 'number',
+  deadlineMs: 'number',
   verifyKey: 'boolean',
 };
 
@@ -123,6 +129,9 @@ export async function keyringFromConfig(config: unknown, options: KeyringFromCon
     ...(namespace !== undefined ? { namespace } : {}),
     ...(cfg.contextBinding !== undefined ? { contextBinding: cfg.contextBinding } : {}),
     ...(cfg.timeoutMs !== undefined ? { timeoutMs: cfg.timeoutMs } : {}),
+    ...(cfg.maxAttempts !== undefined || cfg.deadlineMs !== undefined
+      ? { retry: { ...(cfg.maxAttempts !== undefined ? { maxAttempts: cfg.maxAttempts } : {}), ...(cfg.deadlineMs !== undefined ? { deadlineMs: cfg.deadlineMs } : {}) } }
+      : {}),
     ...(cfg.verifyKey !== undefined ? { verifyKey: cfg.verifyKey } : {}),
     // strictSSL: true overrides node-vault's reading of VAULT_SKIP_VERIFY.
     requestOptions: { strictSSL: true, ...(ca !== undefined ? { ca } : {}) },

@@ -2,7 +2,7 @@
  * Vault responses and transport failures -> core's typed {@link ProviderError}.
  * @module
  */
-import { ProviderError, type ProviderErrorKind } from '@fieldseal/core';
+import { InvalidArgumentError, ProviderError, type ProviderErrorKind } from '@fieldseal/core';
 
 /** The provider id of every wrapped key and error this package produces. */
 export const VAULT_TRANSIT_PROVIDER = 'vault-transit';
@@ -139,4 +139,24 @@ export function toProviderError(err: unknown, keyId: string, operation: string):
     message: `${operation} failed: ${text}`,
     cause: new VaultTransitRequestError(text, {}),
   });
+}
+
+/**
+ * The transit key is not derived, but the keyring binds the encryption context as a derived-key
+ * `context`, which Vault silently ignores on such a key: the Vault-side context binding would
+ * disappear. Raised by `verifyKey` (on by default). The message says how to create a derived key.
+ */
+export class VaultKeyNotDerivedError extends InvalidArgumentError {
+  /** The key's path, `[<namespace>/]<mount>/<name>`. */
+  readonly keyPath: string;
+  /** @ignore */
+  constructor(keyPath: string, mount: string, keyName: string, namespace: string) {
+    const ns = namespace === '' ? '' : `VAULT_NAMESPACE=${namespace} `;
+    super(
+      `${keyPath}: the transit key is not derived, so Vault would ignore the encryption context. ` +
+        `Create a derived key with \`${ns}vault write ${mount}/keys/${keyName} derived=true\` (an existing key cannot be made derived: use a new name and rewrap), ` +
+        'or keep this key with contextBinding "associated-data"; verifyKey: false skips this check.',
+    );
+    this.keyPath = keyPath;
+  }
 }

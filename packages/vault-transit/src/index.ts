@@ -11,7 +11,8 @@ export {
   type VaultContextBinding,
   type VaultTokenSource,
   type VaultTransitKeyInfo,
+  type VaultTransitRetryOptions,
 } from './keyring.js';
 export { keyringFromConfig, type VaultTransitConfig, type KeyringFromConfigOptions } from './config.js';
-export { VAULT_TRANSIT_PROVIDER, VaultTransitRequestError, toProviderError } from './errors.js';
+export { VAULT_TRANSIT_PROVIDER, VaultKeyNotDerivedError, VaultTransitRequestError, toProviderError } from './errors.js';
 export type { VaultTransitClient, VaultRequestOptions } from './client.js';

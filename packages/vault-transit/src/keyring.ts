@@ -3,12 +3,17 @@
  * @module
  */
 import {
+  callWithRetries,
+  DEFAULT_RETRY_POLICY,
   type EncryptionContext,
   InvalidArgumentError,
   type Keyring,
   KeyUnavailableError,
   type KeyUnavailableReason,
   ProviderError,
+  type ResolvedRetryPolicy,
+  resolveRetryPolicy,
+  type RetryPolicy,
   type ServiceRewrapCapable,
   type UnwrapRequest,
   type WrappedKey,
@@ -18,7 +23,7 @@ import {
 import nodeVault from 'node-vault';
 import type { VaultRequestOptions, VaultTransitClient } from './client.js';
 import { vaultContext } from './context.js';
-import { toProviderError, VAULT_TRANSIT_PROVIDER } from './errors.js';
+import { toProviderError, VAULT_TRANSIT_PROVIDER, VaultKeyNotDerivedError } from './errors.js';
 
 /**
  * How the fieldseal encryption context is bound to the wrapped data key inside Vault.
@@ -66,14 +71,28 @@ export interface VaultTransitKeyringOptions {
   readonly requestOptions?: Record<string, unknown>;
   /** How the context is bound. Default `'derived-key'`. */
   readonly contextBinding?: VaultContextBinding;
-  /** Per-request timeout in milliseconds; 0 waits forever. Default 10,000. */
+  /**
+   * Timeout of each request (attempt) in milliseconds; a timed-out attempt is retried within the
+   * deadline. 0: no per-attempt timeout (the deadline still applies). Default 10,000.
+   */
   readonly timeoutMs?: number;
   /**
-   * Check the key once, before the first operation ({@link VaultTransitKeyring.verifyKey}); needs
-   * `read` on `<mount>/keys/<name>`. Default false.
+   * Retries and total deadline: 429, 5xx (sealed, standby), timed-out attempts and refused or
+   * dropped connections are retried with jittered exponential backoff. Default 3 attempts, backoff
+   * from 100 ms up to 2 s, `deadlineMs` 30,000 per `wrap`/`unwrap`/`rewrapInService`.
+   */
+  readonly retry?: VaultTransitRetryOptions;
+  /**
+   * Check the key once, before the first operation ({@link VaultTransitKeyring.verifyKey}), and
+   * refuse a key that cannot bind the context as configured (with the default binding: a key that
+   * is not derived, on which Vault silently ignores the context). Needs `read` on
+   * `<mount>/keys/<name>`; set false only where the token may not read the key. Default true.
    */
   readonly verifyKey?: boolean;
 }
+
+/** Retry policy of {@link VaultTransitKeyring}: core's `RetryPolicy` without the attempt timeout, which is `timeoutMs`. */
+export type VaultTransitRetryOptions = Omit<RetryPolicy, 'attemptTimeoutMs'>;
 
 /** What {@link VaultTransitKeyring.verifyKey} learned about the transit key. */
 export interface VaultTransitKeyInfo {
@@ -182,6 +201,8 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
   readonly #token: VaultTokenSource | undefined;
   readonly #namespaceHeader: string | undefined;
   readonly #timeoutMs: number;
+  /** Timeouts, retries and deadline of every Vault call (core's `callWithRetries`). */
+  readonly retryPolicy: ResolvedRetryPolicy;
   #verified: Promise<VaultTransitKeyInfo> | undefined;
   readonly #verifyFirst: boolean;
 
@@ -207,6 +228,12 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     const timeout = options.timeoutMs ?? 10_000;
     if (!Number.isSafeInteger(timeout) || timeout < 0) throw new InvalidArgumentError('timeoutMs must be a non-negative integer');
     this.#timeoutMs = timeout;
+    if (options.retry !== undefined && options.retry !== null && typeof options.retry === 'object' && 'attemptTimeoutMs' in options.retry) {
+      throw new InvalidArgumentError('retry.attemptTimeoutMs: use timeoutMs');
+    }
+    const retry = resolveRetryPolicy(options.retry, { ...DEFAULT_RETRY_POLICY, deadlineMs: Math.max(DEFAULT_RETRY_POLICY.deadlineMs, timeout) }, 'retry');
+    // timeoutMs 0 (no per-attempt timeout): each attempt may use what is left of the deadline.
+    this.retryPolicy = Object.freeze({ ...retry, attemptTimeoutMs: timeout === 0 ? retry.deadlineMs : timeout });
     const token = options.token;
     if (token !== undefined && !(typeof token === 'function' || (typeof token === 'string' && token.length > 0))) {
       throw new InvalidArgumentError('token must be a non-empty string or a function returning one');
@@ -258,7 +285,8 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
       this.#namespaceHeader = undefined;
     }
     this.keyPath = `${this.namespace === '' ? '' : `${this.namespace}/`}${this.mount}/${this.keyName}`;
-    this.#verifyFirst = options.verifyKey === true;
+    if (options.verifyKey !== undefined && typeof options.verifyKey !== 'boolean') throw new InvalidArgumentError('verifyKey must be a boolean');
+    this.#verifyFirst = options.verifyKey ?? true;
     Object.freeze(this);
   }
 
@@ -272,19 +300,17 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
    * this keyring binds it: an AEAD key type, `derived=true` for `'derived-key'` binding (Vault
    * ignores `context` otherwise) and not derived for `'associated-data'`.
    *
+   * @param options `signal` aborts the read (and its retries).
    * @returns The key's type, derivation and versions.
+   * @throws {VaultKeyNotDerivedError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the binding is
+   *   `'derived-key'` and the key is not derived; its message says how to create a derived key.
    * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the key cannot bind the context as configured.
    * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when Vault refuses or fails (e.g. kind `auth`
    *   without `read` permission, `not-found` for a missing key).
    */
-  async verifyKey(): Promise<VaultTransitKeyInfo> {
+  async verifyKey(options: { readonly signal?: AbortSignal } = {}): Promise<VaultTransitKeyInfo> {
     const keyPath = this.keyPath;
-    let body: unknown;
-    try {
-      body = await this.#client.read(`${this.mount}/keys/${this.keyName}`, await this.#requestOptions());
-    } catch (err) {
-      throw toProviderError(err, keyPath, 'read key');
-    }
+    const body = await this.#retrying('read key', keyPath, options.signal, undefined, async () => this.#client.read(`${this.mount}/keys/${this.keyName}`, await this.#requestOptions()));
     const type = field(body, 'type');
     const derived = field(body, 'derived');
     const latest = field(body, 'latest_version');
@@ -293,9 +319,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
       throw new ProviderError({ provider: this.provider, keyId: keyPath, kind: 'other', retryable: false, message: 'read key: unexpected response from Vault' });
     }
     if (!AEAD_TYPES.has(type)) throw new InvalidArgumentError(`${keyPath}: key type ${type} cannot wrap data keys (use aes256-gcm96)`);
-    if (this.contextBinding === 'derived-key' && !derived) {
-      throw new InvalidArgumentError(`${keyPath}: the key is not derived, so Vault would ignore the encryption context; create it with derived=true or use contextBinding "associated-data"`);
-    }
+    if (this.contextBinding === 'derived-key' && !derived) throw new VaultKeyNotDerivedError(keyPath, this.mount, this.keyName, this.namespace);
     if (this.contextBinding === 'associated-data' && derived) {
       throw new InvalidArgumentError(`${keyPath}: the key is derived; use contextBinding "derived-key"`);
     }
@@ -316,11 +340,13 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     if (given !== undefined && (!(given instanceof Uint8Array) || given.length !== DATA_KEY_BYTES)) {
       throw new InvalidArgumentError('dataKey must be a 32-byte Uint8Array');
     }
-    await this.#ready();
+    const signal = request.signal;
+    const deadline = Date.now() + this.retryPolicy.deadlineMs;
+    await this.#ready(signal);
     const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
 
     if (given === undefined && this.contextBinding === 'derived-key') {
-      const body = await this.#call('datakey/plaintext', { ...bind, bits: 256 }, this.keyPath, 'datakey');
+      const body = await this.#call('datakey/plaintext', { ...bind, bits: 256 }, this.keyPath, 'datakey', signal, deadline);
       const dataKey = this.#decodeKey(field(body, 'plaintext'), 'datakey');
       try {
         return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'datakey')] };
@@ -333,7 +359,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     const dataKey = given !== undefined ? given.slice() : crypto.getRandomValues(new Uint8Array(DATA_KEY_BYTES));
     const plaintext = Buffer.from(dataKey);
     try {
-      const body = await this.#call('encrypt', { ...bind, plaintext: plaintext.toString('base64') }, this.keyPath, 'encrypt');
+      const body = await this.#call('encrypt', { ...bind, plaintext: plaintext.toString('base64') }, this.keyPath, 'encrypt', signal, deadline);
       return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'encrypt')] };
     } catch (err) {
       dataKey.fill(0);
@@ -359,14 +385,26 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     const candidates = this.#candidates(request);
     const reasons: KeyUnavailableReason[] = [...candidates.rejected];
     let transient: ProviderError | undefined;
-    if (candidates.usable.length > 0) await this.#ready();
+    const signal = request.signal;
+    const deadline = Date.now() + this.retryPolicy.deadlineMs;
+    if (candidates.usable.length > 0) {
+      try {
+        await this.#ready(signal);
+      } catch (err) {
+        // A key that cannot bind the context is a configuration error; a transient failure may pass.
+        if (!(err instanceof ProviderError) || err.retryable) throw err;
+        reasons.push({ provider: this.provider, keyId: this.keyPath, message: err.message, cause: err });
+        throw new KeyUnavailableError('Vault transit could not unwrap the data key', reasons);
+      }
+    }
     for (const { key, ciphertext } of candidates.usable) {
       try {
         const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
-        const body = await this.#call('decrypt', { ...bind, ciphertext }, key.keyId, 'decrypt');
+        const body = await this.#call('decrypt', { ...bind, ciphertext }, key.keyId, 'decrypt', signal, deadline);
         return this.#decodeKey(field(body, 'plaintext'), 'decrypt', key.keyId);
       } catch (err) {
         const pe = toProviderError(err, key.keyId, 'decrypt');
+        if (pe.kind === 'aborted') throw pe;
         if (pe.retryable) transient ??= pe;
         reasons.push({ provider: this.provider, keyId: key.keyId, message: pe.message, cause: pe });
       }
@@ -393,16 +431,19 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     const context = this.#context(request);
     const candidates = this.#candidates(request);
     if (candidates.usable.length === 0) return undefined;
-    await this.#ready();
+    const signal = request.signal;
+    const deadline = Date.now() + this.retryPolicy.deadlineMs;
+    await this.#ready(signal);
     const reasons: KeyUnavailableReason[] = [];
     let transient: ProviderError | undefined;
     let denied = false;
     for (const { key, ciphertext } of candidates.usable) {
       try {
-        const body = await this.#call('rewrap', { context, ciphertext }, key.keyId, 'rewrap');
+        const body = await this.#call('rewrap', { context, ciphertext }, key.keyId, 'rewrap', signal, deadline);
         return [this.#wrappedKey(field(body, 'ciphertext'), 'rewrap')];
       } catch (err) {
         const pe = toProviderError(err, key.keyId, 'rewrap');
+        if (pe.kind === 'aborted') throw pe;
         if (pe.retryable) transient ??= pe;
         if (pe.kind === 'auth') denied = true;
         reasons.push({ provider: this.provider, keyId: key.keyId, message: pe.message, cause: pe });
@@ -449,14 +490,18 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     return { usable, rejected };
   }
 
-  async #ready(): Promise<void> {
+  async #ready(signal: AbortSignal | undefined): Promise<void> {
     if (!this.#verifyFirst) return;
     // Object.freeze(this) leaves private fields writable; a failed check is retried next time.
-    this.#verified ??= this.verifyKey().catch((err: unknown) => {
+    // The check is shared by concurrent first calls, so it runs under its own deadline, not under
+    // one caller's signal; each caller stops waiting when its own signal fires.
+    const verified = (this.#verified ??= this.verifyKey().catch((err: unknown) => {
       this.#verified = undefined;
       throw err;
-    });
-    await this.#verified;
+    }));
+    if (signal === undefined) return void (await verified);
+    const wait = { ...this.retryPolicy, maxAttempts: 1, attemptTimeoutMs: this.retryPolicy.deadlineMs };
+    await callWithRetries(wait, { provider: this.provider, keyId: this.keyPath, operation: 'read key', signal }, () => verified);
   }
 
   async #requestOptions(): Promise<VaultRequestOptions | undefined> {
@@ -476,17 +521,25 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     if (this.#namespaceHeader !== undefined) headers['X-Vault-Namespace'] = this.#namespaceHeader;
     const options: VaultRequestOptions = {};
     if (Object.keys(headers).length > 0) options.headers = headers;
+    // node-vault hands axios only `timeout` (no AbortSignal): it ends an attempt's request in flight.
     if (this.#timeoutMs > 0) options.timeout = this.#timeoutMs;
     return Object.keys(options).length > 0 ? options : undefined;
   }
 
-  async #call(operation: string, body: Record<string, unknown>, keyId: string, what: string): Promise<unknown> {
-    try {
-      const requestOptions = await this.#requestOptions();
-      return await this.#client.write(`${this.mount}/${operation}/${this.keyName}`, body, requestOptions);
-    } catch (err) {
-      throw toProviderError(err, keyId, what);
-    }
+  async #call(operation: string, body: Record<string, unknown>, keyId: string, what: string, signal: AbortSignal | undefined, deadline: number): Promise<unknown> {
+    return this.#retrying(what, keyId, signal, deadline, async () => this.#client.write(`${this.mount}/${operation}/${this.keyName}`, body, await this.#requestOptions()));
+  }
+
+  /**
+   * One Vault request under the retry policy. The token source is asked again on every attempt,
+   * so a renewed token is picked up by the retry.
+   */
+  #retrying(what: string, keyId: string, signal: AbortSignal | undefined, deadline: number | undefined, attempt: () => Promise<unknown>): Promise<unknown> {
+    return callWithRetries(
+      this.retryPolicy,
+      { provider: this.provider, keyId, operation: what, signal, ...(deadline !== undefined ? { deadline } : {}), toError: (err) => toProviderError(err, keyId, what) },
+      attempt,
+    );
   }
 
   #wrappedKey(ciphertext: unknown, what: string): WrappedKey {

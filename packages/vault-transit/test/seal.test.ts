@@ -83,7 +83,7 @@ describe('documents sealed with a Vault transit key', () => {
     const sealed = await encrypt(customer(), { keyring: local, paths, context });
     vault.counters.reset();
     const { document } = await rewrap(sealed, { keyring: local, to: kr, context });
-    expect(vault.counters.snapshot()).toEqual({ encrypt: 1 });
+    expect(vault.counters.snapshot()).toEqual({ 'keys.read': 1, encrypt: 1 });
     expect(inspect(document).groups[0]?.wrappedKeys.map((k) => k.provider)).toEqual(['vault-transit']);
     expect(await decrypt(document, { keyring: kr, context })).toEqual(customer());
   });
@@ -94,11 +94,11 @@ describe('documents sealed with a Vault transit key', () => {
     const multi = new MultiKeyring([kr, local]);
     const sealed = await encrypt(customer(), { keyring: multi, paths, context });
     expect(inspect(sealed).groups[0]?.wrappedKeys.map((k) => k.provider)).toEqual(['vault-transit', 'local']);
-    vault.faults.inject({ kind: 'server-error', status: 503, operation: 'decrypt' });
+    vault.faults.inject({ kind: 'server-error', status: 503, count: 3, operation: 'decrypt' });
     expect(await decrypt(sealed, { keyring: multi, context })).toEqual(customer());
     expect(vault.faults.armed).toBe(0);
-    // Vault alone, still down: a retryable provider error, not a permanent "key unavailable".
-    vault.faults.inject({ kind: 'server-error', status: 503, operation: 'decrypt' });
+    // Vault alone, still down for all three attempts: a retryable provider error, not a permanent "key unavailable".
+    vault.faults.inject({ kind: 'server-error', status: 503, count: 3, operation: 'decrypt' });
     const err = await decrypt(sealed, { keyring: kr, context }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).retryable).toBe(true);
@@ -108,12 +108,12 @@ describe('documents sealed with a Vault transit key', () => {
     const caching = new CachingKeyring({ keyring: keyring() });
     vault.counters.reset();
     const first = await Promise.all(Array.from({ length: 64 }, () => encrypt(customer(), { keyring: caching, paths, context })));
-    expect(vault.counters.snapshot()).toEqual({ datakey: 1 });
+    expect(vault.counters.snapshot()).toEqual({ 'keys.read': 1, datakey: 1 }); // verifyKey (default) reads the key once
     const rest = await Promise.all(Array.from({ length: 936 }, () => encrypt(customer(), { keyring: caching, paths, context })));
-    expect(vault.counters.snapshot()).toEqual({ datakey: 1 });
+    expect(vault.counters.snapshot()).toEqual({ 'keys.read': 1, datakey: 1 });
     const all = [...first, ...rest];
     const reader = new CachingKeyring({ keyring: new VaultTransitKeyring({ client, keyName: (caching.keyring as VaultTransitKeyring).keyName }) });
     for (const sealed of all) expect(await decrypt(sealed, { keyring: reader, context })).toEqual(customer());
-    expect(vault.counters.snapshot()).toEqual({ datakey: 1, decrypt: 1 });
+    expect(vault.counters.snapshot()).toEqual({ 'keys.read': 2, datakey: 1, decrypt: 1 });
   });
 });

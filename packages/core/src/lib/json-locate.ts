@@ -14,7 +14,13 @@ interface Found {
  * returns `err` unchanged if nothing is found (the copy failed for a reason this walk does not see).
  */
 export function nonJsonValueError(err: MalformedError, doc: unknown, maxDepth: number, what: string): MalformedError {
-  const hit = locate(doc, [], 1, maxDepth);
+  let hit: Found | undefined;
+  try {
+    hit = locate(doc, [], 1, maxDepth);
+  } catch {
+    // A Proxy trap that throws, or a depth past the call stack: keep the error the copy gave.
+    return err;
+  }
   if (hit === undefined) return err;
   // Member names are structure, not values (the format's field list stores them in clear), but a
   // hostile document may use huge ones: cut each so the message stays small.

@@ -7,9 +7,9 @@ import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys }
 import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
-import { unwrapChecked } from './keyring-call.js';
+import { DEFAULT_CALL_CONTROL, unwrapChecked, type KeyringCallControl } from './keyring-call.js';
 import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
-import { compileSelector, evaluateSelector } from './selector.js';
+import { compileSelector, evaluateSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
 
 /** The full context of a sealed document: its stored pairs plus the caller's required values. */
@@ -46,9 +46,16 @@ export function resolveDocumentContext(header: Header, expected: readonly Contex
 }
 
 /** Unwrap a group's data key and verify its commitment and the header MAC, before any field is opened. */
-export async function unlockGroup(backend: Backend, header: Header, groupIndex: number, keyring: Keyring, ctx: DocumentContext): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
+export async function unlockGroup(
+  backend: Backend,
+  header: Header,
+  groupIndex: number,
+  keyring: Keyring,
+  ctx: DocumentContext,
+  control: KeyringCallControl = DEFAULT_CALL_CONTROL,
+): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
   const group = header.groups[groupIndex]!;
-  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name);
+  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name, control);
   let keys: GroupKeys | undefined;
   try {
     keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name);
@@ -78,6 +85,8 @@ export interface OpenRequest {
   readonly headerName: string;
   readonly strict: boolean;
   readonly limits: Limits;
+  /** The caller's signal and the keyring-call deadline. */
+  readonly control?: KeyringCallControl;
 }
 
 /** The result of opening a sealed document. */
@@ -109,25 +118,52 @@ function chooseTargets(document: JsonObject, header: Header, req: OpenRequest): 
   const wanted = (name: string) => (names === undefined || names.includes(name)) && (available === undefined || available.includes(name));
   if (req.selectors !== undefined) {
     // With `groups` too, only fields of those groups are opened (least privilege: never widen).
-    const groupOf = new Map<string, number>();
+    const eligible: number[] = [];
     header.groups.forEach((g, i) => {
-      if (wanted(g.name)) g.pointers.forEach((p) => groupOf.set(p, i));
+      if (wanted(g.name)) eligible.push(i);
     });
     const chosen = new Set<string>();
+    const choose = (gi: number, pointer: string): void => {
+      // A Set, not list.includes: a hostile document may list 100,000 matching fields.
+      if (chosen.has(pointer)) return;
+      chosen.add(pointer);
+      const list = targets.get(gi);
+      if (list === undefined) targets.set(gi, [pointer]);
+      else list.push(pointer);
+    };
+    let groupOf: Map<string, number> | undefined;
     for (const source of req.selectors) {
-      const matches = evaluateSelector(compileSelector(source), document, req.headerName);
+      const compiled = compileSelector(source);
       let hit = false;
-      for (const tokens of matches) {
-        const pointer = toPointer(tokens);
-        const gi = groupOf.get(pointer);
-        if (gi === undefined) continue;
-        hit = true;
-        // A Set, not list.includes: a hostile document may list 100,000 matching fields.
-        if (chosen.has(pointer)) continue;
-        chosen.add(pointer);
-        const list = targets.get(gi) ?? [];
-        list.push(pointer);
-        targets.set(gi, list);
+      if (compiled.singular) {
+        // One location at most, found by one step per segment: look it up among the listed fields
+        // (callers may pass thousands of concrete paths; each costs its own length, not the header's).
+        if (groupOf === undefined) {
+          groupOf = new Map();
+          for (const gi of eligible) for (const p of header.groups[gi]!.pointers) groupOf.set(p, gi);
+        }
+        for (const tokens of evaluateSelector(compiled, document, req.headerName)) {
+          const pointer = toPointer(tokens);
+          const gi = groupOf.get(pointer);
+          if (gi === undefined) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
+        if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
+        continue;
+      }
+      // Only listed fields can be opened, so any other selector is tried on each listed path, never
+      // run over the document: the cost is bounded by the header (maxFields x maxDepth), however
+      // large or deep the unauthenticated document around the fields is.
+      for (const gi of eligible) {
+        const g = header.groups[gi]!;
+        for (let i = 0; i < g.pointers.length; i++) {
+          const pointer = g.pointers[i]!;
+          const tokens = g.pointerTokens?.[i] ?? parsePointer(pointer);
+          if (tokens === undefined || !selectsPath(compiled, document, tokens, req.headerName)) continue;
+          hit = true;
+          choose(gi, pointer);
+        }
       }
       if (!hit && req.strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched no encrypted field (strict mode)`, source);
     }
@@ -215,7 +251,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   const indices = [...targets.keys()];
   for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
-  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context)));
+  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context, req.control)));
   const failure = unlocked.find((u) => u.status === 'rejected');
   if (failure !== undefined) {
     for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);

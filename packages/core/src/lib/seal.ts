@@ -7,7 +7,7 @@ import { MESSAGE_ID_LENGTH } from './format/constants.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
-import { wrapChecked } from './keyring-call.js';
+import { DEFAULT_CALL_CONTROL, throwIfAborted, wrapChecked, type KeyringCallControl } from './keyring-call.js';
 import { setOwn, toPointer, type PathToken } from './pointer.js';
 import { compileSelector, evaluateSelector } from './selector.js';
 
@@ -47,7 +47,7 @@ export function planSelections(
     const fields: PlannedField[] = [];
     for (const source of g.selectors) {
       const compiled = compileSelector(source);
-      const matches = evaluateSelector(compiled, doc, headerName);
+      const matches = evaluateSelector(compiled, doc, headerName, false, limits.maxFields);
       if (matches.length === 0 && strict) throw new InvalidSelectorError(`selector ${JSON.stringify(source)} matched nothing (strict mode)`, source);
       for (const tokens of matches) {
         for (const t of tokens) if (typeof t === 'string' && !t.isWellFormed()) throw new MalformedError('a selected path has a member name with a lone surrogate');
@@ -78,15 +78,28 @@ export function planSelections(
 /** Count strings that look like field ciphertexts anywhere in a document (iteratively). */
 export function countFieldLike(doc: JsonValue): number {
   let n = 0;
-  const stack: JsonValue[] = [doc];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
+  // One frame per open container (memory bounded by depth, not by width): the container, its
+  // member names (objects) and the next child.
+  const stack: { v: JsonValue[] | Record<string, JsonValue>; keys: string[] | undefined; next: number }[] = [];
+  const visit = (v: JsonValue): void => {
     if (typeof v === 'string') {
       if (looksLikeField(v)) n++;
-    } else if (Array.isArray(v)) {
-      for (const c of v) stack.push(c);
     } else if (v !== null && typeof v === 'object') {
-      for (const k of Object.keys(v)) stack.push(v[k]!);
+      stack.push({ v, keys: Array.isArray(v) ? undefined : Object.keys(v), next: 0 });
+    }
+  };
+  visit(doc);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const depth = stack.length;
+    if (f.keys === undefined) {
+      const a = f.v as JsonValue[];
+      while (f.next < a.length && stack.length === depth) visit(a[f.next++]!);
+      if (f.next === a.length && stack.length === depth) stack.pop();
+    } else {
+      const o = f.v as Record<string, JsonValue>;
+      while (f.next < f.keys.length && stack.length === depth) visit(o[f.keys[f.next++]!]!);
+      if (f.next === f.keys.length && stack.length === depth) stack.pop();
     }
   }
   return n;
@@ -116,6 +129,7 @@ export async function sealPlanned(
   required: readonly ContextEntry[],
   headerName: string,
   limits: Limits,
+  control: KeyringCallControl = DEFAULT_CALL_CONTROL,
 ): Promise<JsonObject> {
   // No string outside the selection may look like a field ciphertext: decrypt relies on that to
   // detect a ciphertext duplicated to an unlisted place.
@@ -134,11 +148,15 @@ export async function sealPlanned(
   // parallel (KMS latency), then derive and seal group by group in a fixed order.
   const encoded = plans.map((plan) => plan.fields.map((f) => encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes)));
   const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; blobs: Uint8Array[] }[] = [];
-  let wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
+  const wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
-    wrappedGroups = await Promise.all(
-      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0))),
+    // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
+    const settled = await Promise.allSettled(
+      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
     );
+    for (const r of settled) if (r.status === 'fulfilled') wrappedGroups.push(r.value);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
       const { dataKey, wrapped } = wrappedGroups[i]!;
@@ -155,7 +173,8 @@ export async function sealPlanned(
     for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
     throw err;
   } finally {
-    for (const group of encoded) zeroize(...group);
+    // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
+    for (const group of encoded) for (const p of group) p.fill(0);
   }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({
@@ -167,6 +186,7 @@ export async function sealPlanned(
     const body = encodeHeaderBody({ messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
     if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
     const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
+    throwIfAborted(control);
     for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, fieldToString(backend, g.blobs[i]!)));
     setOwn(doc as Record<string, unknown>, headerName, headerToString(backend, body, macs));
     return doc;

@@ -1,5 +1,5 @@
-import { InvalidSelectorError } from '../errors.js';
-import type { PathToken } from './pointer.js';
+import { InvalidSelectorError, LimitExceededError } from '../errors.js';
+import { isArrayIndexToken, type PathToken } from './pointer.js';
 
 /*
  * fieldseal's JSONPath subset, in RFC 9535 syntax:
@@ -9,7 +9,9 @@ import type { PathToken } from './pointer.js';
  *   .*  [*]           every member / element
  *   ['a', 'b', 0]     a union of the above
  *   ..name  ..*  ..[...]   descendant segment: the selectors applied to every node below, and the node itself
- * Filters (?) and slices (:) are refused with a typed error, never guessed.
+ * Filters (?) and slices (:) are refused with a typed error, never guessed, and so is whatever RFC 9535
+ * calls invalid (a lone surrogate, raw or as a \u escape, among others). Checked against the IETF
+ * JSONPath Compliance Test Suite (test/vectors/jsonpath-cts).
  */
 
 type Selector = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
@@ -47,6 +49,8 @@ export function compileSelector(source: unknown): CompiledSelector {
 
 function parseSelector(source: string): CompiledSelector {
   if (source.length > MAX_SELECTOR_LENGTH) throw new InvalidSelectorError(`a selector is limited to ${MAX_SELECTOR_LENGTH} characters`, source.slice(0, 64) + '…');
+  // RFC 9535 text is Unicode scalar values: a lone surrogate code unit is not a character.
+  if (!source.isWellFormed()) throw new InvalidSelectorError('a selector must not contain a lone surrogate', source.toWellFormed());
   const fail = (why: string, at: number): never => {
     throw new InvalidSelectorError(`invalid selector ${JSON.stringify(source)} at offset ${at}: ${why}`, source);
   };
@@ -74,6 +78,9 @@ function parseSelector(source: string): CompiledSelector {
       if (i >= source.length) fail('unterminated string', start);
       const c = source[i]!;
       if (c === quote) {
+        // RFC 9535 §2.3.1.1: a \u escape of a high surrogate must be followed by one of a low
+        // surrogate; a lone surrogate (`$['\uD800']`) names no member a JSON text can hold.
+        if (!out.isWellFormed()) fail('a \\u escape leaves a lone surrogate', start);
         i++;
         return out;
       }
@@ -193,92 +200,208 @@ function evaluateSingular(selector: CompiledSelector, doc: unknown, skipTopLevel
   return [path];
 }
 
-interface Node {
-  readonly value: unknown;
-  readonly path: readonly PathToken[];
-}
 
-function applySelector(node: Node, sel: Selector, out: Node[]): void {
-  const v = node.value;
-  if (Array.isArray(v)) {
-    if (sel.kind === 'wildcard') for (let i = 0; i < v.length; i++) out.push({ value: v[i], path: [...node.path, i] });
-    else if (sel.kind === 'index') {
-      const i = sel.index < 0 ? v.length + sel.index : sel.index;
-      if (i >= 0 && i < v.length) out.push({ value: v[i], path: [...node.path, i] });
-    }
-  } else if (v !== null && typeof v === 'object') {
-    if (sel.kind === 'wildcard') for (const k of Object.keys(v)) out.push({ value: (v as Record<string, unknown>)[k], path: [...node.path, k] });
-    else if (sel.kind === 'name' && Object.prototype.hasOwnProperty.call(v, sel.name)) out.push({ value: (v as Record<string, unknown>)[sel.name], path: [...node.path, sel.name] });
-  }
-}
+/*
+ * The general evaluator runs the selector as a small automaton over one depth-first walk. A state
+ * is a segment index: "the next segment to match". A child segment moves to the next state when the
+ * child's name or index matches; a descendant segment also stays where it is, because every deeper
+ * node is a descendant too. A node whose state set holds `segments.length` is selected. So each node
+ * is visited once, whatever the selector, and the walk keeps one frame per level plus one path of
+ * tokens that is copied only for a selected node: time linear in the number of nodes (times the
+ * selector's size), memory bounded by depth.
+ */
 
-function uniqueNodes(list: readonly Node[]): Node[] {
-  const seen = new Set<string>();
-  const out: Node[] = [];
-  for (const n of list) {
-    const key = JSON.stringify(n.path);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(n);
-  }
-  return out;
-}
+type States = readonly number[];
 
-function descendants(node: Node, out: Node[], seen?: Set<string>): void {
-  // Iterative, in document order: the clone already bounded depth, but stay off the call stack anyway.
-  const stack: Node[] = [node];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    // With several input nodes one may contain another: a location already listed was listed with
-    // its whole subtree, so skip it. Without this, `$..a..a..a` over a hostile 120-deep chain
-    // builds O(depth^k) nodes (seconds and gigabytes) before anything is authenticated.
-    if (seen !== undefined) {
-      const key = JSON.stringify(n.path);
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    out.push(n);
-    const v = n.value;
-    const children: Node[] = [];
-    if (Array.isArray(v)) v.forEach((c, i) => children.push({ value: c, path: [...n.path, i] }));
-    else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) children.push({ value: (v as Record<string, unknown>)[k], path: [...n.path, k] });
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+// Reused by every step: the common transition (a descendant segment that stays as it is) then
+// returns its input and allocates nothing.
+const scratch: number[] = [];
+
+function selectorMatches(sel: Selector, token: PathToken | undefined, container: unknown[] | Record<string, unknown>, isArray: boolean): boolean {
+  if (sel.kind === 'wildcard') return true;
+  if (token === undefined) return false;
+  if (isArray) {
+    if (sel.kind !== 'index') return false;
+    const length = (container as unknown[]).length;
+    return (sel.index < 0 ? length + sel.index : sel.index) === token;
   }
+  return sel.kind === 'name' && sel.name === token;
 }
 
 /**
- * Every concrete path the selector matches in `doc`, in document order, without duplicates.
- * `skipTopLevel` names a top-level member that is never matched (the header). `general` forces the
- * general evaluator for singular selectors too (tests compare the two).
+ * The states after moving from `container` to its child `token`, given the container's states.
+ * `token` undefined stands for a child that no name or index selector names (wildcards only).
  */
-export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string, general = false): PathToken[][] {
-  if (selector.singular && !general) return evaluateSingular(selector, doc, skipTopLevel);
-  let nodes: Node[] = [{ value: doc, path: [] }];
-  for (const seg of selector.segments) {
-    const next: Node[] = [];
-    const inputs: Node[] = [];
-    if (seg.descendant) {
-      const seen = nodes.length > 1 ? new Set<string>() : undefined;
-      for (const n of nodes) descendants(n, inputs, seen);
-    } else inputs.push(...nodes);
-    for (const n of inputs) for (const s of seg.selectors) applySelector(n, s, next);
-    // Inputs are distinct locations, so one selector yields distinct locations; several (`[*,*]`)
-    // may repeat one, and repeats would multiply segment after segment: keep first occurrences.
-    nodes = seg.selectors.length > 1 ? uniqueNodes(next) : next;
-  }
-  // With one selector per segment every step maps distinct locations to distinct locations, so
-  // only selectors with a multi-selector segment need the (costly) final de-duplication.
-  const seen = selector.segments.some((seg) => seg.selectors.length > 1) ? new Set<string>() : undefined;
-  const out: PathToken[][] = [];
-  for (const n of nodes) {
-    if (skipTopLevel !== undefined && n.path[0] === skipTopLevel) continue;
-    if (seen !== undefined) {
-      const key = JSON.stringify(n.path);
-      if (seen.has(key)) continue;
-      seen.add(key);
+function step(segments: readonly Segment[], states: States, token: PathToken | undefined, container: unknown[] | Record<string, unknown>, isArray: boolean): States {
+  scratch.length = 0;
+  for (let k = 0; k < states.length; k++) {
+    const s = states[k]!;
+    const seg = segments[s];
+    if (seg === undefined) continue; // the accepting state has no way on
+    if (seg.descendant && !scratch.includes(s)) scratch.push(s);
+    for (const sel of seg.selectors) {
+      if (selectorMatches(sel, token, container, isArray)) {
+        if (!scratch.includes(s + 1)) scratch.push(s + 1);
+        break;
+      }
     }
-    // Every node's path is a fresh array of its own (built by spreading), so it is handed out as is.
-    out.push(n.path as PathToken[]);
+  }
+  if (scratch.length === states.length) {
+    let same = true;
+    for (let k = 0; k < scratch.length && same; k++) same = states.includes(scratch[k]!);
+    if (same) return states;
+  }
+  return scratch.length === 0 ? NONE : scratch.slice();
+}
+
+const NONE: States = Object.freeze([]);
+const START: States = Object.freeze([0]);
+const NO_TOKENS: readonly PathToken[] = Object.freeze([]);
+
+/** Whether a state set can still reach a selected node further down. */
+function alive(segments: readonly Segment[], states: States): boolean {
+  for (let k = 0; k < states.length; k++) if (states[k]! < segments.length) return true;
+  return false;
+}
+
+/** The children of a container that a name or index selector of the current states names. */
+function namedChildren(segments: readonly Segment[], states: States, container: unknown[] | Record<string, unknown>, isArray: boolean): readonly PathToken[] {
+  let out: PathToken[] | undefined;
+  for (const s of states) {
+    const seg = segments[s];
+    if (seg === undefined) continue;
+    for (const sel of seg.selectors) {
+      let token: PathToken | undefined;
+      if (isArray && sel.kind === 'index') {
+        const length = (container as unknown[]).length;
+        const i = sel.index < 0 ? length + sel.index : sel.index;
+        if (i >= 0 && i < length) token = i;
+      } else if (!isArray && sel.kind === 'name' && Object.prototype.hasOwnProperty.call(container, sel.name)) {
+        token = sel.name;
+      }
+      if (token !== undefined) (out ??= []).push(token);
+    }
+  }
+  return out ?? NO_TOKENS;
+}
+
+interface Frame {
+  readonly container: unknown[] | Record<string, unknown>;
+  readonly isArray: boolean;
+  /** Member names of an object (undefined for an array). */
+  readonly keys: readonly string[] | undefined;
+  readonly size: number;
+  readonly states: States;
+  /** The states of a child no selector names: computed once per container, not once per child. */
+  readonly others: States;
+  /** Children some name or index selector names (their states are computed one by one). */
+  readonly named: readonly PathToken[];
+  /** Next child to descend into. */
+  next: number;
+}
+
+function frameFor(segments: readonly Segment[], value: unknown, states: States): Frame | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const isArray = Array.isArray(value);
+  const container = value as unknown[] | Record<string, unknown>;
+  const keys = isArray ? undefined : Object.keys(value);
+  const size = isArray ? (value as unknown[]).length : keys!.length;
+  return { container, isArray, keys, size, states, others: step(segments, states, undefined, container, isArray), named: namedChildren(segments, states, container, isArray), next: 0 };
+}
+
+function childStates(segments: readonly Segment[], f: Frame, token: PathToken): States {
+  return f.named.length === 0 || !f.named.includes(token) ? f.others : step(segments, f.states, token, f.container, f.isArray);
+}
+
+/**
+ * Every concrete path the selector matches in `doc`, without duplicates, in document order: the
+ * children of a node are listed when the walk reaches the node, before anything below them (which
+ * is the order RFC 9535 gives a descendant segment). `skipTopLevel` names a top-level member that is
+ * never matched or entered (the header). `general` forces the general evaluator for singular
+ * selectors too (tests compare the two). `maxMatches` stops the walk with LimitExceededError
+ * (`maxFields`) as soon as more locations than that are selected.
+ */
+export function evaluateSelector(selector: CompiledSelector, doc: unknown, skipTopLevel?: string, general = false, maxMatches = Infinity): PathToken[][] {
+  if (selector.singular && !general) return evaluateSingular(selector, doc, skipTopLevel);
+  const segments = selector.segments;
+  const accept = segments.length;
+  const out: PathToken[][] = [];
+  // The tokens from the root to the node of the top frame; copied only for a selected node.
+  const path: PathToken[] = [];
+  const root = frameFor(segments, doc, START);
+  if (root === undefined) return out;
+  const stack: Frame[] = [root];
+  let listed = false; // whether the top frame's selected children were listed already
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const skip = stack.length === 1 ? skipTopLevel : undefined;
+    if (!listed) {
+      listed = true;
+      // Most containers select none of their children, or all of them: decided once, not per child.
+      const all = f.others.includes(accept);
+      if (all || f.named.length > 0) {
+        for (let i = 0; i < f.size; i++) {
+          const token: PathToken = f.isArray ? i : f.keys![i]!;
+          if (token === skip) continue;
+          if (!all && !f.named.includes(token)) continue;
+          if (!childStates(segments, f, token).includes(accept)) continue;
+          if (out.length >= maxMatches) throw new LimitExceededError(`more than ${maxMatches} fields selected`, 'maxFields');
+          const match = path.slice();
+          match.push(token);
+          out.push(match);
+        }
+      }
+      // Nothing below can be selected: leave the container without visiting its children.
+      if (f.named.length === 0 && !alive(segments, f.others)) f.next = f.size;
+    }
+    let child: Frame | undefined;
+    while (child === undefined && f.next < f.size) {
+      const i = f.next++;
+      const value = f.isArray ? (f.container as unknown[])[i] : (f.container as Record<string, unknown>)[f.keys![i]!];
+      if (value === null || typeof value !== 'object') continue;
+      const token: PathToken = f.isArray ? i : f.keys![i]!;
+      if (token === skip) continue;
+      const states = childStates(segments, f, token);
+      if (!alive(segments, states)) continue;
+      child = frameFor(segments, value, states);
+      path.push(token);
+    }
+    if (child !== undefined) {
+      stack.push(child);
+      listed = false;
+    } else {
+      stack.pop();
+      path.pop();
+    }
   }
   return out;
+}
+
+/**
+ * Whether the selector selects the location at `tokens` (raw RFC 6901 tokens) in `doc`: the same
+ * automaton run along one path, so its cost is the path's length, whatever the document's size.
+ * A location that does not exist is not selected.
+ */
+export function selectsPath(selector: CompiledSelector, doc: unknown, tokens: readonly string[], skipTopLevel?: string): boolean {
+  const segments = selector.segments;
+  if (tokens.length === 0 || tokens[0] === skipTopLevel) return false;
+  let states: States = START;
+  let cur: unknown = doc;
+  for (let i = 0; i < tokens.length; i++) {
+    if (!alive(segments, states)) return false;
+    const raw = tokens[i]!;
+    if (Array.isArray(cur)) {
+      if (!isArrayIndexToken(raw)) return false;
+      const index = Number(raw);
+      if (index >= cur.length) return false;
+      states = step(segments, states, index, cur, true);
+      cur = cur[index];
+    } else if (cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, raw)) {
+      states = step(segments, states, raw, cur as Record<string, unknown>, false);
+      cur = (cur as Record<string, unknown>)[raw];
+    } else {
+      return false;
+    }
+  }
+  return states.includes(segments.length);
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { delay, FaultInjector, readBody, RequestCounters, startLoopbackHttpServer } from '../harness.js';
 import type { EmulatorHandle, EmulatorOptions, Fault } from '../harness.js';
 import { kmsErrors, KmsFault } from './errors.js';
-import { KmsKeyStore, openSymmetric, rsaDecrypt, rsaEncrypt, rsaMaxPlaintext, sealSymmetric } from './keystore.js';
+import { KmsKeyStore, openSymmetric, rotateMaterial, rsaDecrypt, rsaEncrypt, rsaMaxPlaintext, sealSymmetric } from './keystore.js';
 import type { EmulatedKey, AwsEmulatedKeySpec, RsaEncryptionAlgorithm } from './keystore.js';
 import { verifySigV4 } from './sigv4.js';
 import type { AwsCredentialPair } from './sigv4.js';
@@ -23,6 +23,12 @@ export interface AwsKmsEmulatorOptions extends EmulatorOptions {
   readonly accountId?: string;
   /** The credentials the emulator accepts. Default: a random pair, see {@link AwsKmsEmulator.credentials}. */
   readonly credentials?: AwsCredentialPair;
+  /**
+   * More regions the endpoint answers for. A request signed for any other region is refused with
+   * `InvalidSignatureException`, as a regional KMS endpoint refuses it. Always served: `region`
+   * and the region of every key created through {@link AwsKmsEmulator.createKey}.
+   */
+  readonly regions?: readonly string[];
 }
 
 /** Options of {@link AwsKmsEmulator.createKey}. */
@@ -159,15 +165,17 @@ function b64(b: Buffer): string {
  *
  * It implements `CreateKey` (SYMMETRIC_DEFAULT, RSA_2048/3072/4096), `DescribeKey`, `CreateAlias`,
  * `UpdateAlias`, `EnableKey`, `DisableKey`, `Encrypt`, `Decrypt`, `GenerateDataKey`,
- * `GenerateDataKeyWithoutPlaintext`, `ReEncrypt` and `GetPublicKey` over the KMS JSON 1.1 protocol,
+ * `GenerateDataKeyWithoutPlaintext`, `ReEncrypt`, `GetPublicKey` and `RotateKeyOnDemand` (new key
+ * material; earlier ciphertexts keep decrypting; at most 10 per key) over the KMS JSON 1.1 protocol,
  * verifies the SigV4 signature of every request (payload hash included), binds the
  * EncryptionContext into AES-256-GCM, and answers KMS's error shapes. Keys are held in memory.
- * Requests are accepted for any region named in the signature's credential scope; keys live in one
- * region, as in KMS.
+ * A request signed for a region the endpoint does not serve (its `region`, `regions`, and the regions
+ * of keys created through the handle) is refused with `InvalidSignatureException`, as a regional
+ * endpoint refuses it; keys live in one region, as in KMS.
  *
  * Failpoints (`faults.inject({ kind, count, operation })`): `throttle` answers `ThrottlingException`
  * (HTTP 400), `server-error` answers `KMSInternalException` (HTTP 500; `status: 503` answers
- * `ServiceUnavailableException`), `delay` waits `delayMs` first, `drop` destroys the connection,
+ * `ServiceUnavailableException`), `delay` waits `delayMs` first, `drop` destroys the connection, `blackhole` never answers,
  * `corrupt-response` flips one bit of the returned `Plaintext` (or `CiphertextBlob`).
  *
  * @param options Port, host (loopback only), TLS, region, account id, credentials.
@@ -187,6 +195,9 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
   const accountId = options.accountId ?? '111122223333';
   if (!/^\d{12}$/.test(accountId)) throw new RangeError('accountId must be 12 digits');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(defaultRegion)) throw new RangeError(`not a region name: ${defaultRegion}`);
+  for (const r of options.regions ?? []) if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new RangeError(`not a region name: ${r}`);
+  // Regions whose requests the endpoint answers (a real endpoint serves exactly one).
+  const served = new Set<string>([defaultRegion, ...(options.regions ?? [])]);
   const credentials = options.credentials ?? randomCredentials();
   const secrets = new Map<string, string>([[credentials.accessKeyId, credentials.secretAccessKey]]);
   const store = new KmsKeyStore(accountId);
@@ -315,6 +326,12 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
       store.resolve(ctx.region, requiredString(input, 'KeyId')).enabled = false;
       return {};
     },
+    RotateKeyOnDemand(ctx, input) {
+      const key = store.resolve(ctx.region, requiredString(input, 'KeyId'));
+      if (key.allowedAccessKeyIds && !key.allowedAccessKeyIds.includes(ctx.accessKeyId)) throw kmsErrors.accessDenied(principalArn(ctx.accessKeyId), 'RotateKeyOnDemand', key.arn);
+      rotateMaterial(key);
+      return { KeyId: key.arn };
+    },
     Encrypt(ctx, input) {
       const plaintext = requiredBlob(input, 'Plaintext', 4096);
       const r = encryptUnder(ctx, requiredString(input, 'KeyId'), plaintext, optionalContext(input, 'EncryptionContext'), optionalString(input, 'EncryptionAlgorithm'), 'Encrypt');
@@ -386,6 +403,10 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
+      return;
+    }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
 
     let body: Buffer;
@@ -438,7 +459,7 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
   }
 
   function signerRegion(region: string): string {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new KmsFault('InvalidSignatureException', `Credential should be scoped to a valid region.`);
+    if (!served.has(region)) throw new KmsFault('InvalidSignatureException', `Credential should be scoped to a valid region.`);
     return region;
   }
 
@@ -487,6 +508,8 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     }),
     async createKey(opts = {}) {
       const region = opts.region ?? defaultRegion;
+      if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new RangeError(`not a region name: ${region}`);
+      served.add(region);
       const key = await store.createKey({
         region,
         ...(opts.keySpec !== undefined ? { keySpec: opts.keySpec } : {}),
@@ -498,6 +521,8 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     },
     importRsaKey(privateKeyPem, opts = {}) {
       const region = opts.region ?? defaultRegion;
+      if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new RangeError(`not a region name: ${region}`);
+      served.add(region);
       const key = wrapFault(() => store.importRsaKey({ region, privateKeyPem }));
       if (opts.alias !== undefined) wrapFault(() => store.setAlias(region, opts.alias!, key.keyId, false));
       return keyInfo(key, opts.alias);

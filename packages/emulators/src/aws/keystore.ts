@@ -33,12 +33,15 @@ export interface EmulatedKey {
   enabled: boolean;
   /** Access key ids allowed to use the key; `undefined` = every known principal. */
   readonly allowedAccessKeyIds: readonly string[] | undefined;
-  readonly secret?: Buffer;
+  /** Symmetric keys: the key material, oldest first; the last one encrypts (RotateKeyOnDemand adds one). */
+  readonly materials?: Buffer[];
   readonly privateKey?: KeyObject;
   readonly publicKeyDer?: Buffer;
 }
 
-const BLOB_MAGIC = 0xf5;
+const BLOB_MAGIC = 0xf6;
+/** On-demand rotations KMS allows per key. */
+export const MAX_ON_DEMAND_ROTATIONS = 10;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID_BYTES = 36; // a UUID in its text form
@@ -86,7 +89,7 @@ export class KmsKeyStore {
     };
     let key: EmulatedKey;
     if (keySpec === 'SYMMETRIC_DEFAULT') {
-      key = { ...base, secret: randomBytes(32) };
+      key = { ...base, materials: [randomBytes(32)] };
     } else if (keySpec in RSA_BITS) {
       const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: RSA_BITS[keySpec] });
       key = { ...base, privateKey, publicKeyDer: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }) };
@@ -166,28 +169,49 @@ export class KmsKeyStore {
 
   /** The key a symmetric blob names, or `undefined` when the blob is not one of ours. */
   keyOfBlob(blob: Buffer): EmulatedKey | undefined {
-    if (blob.length < 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES || blob[0] !== BLOB_MAGIC) return undefined;
+    if (blob.length < HEADER_BYTES + IV_BYTES + TAG_BYTES || blob[0] !== BLOB_MAGIC) return undefined;
     return this.#keys.get(blob.subarray(1, 1 + KEY_ID_BYTES).toString('latin1'));
   }
 }
 
-/** AES-256-GCM under a symmetric key, the context bound as AAD; the blob names the key. */
+/** Magic, key id, u16 material index. */
+const HEADER_BYTES = 1 + KEY_ID_BYTES + 2;
+
+/**
+ * RotateKeyOnDemand: new key material for a symmetric key; ciphertexts under earlier material keep
+ * decrypting (the blob records which material sealed it), as in KMS.
+ */
+export function rotateMaterial(key: EmulatedKey): void {
+  if (key.materials === undefined) throw kmsErrors.unsupported(`${key.arn} key usage is ENCRYPT_DECRYPT with an asymmetric key spec, which is not valid for RotateKeyOnDemand.`);
+  if (!key.enabled) throw kmsErrors.disabled(key.arn);
+  if (key.materials.length > MAX_ON_DEMAND_ROTATIONS) throw new KmsFault('LimitExceededException', `The on-demand rotations limit has been reached for ${key.arn}.`);
+  key.materials.push(randomBytes(32));
+}
+
+/** AES-256-GCM under a symmetric key's current material, the context bound as AAD; the blob names the key and the material. */
 export function sealSymmetric(key: EmulatedKey, plaintext: Buffer, context: Readonly<Record<string, string>> | undefined): Buffer {
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key.secret!, iv);
+  const index = key.materials!.length - 1;
+  const cipher = createCipheriv('aes-256-gcm', key.materials![index]!, iv);
   cipher.setAAD(contextAad(key.keyId, context));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([Buffer.from([BLOB_MAGIC]), Buffer.from(key.keyId, 'latin1'), iv, cipher.getAuthTag(), ct]);
+  const header = Buffer.alloc(HEADER_BYTES);
+  header[0] = BLOB_MAGIC;
+  header.write(key.keyId, 1, 'latin1');
+  header.writeUInt16BE(index, 1 + KEY_ID_BYTES);
+  return Buffer.concat([header, iv, cipher.getAuthTag(), ct]);
 }
 
 /** Open a blob made by {@link sealSymmetric}; any mismatch is `InvalidCiphertextException`. */
 export function openSymmetric(key: EmulatedKey, blob: Buffer, context: Readonly<Record<string, string>> | undefined): Buffer {
-  const offset = 1 + KEY_ID_BYTES;
+  const material = key.materials?.[blob.readUInt16BE(1 + KEY_ID_BYTES)];
+  if (material === undefined) throw kmsErrors.invalidCiphertext();
+  const offset = HEADER_BYTES;
   const iv = blob.subarray(offset, offset + IV_BYTES);
   const tag = blob.subarray(offset + IV_BYTES, offset + IV_BYTES + TAG_BYTES);
   const ct = blob.subarray(offset + IV_BYTES + TAG_BYTES);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key.secret!, iv);
+    const decipher = createDecipheriv('aes-256-gcm', material, iv);
     decipher.setAAD(contextAad(key.keyId, context));
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ct), decipher.final()]);

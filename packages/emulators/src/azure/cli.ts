@@ -70,7 +70,9 @@ export interface AzureCliIo {
  */
 export async function runAzureEmulatorCli(argv: readonly string[], io: AzureCliIo): Promise<void> {
   const args = parseArgs(argv);
-  const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token] });
+  // Symmetric keys exist only in a Managed HSM: serve as one when they are asked for.
+  const managedHsm = args.kty === 'oct' || args.kty === 'oct-HSM';
+  const kv = await startAzureKeyVaultEmulator({ port: args.port, tls: args.tls, tokens: [args.token], managedHsm });
   const caFile = fileURLToPath(new URL('../../fixtures/test-only-tls.cert.pem', import.meta.url));
   try {
     const out: string[] = [`Azure Key Vault emulator listening on ${kv.url} (test-only; keys live in memory)`];

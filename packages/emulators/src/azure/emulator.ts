@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { FaultInjector, RequestCounters, delay, readBody, startLoopbackHttpServer } from '../harness.js';
 import type { EmulatorHandle, EmulatorOptions } from '../harness.js';
-import { AzureKeyStore, KeyVaultEmulatorError, keyBundle, runOperation } from './keys.js';
+import { AzureKeyStore, KeyVaultEmulatorError, keyBundle, keyItem, runOperation } from './keys.js';
 import type { AzureCreateKeyOptions, AzureEmulatedKeyType, AzureEmulatedKeyVersion, CryptoOperation } from './keys.js';
 
 /** The bearer token the emulator accepts unless told otherwise. Test-only; protects nothing. */
@@ -22,6 +22,11 @@ export interface AzureKeyVaultEmulatorOptions extends EmulatorOptions {
    * 127.0.0.1 need `disableChallengeResourceVerification: true` (as every non-Azure host does).
    */
   readonly challengeResource?: string;
+  /**
+   * Behave as a Managed HSM (`https://{hsm}.managedhsm.azure.net`): symmetric `oct`/`oct-HSM` keys
+   * (for `A256KW`) can be made. Default false: a Key Vault vault, which refuses them as Key Vault does.
+   */
+  readonly managedHsm?: boolean;
 }
 
 /** A running Azure Key Vault emulator. */
@@ -33,7 +38,7 @@ export interface AzureKeyVaultEmulator extends EmulatorHandle {
   /**
    * Operation names used by `EmulatorHandle.counters` and `EmulatorHandle.faults`:
    * `challenge` (a request without a token, answered 401), `unauthorized` (a wrong token),
-   * `getKey`, `createKey`, `rotateKey`, `updateKey`, `wrapKey`, `unwrapKey`, `encrypt`, `decrypt`.
+   * `getKey`, `listKeyVersions`, `createKey`, `rotateKey`, `updateKey`, `wrapKey`, `unwrapKey`, `encrypt`, `decrypt`.
    * Failpoints only apply to requests that carry a valid token.
    */
   readonly operations: readonly string[];
@@ -51,7 +56,7 @@ export interface AzureKeyVaultEmulator extends EmulatorHandle {
   keyVersions(name: string): readonly AzureEmulatedKeyVersion[];
 }
 
-const OPERATIONS = ['challenge', 'unauthorized', 'getKey', 'createKey', 'rotateKey', 'updateKey', 'wrapKey', 'unwrapKey', 'encrypt', 'decrypt'] as const;
+const OPERATIONS = ['challenge', 'unauthorized', 'getKey', 'listKeyVersions', 'createKey', 'rotateKey', 'updateKey', 'wrapKey', 'unwrapKey', 'encrypt', 'decrypt'] as const;
 const CRYPTO_OPS: Record<string, { op: CryptoOperation; name: string }> = {
   wrapkey: { op: 'wrapkey', name: 'wrapKey' },
   unwrapkey: { op: 'unwrapkey', name: 'unwrapKey' },
@@ -65,6 +70,7 @@ const KEY_TYPES: readonly AzureEmulatedKeyType[] = ['RSA', 'RSA-HSM', 'oct', 'oc
 
 type Route =
   | { kind: 'getKey'; name: string; version: string }
+  | { kind: 'listKeyVersions'; name: string }
   | { kind: 'createKey' | 'rotateKey'; name: string }
   | { kind: 'updateKey'; name: string; version: string }
   | { kind: 'crypto'; name: string; version: string; op: CryptoOperation; opName: string };
@@ -85,6 +91,8 @@ function route(method: string, path: string): Route | undefined {
     const seg = rest[0]!;
     if (method === 'POST' && seg === 'create') return { kind: 'createKey', name };
     if (method === 'POST' && seg === 'rotate') return { kind: 'rotateKey', name };
+    // Versions are 32 hex digits, so `versions` is never one.
+    if (method === 'GET' && seg === 'versions') return { kind: 'listKeyVersions', name };
     if (method === 'GET') return { kind: 'getKey', name, version: seg };
     if (method === 'PATCH') return { kind: 'updateKey', name, version: seg };
     return undefined;
@@ -145,7 +153,7 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
   const tokens = Object.freeze([...(options.tokens ?? [AZURE_EMULATOR_DEFAULT_TOKEN])]);
   const tenantId = options.tenantId ?? 'fieldseal-emulator-tenant';
   const challenge = `Bearer authorization="https://login.microsoftonline.com/${tenantId}", resource="${options.challengeResource ?? 'https://vault.azure.net'}"`;
-  const store = new AzureKeyStore();
+  const store = new AzureKeyStore(options.managedHsm === true);
   const counters = new RequestCounters();
   const faults = new FaultInjector();
   const tls = options.tls !== undefined && options.tls !== false;
@@ -189,6 +197,10 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
+      return;
+    }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
     if (fault?.kind === 'throttle') {
       req.resume();
@@ -206,6 +218,11 @@ export async function startAzureKeyVaultEmulator(options: AzureKeyVaultEmulatorO
         case 'getKey': {
           const v = store.get(r.name, r.version, { operation: 'get' });
           return send(res, 200, keyBundle(v, kid(v.name, v.version)));
+        }
+        case 'listKeyVersions': {
+          // One page holds them all (Key Vault pages by 25; `nextLink: null` ends the listing).
+          const items = store.versionsOf(r.name).map((v) => keyItem(v, kid(v.name, v.version)));
+          return send(res, 200, { value: items, nextLink: null });
         }
         case 'createKey':
         case 'rotateKey': {

@@ -89,11 +89,20 @@ function generateRsa(bits: number): Promise<KeyObject> {
 /** The key store. Names are case-insensitive in Key Vault; the first spelling is kept. */
 export class AzureKeyStore {
   readonly #keys = new Map<string, StoredVersion[]>();
+  readonly #managedHsm: boolean;
+
+  /** @param managedHsm Symmetric (`oct`) keys exist only in a Managed HSM; a vault refuses them. */
+  constructor(managedHsm = false) {
+    this.#managedHsm = managedHsm;
+  }
 
   /** Create a key, or a new version of an existing key (what Key Vault's `create` does). */
   async create(name: string, options: AzureCreateKeyOptions = {}): Promise<AzureEmulatedKeyVersion> {
     if (!KEY_NAME.test(name)) throw new KeyVaultEmulatorError(400, 'BadParameter', `The key name '${name.slice(0, 40)}' is not valid: use 1-127 characters of 0-9, a-z, A-Z and '-'.`);
     const kty = options.kty ?? 'RSA';
+    if (!isRsa(kty) && !this.#managedHsm) {
+      throw new KeyVaultEmulatorError(400, 'BadParameter', `Key type '${kty}' is not supported by this vault: symmetric keys need a Managed HSM (https://{hsm}.managedhsm.azure.net).`);
+    }
     const now = Math.floor(Date.now() / 1000);
     const base = {
       name: this.#versions(name)[0]?.name ?? name,
@@ -173,6 +182,13 @@ export class AzureKeyStore {
     return found;
   }
 
+  /** Every version of a key, oldest first, or a `KeyNotFound` error. */
+  versionsOf(name: string): readonly StoredVersion[] {
+    const versions = this.#versions(name);
+    if (versions.length === 0) this.get(name, '');
+    return versions;
+  }
+
   #versions(name: string): StoredVersion[] {
     return this.#keys.get(name.toLowerCase()) ?? [];
   }
@@ -198,8 +214,17 @@ function view(v: StoredVersion): AzureEmulatedKeyVersion {
 export function keyBundle(v: StoredVersion, kid: string): Record<string, unknown> {
   return {
     key: { kid, kty: v.kty, key_ops: [...v.keyOps], ...(v.publicJwk ? { n: v.publicJwk.n, e: v.publicJwk.e } : {}) },
-    attributes: { enabled: v.enabled, ...(v.expiresOn === undefined ? {} : { exp: v.expiresOn }), created: v.created, updated: v.updated, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90, exportable: false },
+    attributes: attributesOf(v),
   };
+}
+
+/** A version as `GET /keys/{name}/versions` lists it (a KeyItem: no key material, no key_ops). */
+export function keyItem(v: StoredVersion, kid: string): Record<string, unknown> {
+  return { kid, attributes: attributesOf(v) };
+}
+
+function attributesOf(v: StoredVersion): Record<string, unknown> {
+  return { enabled: v.enabled, ...(v.expiresOn === undefined ? {} : { exp: v.expiresOn }), created: v.created, updated: v.updated, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90, exportable: false };
 }
 
 /** Key Vault's operation names (URL segment) and the `key_ops` entry each needs. */

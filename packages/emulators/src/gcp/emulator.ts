@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, constants as cryptoConstants, type KeyObject, createPublicKey } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { FaultInjector, RequestCounters, assertLoopbackHost, delay, testTlsFixture, type EmulatorHandle, type EmulatorOptions } from '../harness.js';
@@ -210,13 +211,14 @@ function crcValue(data: Buffer): { value: string } {
  *
  * Implements `CreateKeyRing`, `GetKeyRing`, `CreateCryptoKey`, `GetCryptoKey`,
  * `CreateCryptoKeyVersion`, `GetCryptoKeyVersion`, `UpdateCryptoKeyVersion` (state),
- * `UpdateCryptoKeyPrimaryVersion`, `Encrypt`, `Decrypt`, `GetPublicKey` and `AsymmetricDecrypt`;
+ * `UpdateCryptoKeyPrimaryVersion`, `Encrypt`, `Decrypt`, `GetPublicKey` (with `publicKeyFormat` PEM or DER) and `AsymmetricDecrypt`;
  * other RPCs answer `UNIMPLEMENTED`. Symmetric ciphertexts are AES-256-GCM with the additional
  * authenticated data bound and carry the version that made them; every CRC32C field is computed
  * on responses and verified on requests (`INVALID_ARGUMENT` on mismatch).
  *
  * Failpoints: `server-error` answers `UNAVAILABLE` (or `fault.status`), `throttle` answers
- * `RESOURCE_EXHAUSTED`, `delay` waits, `drop` never answers (the client's deadline expires), and
+ * `RESOURCE_EXHAUSTED`, `delay` waits, `drop` cuts every client connection (the client sees
+ * `UNAVAILABLE` at once and reconnects), `blackhole` never answers (the client's deadline expires), and
  * `corrupt-response` corrupts the response's checksum (`ciphertextCrc32c`, `plaintextCrc32c`,
  * `pemCrc32c`).
  *
@@ -435,7 +437,19 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
     const name = stringField(request, 'name');
     const { version } = asymmetricVersion(name);
     const pem = version.publicKeyPem!;
-    return { pem, algorithm: version.algorithm, pemCrc32c: crcValue(Buffer.from(pem, 'utf8')), name, protectionLevel: 'SOFTWARE' };
+    const base = { algorithm: version.algorithm, name, protectionLevel: 'SOFTWARE' };
+    // As Cloud KMS: no format gives `pem`; PEM or DER give `public_key` (data and its CRC32C) in that format.
+    const format = request.publicKeyFormat ?? 'PUBLIC_KEY_FORMAT_UNSPECIFIED';
+    if (format === 'PUBLIC_KEY_FORMAT_UNSPECIFIED' || format === 0) return { ...base, pem, pemCrc32c: crcValue(Buffer.from(pem, 'utf8')) };
+    if (format === 'PEM' || format === 1) {
+      const data = Buffer.from(pem, 'utf8');
+      return { ...base, pem, pemCrc32c: crcValue(data), publicKeyFormat: 'PEM', publicKey: { data, crc32cChecksum: crcValue(data) } };
+    }
+    if (format === 'DER' || format === 2) {
+      const data = createPublicKey(pem).export({ type: 'spki', format: 'der' });
+      return { ...base, publicKeyFormat: 'DER', publicKey: { data, crc32cChecksum: crcValue(data) } };
+    }
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, `The public key format ${String(format)} is not supported for algorithm ${version.algorithm}.`);
   }
 
   function asymmetricDecrypt(request: Request): Response {
@@ -467,7 +481,11 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
         counters.increment(operation);
         const fault = faults.take(operation);
         if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
-        if (fault?.kind === 'drop') return; // never answer: the client's deadline decides
+        if (fault?.kind === 'blackhole') return; // never answer: the client's deadline decides
+        if (fault?.kind === 'drop') {
+          relay.dropAll(); // every client connection reset, as a network drop would; this call is never answered
+          return;
+        }
         if (fault?.kind === 'server-error') throw new RpcError(fault.status ?? grpc.status.UNAVAILABLE, 'The service is currently unavailable.');
         if (fault?.kind === 'throttle') throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'Quota exceeded for quota metric cryptographic requests.');
         if (options.requireToken !== undefined) {
@@ -552,9 +570,11 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
     ? grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }], false)
     : grpc.ServerCredentials.createInsecure();
   const bindHost = host.includes(':') ? `[${host}]` : host;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${bindHost}:${options.port ?? 0}`, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
+  const innerPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${bindHost}:0`, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
   );
+  const relay = await startRelay(host, options.port ?? 0, innerPort);
+  const port = relay.port;
   const caPem = tls ? tls.cert.toString() : undefined;
 
   // Test helpers speak in plain errors, not gRPC statuses.
@@ -632,9 +652,53 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
     tamperNextResponse(operation, mutate) {
       tampers.push({ operation, mutate });
     },
-    close: () => {
+    close: async () => {
       server.forceShutdown();
-      return Promise.resolve();
+      await relay.close();
     },
+  };
+}
+
+/**
+ * A TCP relay in front of the gRPC server: grpc-js gives a handler no access to its connection,
+ * and the `drop` failpoint must cut connections as a network does (a reset the client sees at
+ * once as `UNAVAILABLE`, not a polite HTTP/2 cancel).
+ */
+async function startRelay(host: string, port: number, innerPort: number): Promise<{ port: number; dropAll(): void; close(): Promise<void> }> {
+  const pairs = new Set<{ down: Socket; up: Socket }>();
+  const relay = createServer((down) => {
+    const up = connect(innerPort, host);
+    const pair = { down, up };
+    pairs.add(pair);
+    const end = (): void => {
+      pairs.delete(pair);
+      down.destroy();
+      up.destroy();
+    };
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+    down.pipe(up);
+    up.pipe(down);
+  });
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.listen(port, host, () => resolve());
+  });
+  return {
+    port: (relay.address() as AddressInfo).port,
+    dropAll() {
+      for (const { down, up } of [...pairs]) {
+        down.resetAndDestroy();
+        up.destroy();
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const { down, up } of pairs) {
+          down.destroy();
+          up.destroy();
+        }
+        relay.close(() => resolve());
+      }),
   };
 }

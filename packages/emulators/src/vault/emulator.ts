@@ -104,13 +104,17 @@ const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
 /**
  * Start a Vault transit emulator on loopback.
  *
- * Implements `keys/:name` (create with `type` and `derived`, read, `GET ?list=true`, delete),
+ * Implements `keys/:name` (create with `type`, one of `aes256-gcm96`, `aes128-gcm96` and
+ * `chacha20-poly1305`, and `derived`, answered 200 with the key as Vault does; read, `GET ?list=true`, delete),
  * `keys/:name/rotate`, `keys/:name/config` (`min_decryption_version`, `min_encryption_version`,
  * `deletion_allowed`), `encrypt` and `decrypt` (with `batch_input`), `rewrap`, and
  * `datakey/plaintext|wrapped`. Derived keys derive a key per `context` with HKDF-SHA256 as Vault
  * does; `associated_data` is bound as GCM additional data; `rewrap` ignores `associated_data`
  * (with a warning), as Vault does. Failpoints: `throttle` (429), `server-error` (500, or 503 =
- * sealed), `delay`, `drop`, `corrupt-response` (flips a bit of the returned ciphertext/plaintext).
+ * sealed), `delay`, `drop`, `blackhole` (never answers), `corrupt-response` (flips a bit of the returned ciphertext/plaintext).
+ * The namespace comes from `X-Vault-Namespace` and from the path (`/v1/<ns>/<mount>/...`), joined
+ * as Vault joins them. Error bodies are Vault's `{ errors: [...] }`, with its multi-error text where
+ * Vault uses one (a bad token: `2 errors occurred: permission denied, invalid token`; 405).
  * Also `sys/health`, and `auth/token/lookup-self` and `auth/token/renew-self` for tokens with a TTL
  * (`tokenTtlSeconds`), so a client's token renewal can be tested: an expired token gets 403.
  *
@@ -174,6 +178,20 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     return mountOf(trimSlashes(location.namespace ?? ''), mount);
   };
 
+  /**
+   * Split a request path into a namespace prefix and the path inside it: Vault accepts the
+   * namespace in the path (`/v1/ns1/transit/...`) as well as in `X-Vault-Namespace`, and joins the two.
+   */
+  const splitNamespace = (path: string): { namespace: string; inner: string } => {
+    const segments = path.split('/');
+    for (let i = 0; i < segments.length; i++) {
+      const inner = segments.slice(i).join('/');
+      const isMount = mountsByLength.some((m) => inner === m || inner.startsWith(`${m}/`));
+      if (isMount || (i === 0 && (inner.startsWith('sys/') || inner.startsWith('auth/')))) return { namespace: segments.slice(0, i).join('/'), inner };
+    }
+    return { namespace: '', inner: path };
+  };
+
   const route = (method: string, path: string, query: URLSearchParams): Route | TransitRequestError => {
     if (path === 'sys/health' && (method === 'GET' || method === 'HEAD')) return { operation: 'sys.health', mount: '', name: '' };
     if (path === 'auth/token/lookup-self' && method === 'GET') return { operation: 'token.lookup-self', mount: '', name: '' };
@@ -184,7 +202,7 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     const rest = path.slice(mount.length + 1).split('/');
     const [head, a, b, c] = rest;
     const isWrite = method === 'POST' || method === 'PUT';
-    const unsupported = new TransitRequestError(405, 'unsupported operation');
+    const unsupported = new TransitRequestError(405, multiError(['unsupported operation']));
     if (head === 'keys' && rest.length === 1) {
       // Node cannot parse the LIST method; Vault also lists on GET with a true `list` (Go's ParseBool).
       if (method === 'GET' && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(query.get('list') ?? '')) return { operation: 'keys.list', mount, name: '' };
@@ -238,8 +256,10 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
       case 'keys.create': {
         if (body.derived !== undefined && typeof body.derived !== 'boolean') throw new TransitRequestError(400, 'derived must be a boolean');
         const type = body.type === undefined ? undefined : body.type;
-        m.create(r.name, { type: type as TransitKeyOptions['type'], derived: body.derived === true });
-        return { status: 204, warnings };
+        if (type !== undefined && typeof type !== 'string') throw new TransitRequestError(400, 'error converting input for field "type": not a string');
+        // Vault answers 200 with the key (as a read would), also for a key that already exists.
+        const key = m.create(r.name, { type: type as TransitKeyOptions['type'], derived: body.derived === true });
+        return { status: 200, data: keyData(key.info()), warnings };
       }
       case 'keys.read': {
         const key = m.keys.get(r.name);
@@ -324,7 +344,9 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
-    const path = url.pathname.startsWith('/v1/') ? trimSlashes(url.pathname.slice(4)) : undefined;
+    const fullPath = url.pathname.startsWith('/v1/') ? trimSlashes(url.pathname.slice(4)) : undefined;
+    const split = fullPath === undefined ? undefined : splitNamespace(fullPath);
+    const path = split?.inner;
     const found = path === undefined ? new TransitRequestError(404, 'no handler for route') : route(method, path, url.searchParams);
     if (found instanceof TransitRequestError) return sendErrors(res, found.status, [found.message]);
 
@@ -332,6 +354,10 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
     const fault = faults.take(found.operation);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'blackhole') {
+      req.resume(); // read the request, answer nothing; close() ends the connection
       return;
     }
     if (fault?.kind === 'delay') await delay(fault.delayMs ?? 100);
@@ -348,7 +374,8 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
       return sendErrors(res, 413, ['http: request body too large']);
     }
     const token = found.operation === 'sys.health' ? '' : liveToken(req.headers['x-vault-token']);
-    if (token === undefined) return sendErrors(res, 403, ['permission denied']);
+    // Vault 1.17+: a missing, expired, revoked or unknown token gets both errors, as a multi-error.
+    if (token === undefined) return sendErrors(res, 403, [multiError(['permission denied', 'invalid token'])]);
 
     let body: Json = {};
     if (raw.length > 0) {
@@ -361,7 +388,7 @@ export async function startVaultTransitEmulator(options: VaultTransitEmulatorOpt
       }
     }
     const nsHeader = req.headers['x-vault-namespace'];
-    const namespace = typeof nsHeader === 'string' ? trimSlashes(nsHeader) : '';
+    const namespace = [typeof nsHeader === 'string' ? trimSlashes(nsHeader) : '', split?.namespace ?? ''].filter((n) => n !== '').join('/');
 
     let reply: Reply;
     try {
@@ -505,6 +532,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Vault's text for an error built with go-multierror (`1 error occurred:\n\t* …\n\n`). */
+function multiError(errors: readonly string[]): string {
+  return `${errors.length === 1 ? '1 error' : `${errors.length} errors`} occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
 }
 
 function sendErrors(res: http.ServerResponse, status: number, errors: string[]): void {

@@ -16,12 +16,19 @@ export class TransitRequestError extends Error {
   }
 }
 
-/** Key types the emulator implements (Vault's default type). */
-export type TransitKeyType = 'aes256-gcm96';
+/** Key types the emulator implements: Vault's AEAD types (`aes256-gcm96` is Vault's default). */
+export type TransitKeyType = 'aes256-gcm96' | 'aes128-gcm96' | 'chacha20-poly1305';
+
+/** Cipher and key length of each type (all with a 96-bit nonce and a 128-bit tag, as in Vault). */
+const CIPHERS: Readonly<Record<TransitKeyType, { readonly cipher: 'aes-256-gcm' | 'aes-128-gcm' | 'chacha20-poly1305'; readonly keyBytes: number }>> = {
+  'aes256-gcm96': { cipher: 'aes-256-gcm', keyBytes: 32 },
+  'aes128-gcm96': { cipher: 'aes-128-gcm', keyBytes: 16 },
+  'chacha20-poly1305': { cipher: 'chacha20-poly1305', keyBytes: 32 },
+};
 
 /** How a transit key is created. */
 export interface TransitKeyOptions {
-  /** Key type. Default `aes256-gcm96`, the only one the emulator implements. */
+  /** Key type. Default `aes256-gcm96`. */
   readonly type?: TransitKeyType;
   /** Derive a key per `context` (HKDF-SHA256), as Vault does for keys created with `derived=true`. Default false. */
   readonly derived?: boolean;
@@ -80,7 +87,7 @@ export class TransitKey {
   /** Add a new version and make it the latest. */
   rotate(): void {
     this.latestVersion += 1;
-    this.#versions.set(this.latestVersion, { key: randomBytes(32), createdAt: Math.floor(Date.now() / 1000) });
+    this.#versions.set(this.latestVersion, { key: randomBytes(CIPHERS[this.type].keyBytes), createdAt: Math.floor(Date.now() / 1000) });
   }
 
   info(): TransitKeyInfo {
@@ -136,7 +143,8 @@ export class TransitKey {
     if (v < 1) throw new TransitRequestError(400, 'invalid key version');
     const key = this.#keyFor(v, context);
     const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    // The three ciphers share GCM's interface (AAD, 16-byte tag); the cast picks that overload.
+    const cipher = createCipheriv(CIPHERS[this.type].cipher as 'aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     if (aad !== undefined) cipher.setAAD(aad);
     const body = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     key.fill(0);
@@ -160,7 +168,7 @@ export class TransitKey {
     const key = this.#keyFor(v, context);
     try {
       if (raw.length < NONCE_BYTES + TAG_BYTES) throw new TransitRequestError(400, AUTH_FAILED);
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, NONCE_BYTES));
+      const decipher = createDecipheriv(CIPHERS[this.type].cipher as 'aes-256-gcm', key, raw.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
       if (aad !== undefined) decipher.setAAD(aad);
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
       const plaintext = Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
@@ -181,7 +189,7 @@ export class TransitKey {
     // keyring that relies on context binding with a non-derived key is caught by its tests.
     if (!this.derived) return Buffer.from(entry.key);
     if (context === undefined || context.length === 0) throw new TransitRequestError(400, MISSING_CONTEXT);
-    return Buffer.from(hkdfSync('sha256', entry.key, Buffer.alloc(0), context, 32));
+    return Buffer.from(hkdfSync('sha256', entry.key, Buffer.alloc(0), context, CIPHERS[this.type].keyBytes));
   }
 }
 
@@ -205,7 +213,7 @@ export class TransitMount {
     const existing = this.keys.get(name);
     if (existing !== undefined) return existing; // Vault: creating an existing key changes nothing
     const type = options.type ?? 'aes256-gcm96';
-    if (type !== 'aes256-gcm96') throw new TransitRequestError(400, `unknown key type "${String(type)}"`);
+    if (!Object.hasOwn(CIPHERS, type)) throw new TransitRequestError(400, `unknown key type "${String(type)}"`);
     const key = new TransitKey(name, type, options.derived ?? false);
     this.keys.set(name, key);
     return key;

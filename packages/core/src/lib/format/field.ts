@@ -3,6 +3,7 @@ import type { JsonValue } from '../../types.js';
 import type { Backend } from '../backend/types.js';
 import { IV_LENGTH, TAG_LENGTH } from '../backend/types.js';
 import { writeAscii } from '../bytes.js';
+import { stringifyJson } from '../json.js';
 import { FIELD_PREFIX, TYPE_JSON, TYPE_STRING } from './constants.js';
 
 const encoder = new TextEncoder();
@@ -20,7 +21,7 @@ export function encodeFieldPlaintext(value: JsonValue, maxBytes: number): Uint8A
     text = value;
   } else {
     tag = TYPE_JSON;
-    text = JSON.stringify(value);
+    text = stringifyJson(value, maxBytes, 'maxFieldBytes');
   }
   // Cheap bound before encoding: UTF-8 needs at most 3 bytes per UTF-16 code unit.
   if (text.length > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
