@@ -3,7 +3,7 @@
 // and google-chrome (on PATH or in /usr/bin). With none found the browser tests skip, loudly, unless
 // FIELDSEAL_REQUIRE_BROWSER=1 (.ci/run sets it): then they fail.
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
@@ -17,14 +17,14 @@ function executable(path) {
   }
 }
 
-/** The Chromium binary to use, or `undefined` when there is none. */
-export function findChromium(env = process.env) {
+/** The Chromium binary to use, or `undefined` when there is none (`debianPath` is a parameter for tests). */
+export function findChromium(env = process.env, debianPath = '/usr/bin/chromium') {
   // An explicit choice is taken as given: a wrong FIELDSEAL_CHROMIUM fails at launch, never skips;
   // `none` says there is no browser here (to try the skip path on a machine that has one).
   if (env.FIELDSEAL_CHROMIUM === 'none') return undefined;
   if (env.FIELDSEAL_CHROMIUM) return env.FIELDSEAL_CHROMIUM;
-  if (executable('/usr/bin/chromium')) return '/usr/bin/chromium';
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
+  if (executable(debianPath)) return debianPath;
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), dirname(debianPath)];
   for (const name of CANDIDATES) {
     for (const dir of dirs) {
       if (executable(join(dir, name))) return join(dir, name);
