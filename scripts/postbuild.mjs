@@ -4,3 +4,7 @@ import { chmodSync, existsSync } from 'node:fs';
 for (const bin of ['packages/cli/dist/bin.js', 'packages/emulators/dist/bin.js']) {
   if (existsSync(bin)) chmodSync(bin, 0o755);
 }
+
+// The Prisma clients of @fieldseal/prisma's tests and example are generated, not committed.
+const { generateAll } = await import('../packages/prisma/scripts/generate.mjs');
+generateAll();

@@ -125,7 +125,7 @@ try {
   }
   const summary = { table, embedded: db.embedded, rows, stored: stored.length, dryRun: { scanned: dry.scanned, wouldRotate: dry.rotated }, killedWith: signal, checkpointKeptAfterKill: checkpointKept, resumed: report.resumed, report: { scanned: report.scanned, rotated: report.rotated, skipped: report.skipped, failed: report.failed, conflicts: report.conflicts, bySourceKey: report.bySourceKey }, keyIdsAfter: [...keyIds], verified };
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  ok = verified === rows && stored.length === rows && keyIds.size === 1 && keyIds.has('main/v2');
+  ok = verified === rows && stored.length === rows && keyIds.size === 1 && keyIds.has(v2only.keyIds[0]);
 } finally {
   await client.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => {});
   await client.end();

@@ -1,37 +1,36 @@
 #!/usr/bin/env node
-import { isFieldsealError } from '@fieldseal/core';
+import { readFileSync } from 'node:fs';
 import { helpText, parseCommandLine } from './cli.js';
-import { EXIT_FAILURE, EXIT_USAGE, ExitError } from './exit-error.js';
+import { describeError } from './describe-error.js';
 import { processIo } from './io.js';
+import { keyFilePolicy } from './keyring-spec.js';
 
-const USAGE_CODES = new Set(['ERR_FIELDSEAL_INVALID_ARGUMENT', 'ERR_FIELDSEAL_INVALID_SELECTOR']);
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 /** The only place that decides the exit code and prints errors: one line, no stack unless --debug. */
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const parsed = parseCommandLine(argv);
-    if ('help' in parsed) {
-      process.stdout.write(helpText());
+    if ('version' in parsed) {
+      process.stdout.write(`fieldseal ${version()}\n`);
       return 0;
     }
+    if ('help' in parsed) {
+      process.stdout.write(helpText(parsed.command));
+      return 0;
+    }
+    keyFilePolicy.allowInsecure = parsed.values['allow-insecure-key-file'] === true;
     await parsed.spec.run(parsed.values, processIo, parsed.positionals);
     return 0;
   } catch (err) {
-    let code = EXIT_FAILURE;
-    let message: string;
-    if (err instanceof ExitError) {
-      code = err.exitCode;
-      message = err.message;
-    } else if (isFieldsealError(err)) {
-      code = USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
-      message = `${err.message} (${err.code})`;
-    } else {
-      message = `internal error: ${err instanceof Error ? err.message : String(err)} (rerun with --debug for details)`;
-    }
+    const { exitCode, message } = describeError(err);
     process.stderr.write(`fieldseal: ${message}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    return code;
+    return exitCode;
   }
 }
 

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LocalKeyring, type Keyring } from '@fieldseal/core';
+import { LocalKeyring, MultiKeyring, type Keyring } from '@fieldseal/core';
 import { usage } from './exit-error.js';
 
 /** Provider packages that can build a keyring from a JSON config (`<provider>:<config.json>`). */
@@ -10,6 +10,41 @@ const PROVIDER_PACKAGES: Readonly<Record<string, string>> = {
   'gcp-kms': '@fieldseal/gcp-kms',
   'vault-transit': '@fieldseal/vault-transit',
 };
+
+/** How key files are checked; `--allow-insecure-key-file` sets `allowInsecure` for the whole run. */
+export const keyFilePolicy: { allowInsecure: boolean } = { allowInsecure: false };
+
+/**
+ * Refuse a key file that other users can read, as ssh refuses a private key: the key is already
+ * exposed to them, and silently using it would hide that. The override is explicit and per run.
+ */
+async function checkKeyFileMode(path: string): Promise<void> {
+  if (keyFilePolicy.allowInsecure || process.platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch {
+    return; // readText reports the missing file
+  }
+  if ((mode & 0o077) === 0) return;
+  const octal = mode.toString(8).padStart(4, '0');
+  throw usage(
+    `the key file ${path} has mode ${octal}: other users can read it, so its keys must be treated as exposed and are not used. ` +
+      `Fix it with: chmod 600 ${path} (and consider rotating the key), or pass --allow-insecure-key-file to use it anyway`,
+  );
+}
+
+/**
+ * Build one keyring from several specs: one spec gives its keyring, several give a
+ * {@link MultiKeyring} (encrypt wraps every data key under all of them, the first generating it;
+ * decrypt tries them in order).
+ */
+export async function keyringFromSpecs(specs: string | readonly string[]): Promise<Keyring> {
+  const list = typeof specs === 'string' ? [specs] : specs;
+  if (list.length === 0) throw usage('--keyring is required');
+  if (list.length === 1) return keyringFromSpec(list[0]!);
+  return new MultiKeyring(await Promise.all(list.map((s) => keyringFromSpec(s))));
+}
 
 /**
  * Build a keyring from a spec: `local:keys.json` (a local key file) or `<provider>:<config.json>`
@@ -21,7 +56,10 @@ export async function keyringFromSpec(spec: string): Promise<Keyring> {
   if (i <= 0 || i === spec.length - 1) throw usage(`keyring spec "${spec}" must look like local:keys.json or <provider>:<config.json>`);
   const kind = spec.slice(0, i);
   const path = spec.slice(i + 1);
-  if (kind === 'local') return LocalKeyring.fromKeyFile(await readText(path, 'key file'));
+  if (kind === 'local') {
+    await checkKeyFileMode(path);
+    return LocalKeyring.fromKeyFile(await readText(path, 'key file'));
+  }
   const pkg = PROVIDER_PACKAGES[kind];
   if (pkg === undefined) throw usage(`unknown keyring kind "${kind}" (known: local, ${Object.keys(PROVIDER_PACKAGES).join(', ')})`);
   let mod: { keyringFromConfig?: (config: unknown, options?: { credential?: unknown; baseDir?: string }) => Promise<Keyring> };

@@ -64,11 +64,11 @@ describe('fieldseal rotate', () => {
     const io = memoryIo();
     await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], batch: 7 }, io);
     expect(io.out()).toMatch(/rewrap of ndjson:.*: complete/);
-    expect(io.out()).toContain('local:main/v1: scanned 30, rotated 30');
+    expect(io.out()).toContain(`local:${v1.keyIds[0]}: scanned 30, rotated 30`);
     const docs = await docsOf(path);
     expect(docs).toHaveLength(30);
     for (const d of docs) {
-      expect(inspect(d).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+      expect(inspect(d).groups[0]!.wrappedKeys[0]!.keyId).toBe(v2.keyIds[0]);
       expect((await decrypt(d, { keyring: v2, context: { rowId: String(d.id) } })).ssn).toMatch(/^078-05-/);
     }
     // Not a terminal: plain lines, no carriage-return redraws.
@@ -91,7 +91,7 @@ describe('fieldseal rotate', () => {
     // Without the row id the documents do not open: every record fails, none is changed.
     await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}` }, io)).rejects.toMatchObject({ exitCode: 1 });
     expect(io.out()).toContain('failed ERR_FIELDSEAL_CONTEXT_MISMATCH: 4');
-    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v1.keyIds[0])).toBe(true);
     await expect(rotate({ keyring: `local:${keys}`, store: 'mysql://x' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
     await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, shard: '0/2' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });
     await expect(rotate({ keyring: `local:${keys}`, store: 'postgres://127.0.0.1/x' }, memoryIo())).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--table') });
@@ -117,7 +117,7 @@ describe('fieldseal rotate', () => {
     expect(stdout).toContain('--resume');
     expect(existsSync(checkpoint)).toBe(true);
     // The original is untouched until the end.
-    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v1.keyIds[0])).toBe(true);
 
     const io = memoryIo();
     await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], resume: true, json: true }, io);
@@ -125,12 +125,12 @@ describe('fieldseal rotate', () => {
     expect(report).toMatchObject({ resumed: true, complete: true, scanned: 1500, rotated: 1500 });
     const docs = await docsOf(path);
     expect(docs.map((d) => d.id)).toEqual(Array.from({ length: 1500 }, (_, i) => i + 1));
-    expect(docs.every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v2')).toBe(true);
+    expect(docs.every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v2.keyIds[0])).toBe(true);
     expect(existsSync(checkpoint)).toBe(false);
   }, 60_000);
 
   test('the progress line shows the bar, percentage, rate and ETA', () => {
-    const counts = { scanned: 500, rotated: 480, skipped: 15, skippedByReason: {}, conflicts: 1, failed: 4, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [] };
+    const counts = { scanned: 500, rotated: 480, skipped: 15, skippedByReason: {}, conflicts: 1, failed: 4, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [], retried: 0, retriedRecords: [] };
     const line = progressLine({ counts, scannedThisRun: 500, total: 1000, fraction: 0.5, recordsPerSecond: 1234.4, etaSeconds: 3725, elapsedMs: 400 }, true);
     expect(line).toBe('[############------------]  50.0% 500/1,000 records  1,234/s  ETA 1h02m  rotated 480  skipped 15  conflicts 1  failed 4');
     expect(progressLine({ counts, scannedThisRun: 500, total: undefined, fraction: undefined, recordsPerSecond: 10, etaSeconds: undefined, elapsedMs: 400 }, true)).toContain('ETA ?');
@@ -163,7 +163,7 @@ describe('fieldseal rotate', () => {
       const { rows } = await admin.query<{ rid: string; rdoc: string }>(`SELECT id AS rid, doc AS rdoc FROM "${table}"`);
       for (const r of rows) {
         const doc = JSON.parse(r.rdoc) as JsonObject;
-        expect(inspect(doc).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+        expect(inspect(doc).groups[0]!.wrappedKeys[0]!.keyId).toBe(v2.keyIds[0]);
         expect((await decrypt(doc, { keyring: v2, context: { rowId: r.rid } })).ssn).toMatch(/^078-05-/);
       }
     } finally {
@@ -172,4 +172,107 @@ describe('fieldseal rotate', () => {
       await db.stop();
     }
   }, 60_000);
+});
+
+describe('fieldseal rotate between two key files (issue 14.1)', () => {
+  // The built CLI, as an operator runs it.
+  function cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? '');
+    });
+  }
+  async function sealWith(keyFile: string, name: string): Promise<string> {
+    const plain = [1, 2, 3].map((i) => JSON.stringify({ id: i, email: `u${i}@example.com` })).join('\n') + '\n';
+    const sealed = await cli(['encrypt', '--keyring', `local:${keyFile}`, '--path', '$.email', '--ndjson'], plain);
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const path = join(dir, name);
+    await writeFile(path, sealed.stdout);
+    return path;
+  }
+  /** What `fieldseal keygen` wrote before key ids: no `id` per version, so every file names its key main/v1. */
+  async function stripIds(keyFile: string): Promise<void> {
+    const file = JSON.parse(await readFile(keyFile, 'utf8')) as { keys: { id?: string }[] };
+    for (const k of file.keys) delete k.id;
+    await writeFile(keyFile, JSON.stringify(file), { mode: 0o600 });
+  }
+
+  test('keygen twice, rotate a -> b: every document is rewritten, and after deleting a.json b.json opens them all', async () => {
+    const a = join(dir, 'ids-a.json');
+    const b = join(dir, 'ids-b.json');
+    expect((await cli(['keygen', '--out', a])).code).toBe(0);
+    expect((await cli(['keygen', '--out', b])).code).toBe(0);
+    const path = await sealWith(a, 'ids.ndjson');
+    const r = await cli(['rotate', '--keyring', `local:${a}`, '--to', `local:${b}`, '--store', `ndjson:${path}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('3 document(s) rewritten, 0 already current');
+    await rm(a);
+    const opened = await cli(['decrypt', '--keyring', `local:${b}`, '--ndjson', '--in', path]);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain('u3@example.com');
+    // Run again: now everything is already current under b.
+    const again = await cli(['rotate', '--keyring', `local:${b}`, '--store', `ndjson:${path}`]);
+    expect(again.stdout).toContain('0 document(s) rewritten, 3 already current');
+  });
+
+  test('key files without key ids that share main/v1 but not their key: rotate refuses with exit 2 and changes nothing; keygen --add on the target fixes it', async () => {
+    const a = join(dir, 'legacy-a.json');
+    const b = join(dir, 'legacy-b.json');
+    await cli(['keygen', '--out', a]);
+    await cli(['keygen', '--out', b]);
+    await stripIds(a);
+    await stripIds(b);
+    const path = await sealWith(a, 'legacy.ndjson');
+    expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    const before = await readFile(path);
+    const refused = await cli(['rotate', '--keyring', `local:${a}`, '--to', `local:${b}`, '--store', `ndjson:${path}`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('main/v1');
+    expect(refused.stderr).toContain('keygen --add');
+    expect((await readFile(path)).equals(before)).toBe(true);
+
+    const added = await cli(['keygen', '--add', b]);
+    expect(added.code, added.stderr).toBe(0);
+    const r = await cli(['rotate', '--keyring', `local:${a}`, '--to', `local:${b}`, '--store', `ndjson:${path}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('3 document(s) rewritten, 0 already current');
+    await rm(a);
+    const opened = await cli(['decrypt', '--keyring', `local:${b}`, '--ndjson', '--in', path]);
+    expect(opened.code, opened.stderr).toBe(0);
+  });
+
+  test('the same key file without ids on both sides is really current; moving it onto ids is one rotate after keygen --add', async () => {
+    const a = join(dir, 'legacy-same.json');
+    await cli(['keygen', '--out', a]);
+    await stripIds(a);
+    const path = await sealWith(a, 'legacy-same.ndjson');
+    const r = await cli(['rotate', '--keyring', `local:${a}`, '--store', `ndjson:${path}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 document(s) rewritten, 3 already current');
+    await cli(['keygen', '--add', a]);
+    const moved = await cli(['rotate', '--keyring', `local:${a}`, '--store', `ndjson:${path}`]);
+    expect(moved.stdout).toContain('3 document(s) rewritten, 0 already current');
+    for (const d of await docsOf(path)) expect(LocalKeyring.isUniqueKeyId(inspect(d).groups[0]!.wrappedKeys[0]!.keyId)).toBe(true);
+  });
+});
+
+describe('fieldseal rotate --resume (issue 14.10)', () => {
+  test('records that failed before the checkpoint are retried on resume and reported by id', async () => {
+    const path = await sealedFile('retry.ndjson', 30);
+    // Forgot the row id: the first batch fails and the run stops (--max-failures 0).
+    const first = memoryIo();
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, batch: 10, maxFailures: 0 }, first)).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining('retries the records that failed') });
+    expect(first.out()).toContain('failed ERR_FIELDSEAL_CONTEXT_MISMATCH: 10');
+    const io = memoryIo();
+    await rotate({ keyring: `local:${keys}`, store: `ndjson:${path}`, fieldContext: ['rowId=id'], batch: 10, resume: true }, io);
+    expect(io.out()).toContain('30 document(s) rewritten, 0 already current');
+    expect(io.out()).toContain('retried 10 record(s) that failed in an earlier run: 1 (rotated), 2 (rotated), 3 (rotated)');
+    expect(io.out()).not.toContain('first failed ids');
+    for (const d of await docsOf(path)) expect(inspect(d).groups[0]!.wrappedKeys[0]!.keyId).toBe(v2.keyIds[0]);
+  });
 });

@@ -2,11 +2,11 @@ import { backend as defaultBackend } from '#backend';
 import { InvalidArgumentError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
 import type { Backend } from './lib/backend/types.js';
-import { contextEntries } from './lib/context.js';
-import { assertKeyring } from './lib/keyring-call.js';
+import { contextEntries, refuseInternalContextKeys } from './lib/context.js';
+import { assertKeyring, callControl } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { openSealed, type OpenRequest } from './lib/open.js';
-import { headerNameOption, optionsObject, selectorList } from './lib/options.js';
+import { headerNameOption, readOptions, selectorList } from './lib/options.js';
 
 /** Options of {@link decrypt}. */
 export interface DecryptOptions {
@@ -47,32 +47,70 @@ export interface DecryptOptions {
   readonly headerName?: string;
   /** Override resource limits. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Cancels the operation: decrypt rejects with `ERR_FIELDSEAL_ABORTED` as soon as it fires, and
+   * every keyring call in flight is passed a signal that fires too (`UnwrapRequest.signal`).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Deadline of each keyring call, in milliseconds (1 to 2,147,483,647). Default 30,000. A call that
+   * has not answered by then fails with `ERR_FIELDSEAL_PROVIDER` (`kind: 'unavailable'`,
+   * `retryable: true`) and its signal fires.
+   */
+  readonly keyringTimeoutMs?: number;
+}
+
+const DECRYPT_OPTIONS = ['keyring', 'keyrings', 'expectGroups', 'context', 'paths', 'groups', 'strict', 'headerName', 'limits', 'signal', 'keyringTimeoutMs'] as const;
+
+/** @internal Snapshot a map of group names to keyrings (read once, checked). */
+export function keyringMap(value: unknown, what: string): Map<string, Keyring> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') throw new InvalidArgumentError(`${what} must map group names to keyrings`);
+  const out = new Map<string, Keyring>();
+  let names: string[];
+  try {
+    names = Object.keys(value);
+  } catch (cause) {
+    throw new InvalidArgumentError(`${what} could not be read`, { cause });
+  }
+  for (const name of names) {
+    let k: unknown;
+    try {
+      k = (value as Record<string, unknown>)[name];
+    } catch (cause) {
+      throw new InvalidArgumentError(`${what} could not be read`, { cause });
+    }
+    assertKeyring(k, `${what}["${name}"]`);
+    out.set(name, k);
+  }
+  return out;
 }
 
 /** @internal Build the open request shared by decrypt, rewrap and reencrypt. */
 export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequest> = {}): OpenRequest {
-  optionsObject(options, 'decrypt');
-  const limits = resolveLimits(options.limits);
-  if (options.keyring !== undefined) assertKeyring(options.keyring, 'keyring');
-  const keyrings = options.keyrings;
-  if (keyrings !== undefined) {
-    if (keyrings === null || typeof keyrings !== 'object') throw new InvalidArgumentError('keyrings must map group names to keyrings');
-    for (const name of Object.keys(keyrings)) assertKeyring(keyrings[name], `keyrings["${name}"]`);
-  }
-  if (options.keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
-  const named = keyrings !== undefined ? Object.keys(keyrings) : [];
-  const expectGroups = options.expectGroups === undefined ? named : options.expectGroups === false ? [] : selectorList(options.expectGroups, 'expectGroups');
+  const o = readOptions(options, 'decrypt', DECRYPT_OPTIONS);
+  const limits = resolveLimits(o.limits as Partial<Limits> | undefined);
+  const control = callControl(o.signal, o.keyringTimeoutMs);
+  const keyring = o.keyring;
+  if (keyring !== undefined) assertKeyring(keyring, 'keyring');
+  const keyrings = keyringMap(o.keyrings, 'keyrings');
+  if (keyring === undefined && keyrings === undefined) throw new InvalidArgumentError('decrypt needs a keyring or keyrings');
+  const expected = contextEntries(o.context, 'context', limits.maxContextPairs);
+  refuseInternalContextKeys(expected, 'context');
+  const named = keyrings !== undefined ? [...keyrings.keys()] : [];
+  const expectGroups = o.expectGroups === undefined ? named : o.expectGroups === false ? [] : selectorList(o.expectGroups, 'expectGroups');
   return {
-    keyringFor: (group) => (keyrings !== undefined && Object.prototype.hasOwnProperty.call(keyrings, group) ? keyrings[group] : options.keyring),
-    expected: contextEntries(options.context, 'context', limits.maxContextPairs),
-    ...(options.paths !== undefined ? { selectors: selectorList(options.paths, 'paths') } : {}),
-    ...(options.groups !== undefined ? { groups: selectorList(options.groups, 'groups') } : {}),
+    keyringFor: (group) => keyrings?.get(group) ?? (keyring as Keyring | undefined),
+    expected,
+    ...(o.paths !== undefined ? { selectors: selectorList(o.paths, 'paths') } : {}),
+    ...(o.groups !== undefined ? { groups: selectorList(o.groups, 'groups') } : {}),
     // Without a keyring for every group, open only the groups a keyring is named for.
-    ...(options.keyring === undefined ? { available: named } : {}),
+    ...(keyring === undefined ? { available: named } : {}),
     expectGroups,
-    headerName: headerNameOption(options.headerName),
-    strict: options.strict === true,
+    headerName: headerNameOption(o.headerName),
+    strict: o.strict === true,
     limits,
+    control,
     ...extra,
   };
 }
@@ -114,6 +152,12 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for malformed input, header or field blobs.
  * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite.
  * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (e.g. wrapped keys per group).
+ * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` with `retryable: true` when a keyring call runs past `keyringTimeoutMs`.
+ * @throws {AbortedError} `ERR_FIELDSEAL_ABORTED` when `signal` fires.
+ *
+ * Key-service calls are bounded: each key group's wrapped keys reach the keyring with at most one
+ * entry per provider and key id (the first), so a forged header listing the same key many times
+ * costs one unwrap per key group and configured key, not one per entry.
  */
 export function decrypt(sealed: JsonObject, options: DecryptOptions): Promise<JsonObject> {
   return decryptWith(defaultBackend, sealed, options);

@@ -2,12 +2,12 @@ import { backend as defaultBackend } from '#backend';
 import { InvalidArgumentError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
 import type { Backend } from './lib/backend/types.js';
-import { contextEntries } from './lib/context.js';
+import { contextEntries, refuseInternalContextKeys } from './lib/context.js';
 import { DEFAULT_GROUP } from './lib/format/constants.js';
 import { cloneDocument } from './lib/json.js';
-import { assertKeyring } from './lib/keyring-call.js';
+import { assertKeyring, callControl } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
-import { headerNameOption, optionsObject, selectorList } from './lib/options.js';
+import { arrayOption, headerNameOption, readOptions, selectorList } from './lib/options.js';
 import { checkGroupName, planSelections, sealPlanned } from './lib/seal.js';
 import { addBeacons } from './beacons/add-beacons.js';
 import type { BeaconIndex } from './beacons/beacon-index.js';
@@ -52,23 +52,36 @@ export interface EncryptOptions {
    * See `docs/BEACONS.md`.
    */
   readonly beacons?: BeaconIndex;
+  /**
+   * Cancels the operation: encrypt rejects with `ERR_FIELDSEAL_ABORTED` as soon as it fires, and
+   * every keyring call in flight is passed a signal that fires too (`WrapRequest.signal`).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Deadline of each keyring call, in milliseconds (1 to 2,147,483,647). Default 30,000. A call that
+   * has not answered by then fails with `ERR_FIELDSEAL_PROVIDER` (`kind: 'unavailable'`,
+   * `retryable: true`) and its signal fires, so a key service that never answers cannot hang encrypt.
+   */
+  readonly keyringTimeoutMs?: number;
 }
+
+const ENCRYPT_OPTIONS = ['keyring', 'paths', 'groups', 'context', 'requiredContext', 'strict', 'headerName', 'limits', 'beacons', 'signal', 'keyringTimeoutMs'] as const;
 
 /** @internal Encrypt with an explicit crypto backend (tests run both). */
 export async function encryptWith(backend: Backend, document: unknown, options: EncryptOptions): Promise<JsonObject> {
-  /* Precondition: options is an object with at least one keyring and valid selectors. */
-  optionsObject(options, 'encrypt');
-  const limits = resolveLimits(options.limits);
-  const headerName = headerNameOption(options.headerName);
+  /* Precondition: options is an object with at least one keyring and valid selectors; each option is read once. */
+  const o = readOptions(options, 'encrypt', ENCRYPT_OPTIONS);
+  const limits = resolveLimits(o.limits as Partial<Limits> | undefined);
+  const control = callControl(o.signal, o.keyringTimeoutMs);
+  const headerName = headerNameOption(o.headerName);
   const groups: { name: string; keyring: Keyring; selectors: readonly string[] }[] = [];
-  if (options.keyring !== undefined || options.paths !== undefined) {
-    assertKeyring(options.keyring, 'keyring');
-    groups.push({ name: DEFAULT_GROUP, keyring: options.keyring, selectors: options.paths === undefined ? [] : selectorList(options.paths, 'paths') });
+  if (o.keyring !== undefined || o.paths !== undefined) {
+    assertKeyring(o.keyring, 'keyring');
+    groups.push({ name: DEFAULT_GROUP, keyring: o.keyring, selectors: o.paths === undefined ? [] : selectorList(o.paths, 'paths') });
   }
-  if (options.groups !== undefined) {
-    if (!Array.isArray(options.groups)) throw new InvalidArgumentError('groups must be an array');
-    for (const g of options.groups as readonly KeyGroup[]) {
-      optionsObject(g, 'key group');
+  if (o.groups !== undefined) {
+    for (const raw of arrayOption(o.groups, 'groups', limits.maxGroups)) {
+      const g = readOptions(raw, 'key group', ['name', 'keyring', 'paths'] as const);
       const name = checkGroupName(g.name);
       if (groups.some((x) => x.name === name)) throw new InvalidArgumentError(`key group "${name}" is defined twice`);
       assertKeyring(g.keyring, `keyring of key group "${name}"`);
@@ -77,18 +90,21 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
   }
   if (groups.length === 0) throw new InvalidArgumentError('encrypt needs a keyring (and paths) or groups');
   if (groups.length > limits.maxGroups) throw new InvalidArgumentError(`at most ${limits.maxGroups} key groups`);
-  const stored = contextEntries(options.context, 'context', limits.maxContextPairs);
-  const required = contextEntries(options.requiredContext, 'requiredContext', limits.maxContextPairs);
+  const stored = contextEntries(o.context, 'context', limits.maxContextPairs);
+  const required = contextEntries(o.requiredContext, 'requiredContext', limits.maxContextPairs);
+  refuseInternalContextKeys(stored, 'context');
+  refuseInternalContextKeys(required, 'requiredContext');
   for (const r of required) if (stored.some((s) => s.key === r.key)) throw new InvalidArgumentError(`context key "${r.key}" is both stored and required`);
   if (stored.length + required.length > limits.maxContextPairs) throw new InvalidArgumentError(`at most ${limits.maxContextPairs} context pairs in all`);
 
   let doc = cloneDocument(document, limits.maxDepth);
   if (Object.prototype.hasOwnProperty.call(doc, headerName)) throw new InvalidArgumentError(`the document already has a "${headerName}" property: it is sealed already, or use another headerName`);
   // Beacons are computed from the plaintext, so they are written before anything is sealed.
-  if (options.beacons !== undefined) doc = await addBeacons(doc, options.beacons);
-  const plans = planSelections(doc, groups, headerName, options.strict === true, limits);
-  if (options.beacons !== undefined) assertBeaconsNotSelected(doc, options.beacons, plans.flatMap((p) => p.fields), headerName);
-  return sealPlanned(backend, doc, plans, stored, required, headerName, limits);
+  const beacons = o.beacons as BeaconIndex | undefined;
+  if (beacons !== undefined) doc = await addBeacons(doc, beacons);
+  const plans = planSelections(doc, groups, headerName, o.strict === true, limits);
+  if (beacons !== undefined) assertBeaconsNotSelected(doc, beacons, plans.flatMap((p) => p.fields), headerName);
+  return sealPlanned(backend, doc, plans, stored, required, headerName, limits, control);
 }
 
 /**
@@ -98,6 +114,11 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
  * its JSON Pointer, the document's random message id, its key group and the full encryption
  * context; a header property (`_fieldseal`) holds the wrapped data keys, key commitments, the
  * authenticated field list and the header MACs. The input is not modified.
+ *
+ * Each option is read once. What a keyring returns is checked and copied before use (see
+ * {@link Keyring}): a 32-byte data key that is not all zeros, well-formed wrapped keys none of which
+ * contains the data key; a keyring's own errors become typed errors that keep the original as
+ * `cause`, and each keyring call has a deadline (`keyringTimeoutMs`).
  *
  * Importable from `@fieldseal/core`.
  *
@@ -117,8 +138,11 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
  * @throws {InvalidSelectorError} `ERR_FIELDSEAL_INVALID_SELECTOR` for a selector outside the subset, a strict selector matching nothing, or overlapping selections.
  * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` when the document is not JSON data.
  * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (depth, field size, field count…).
- * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` for reserved context keys.
- * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when a key service fails.
+ * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` for reserved context keys (`fieldseal:` and `fieldseal.`).
+ * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when a key service fails, a keyring throws an
+ *   error that is not a fieldseal error (kept as `cause`), or a keyring call runs past
+ *   `keyringTimeoutMs` (`retryable: true`).
+ * @throws {AbortedError} `ERR_FIELDSEAL_ABORTED` when `signal` fires.
  */
 export function encrypt(document: JsonObject, options: EncryptOptions): Promise<JsonObject> {
   return encryptWith(defaultBackend, document, options);

@@ -19,7 +19,9 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_KEY_UNAVAILABLE'
   | 'ERR_FIELDSEAL_INVALID_SELECTOR'
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
-  | 'ERR_FIELDSEAL_PROVIDER';
+  | 'ERR_FIELDSEAL_PROVIDER'
+  | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY'
+  | 'ERR_FIELDSEAL_ABORTED';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -170,6 +172,29 @@ export class LimitExceededError extends FieldsealError {
   }
 }
 
+/**
+ * An ORM integration refused a query that it cannot run safely on encrypted columns: a filter
+ * other than beacon equality, ordering or grouping by an encrypted column, a write it cannot bind
+ * to its row. Nothing was sent to the database. Names the model, field and operation, never a value.
+ */
+export class UnsupportedQueryError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_QUERY';
+  /** The model (table) concerned. */
+  readonly model: string | undefined;
+  /** The encrypted field concerned, when there is one. */
+  readonly field: string | undefined;
+  /** The operation, e.g. `findMany`, `orderBy`, `updateMany`. */
+  readonly operation: string | undefined;
+  /** @ignore */
+  constructor(message: string, details: { model?: string; field?: string; operation?: string } = {}) {
+    super(message);
+    this.model = details.model;
+    this.field = details.field;
+    this.operation = details.operation;
+  }
+}
+
 /** What kind of provider failure happened. */
 export type ProviderErrorKind =
   | 'auth' // credentials rejected, access denied
@@ -219,7 +244,9 @@ export type AnyFieldsealError =
   | KeyUnavailableError
   | InvalidSelectorError
   | LimitExceededError
-  | ProviderError;
+  | ProviderError
+  | UnsupportedQueryError
+  | AbortedError;
 
 /** True when `err` is a fieldseal error (works across duplicate package copies by checking `code`). */
 export function isFieldsealError(err: unknown): err is AnyFieldsealError {
@@ -234,4 +261,15 @@ export function isFieldsealError(err: unknown): err is AnyFieldsealError {
  */
 export function isRetryable(err: unknown): boolean {
   return (err instanceof ProviderError || err instanceof KeyUnavailableError) && err.retryable === true;
+}
+
+/**
+ * The caller's `AbortSignal` fired before the operation finished. Nothing was written or returned;
+ * the signal's reason is kept as `cause`. (A keyring call that runs past its deadline,
+ * `keyringTimeoutMs`, is a {@link ProviderError} with `kind: 'unavailable'` and `retryable: true`
+ * instead: the key service did not answer, and trying again later may help.)
+ */
+export class AbortedError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_ABORTED';
+  override readonly code = 'ERR_FIELDSEAL_ABORTED';
 }

@@ -69,6 +69,10 @@ function matcher(target: RotationTarget): (provider: string, keyId: string) => b
  * Built on {@link inspect}: the header's structure is checked, its authenticity is not, so use it
  * to choose work, never as a security decision.
  *
+ * It compares key ids, not keys: a local key id without a key's unique id (`main/v1`, from key
+ * files written before key ids) can name different keys in two key files, so do not match such ids
+ * to decide that documents are current (see `LocalKeyring.isUniqueKeyId`).
+ *
  * Importable from `@fieldseal/core`.
  *
  * @example

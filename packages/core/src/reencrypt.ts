@@ -1,12 +1,13 @@
 import { backend as defaultBackend } from '#backend';
 import { InvalidArgumentError } from './errors.js';
-import type { JsonObject } from './types.js';
+import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
 import type { Backend } from './lib/backend/types.js';
 import { openSealed } from './lib/open.js';
 import { parsePointer } from './lib/pointer.js';
 import { sealPlanned, type GroupPlan } from './lib/seal.js';
-import { openRequestFrom } from './decrypt.js';
-import type { RewrapOptions, RotationResult } from './rewrap.js';
+import { keyringMap, openRequestFrom } from './decrypt.js';
+import { readOptions } from './lib/options.js';
+import { REWRAP_OPTIONS, type RewrapOptions, type RotationResult } from './rewrap.js';
 import { assertKeyring } from './lib/keyring-call.js';
 
 /** Options of {@link reencrypt}: the same as {@link rewrap}'s. */
@@ -14,23 +15,27 @@ export type ReencryptOptions = RewrapOptions;
 
 /** @internal reencrypt with an explicit backend. */
 export async function reencryptWith(backend: Backend, sealed: unknown, options: ReencryptOptions): Promise<RotationResult> {
+  const o = readOptions(options, 'reencrypt', REWRAP_OPTIONS);
   const req = openRequestFrom({
-    ...(options.keyring !== undefined ? { keyring: options.keyring } : {}),
-    ...(options.keyrings !== undefined ? { keyrings: options.keyrings } : {}),
-    ...(options.context !== undefined ? { context: options.context } : {}),
-    ...(options.headerName !== undefined ? { headerName: options.headerName } : {}),
-    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(o.keyring !== undefined ? { keyring: o.keyring as Keyring } : {}),
+    ...(o.keyrings !== undefined ? { keyrings: o.keyrings as Record<string, Keyring> } : {}),
+    ...(o.context !== undefined ? { context: o.context as EncryptionContext } : {}),
+    ...(o.headerName !== undefined ? { headerName: o.headerName as string } : {}),
+    ...(o.limits !== undefined ? { limits: o.limits as Partial<Limits> } : {}),
+    ...(o.signal !== undefined ? { signal: o.signal as AbortSignal } : {}),
+    ...(o.keyringTimeoutMs !== undefined ? { keyringTimeoutMs: o.keyringTimeoutMs as number } : {}),
   }, { everyGroup: true });
+  const targetMap = keyringMap(o.toKeyrings, 'toKeyrings');
   const opened = await openSealed(backend, sealed, req);
   const doc = opened.document;
   delete doc[req.headerName];
   const plans: GroupPlan[] = opened.header.groups.map((g) => {
-    const keyring = options.toKeyrings !== undefined && Object.prototype.hasOwnProperty.call(options.toKeyrings, g.name) ? options.toKeyrings[g.name] : options.to;
+    const keyring = targetMap?.get(g.name) ?? o.to;
     if (keyring === undefined) throw new InvalidArgumentError(`reencrypt needs a target keyring for key group "${g.name}"`);
     assertKeyring(keyring, 'to');
     return { name: g.name, keyring, fields: g.pointers.map((pointer) => ({ pointer, tokens: parsePointer(pointer)! })) };
   });
-  const document = await sealPlanned(backend, doc, plans, opened.header.storedContext, opened.context.required, req.headerName, req.limits);
+  const document = await sealPlanned(backend, doc, plans, opened.header.storedContext, opened.context.required, req.headerName, req.limits, req.control);
   return { document, changed: true };
 }
 

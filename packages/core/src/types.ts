@@ -35,7 +35,7 @@ export interface WrapRequest {
   readonly dataKey?: Uint8Array;
   /** The full encryption context (stored and required-but-not-stored pairs). */
   readonly context: EncryptionContext;
-  /** Aborts the keyring call (and its retries) when signalled. */
+  /** Fires when the caller gives up or the call's deadline passes: stop work and reject. */
   readonly signal?: AbortSignal;
   /**
    * How many plaintext bytes the document's fields under this key hold, when known. Keyrings may
@@ -61,7 +61,7 @@ export interface UnwrapRequest {
   readonly wrapped: readonly WrappedKey[];
   /** The full encryption context (stored and required-but-not-stored pairs). */
   readonly context: EncryptionContext;
-  /** Aborts the keyring call (and its retries) when signalled. */
+  /** Fires when the caller gives up or the call's deadline passes: stop work and reject. */
   readonly signal?: AbortSignal;
 }
 
@@ -73,6 +73,13 @@ export interface UnwrapRequest {
  * commitment. A keyring only ever uses the KEKs it was configured with: a key id written in a
  * document is never followed to an arbitrary key (strict keyrings). When nothing it holds fits,
  * `unwrap` throws {@link KeyUnavailableError} with one reason per wrapped key tried.
+ *
+ * Core copies everything `wrap` returns and zeroes the data key buffer it was handed, refuses an
+ * all-zero data key and any wrapped key whose bytes contain the data key, and gives `unwrap` at most
+ * one wrapped key per provider and key id of a group (the first), which bounds the key-service calls
+ * a forged header can cause. Every call runs under a deadline (`keyringTimeoutMs`, default 30 s) and
+ * the caller's `AbortSignal`: the request's `signal` fires on either, and the keyring should then
+ * stop its work and reject (core has already answered the caller with a typed error).
  */
 export interface Keyring {
   /** Produce (or receive) the data key for one key group and wrap it under every KEK of this keyring. */

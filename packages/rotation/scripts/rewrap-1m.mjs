@@ -53,7 +53,7 @@ try {
   for await (const line of createInterface({ input: createReadStream(path) })) {
     if (lines % 10_000 === 0) {
       const doc = JSON.parse(line);
-      if (inspect(doc).groups[0].wrappedKeys[0].keyId !== 'main/v2') throw new Error(`line ${lines + 1} not rewrapped`);
+      if (inspect(doc).groups[0].wrappedKeys[0].keyId !== v2.keyIds[0]) throw new Error(`line ${lines + 1} not rewrapped`);
       await decrypt(doc, { keyring: onlyV2, context: { tenant: 't1', rowId: String(doc.id) } });
     }
     lines++;

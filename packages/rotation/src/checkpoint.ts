@@ -19,6 +19,17 @@ export interface Checkpoint {
   readonly finished: boolean;
   /** Counts so far, carried over to the final report of a resumed run. */
   readonly counts: RotationCounts;
+  /** Records that failed and are not rotated yet (at most `MAX_RETRY_RECORDS`): a resumed run retries them. */
+  readonly failures?: readonly { readonly id: string; readonly reason: string }[];
+  /** Failures beyond `MAX_RETRY_RECORDS`, not listed and so not retried on resume. */
+  readonly failuresUnlisted?: number;
+  /**
+   * Present once a resumed run's retry pass has started: the records it still retries. `finished`
+   * then refers to that pass, and `retryPosition` is its position (absent: from the start).
+   */
+  readonly retrying?: readonly { readonly id: string; readonly reason: string }[];
+  /** The store's position in the retry pass. */
+  readonly retryPosition?: string;
   /** ISO time of the save. */
   readonly updatedAt: string;
 }
@@ -101,6 +112,10 @@ export class FileCheckpointStore implements CheckpointStore {
     const c = value as Partial<Checkpoint> | null;
     if (c === null || typeof c !== 'object' || c.format !== 'fieldseal-rotation-checkpoint/1' || typeof c.store !== 'string' || typeof c.position !== 'string' || typeof c.mode !== 'string' || typeof c.counts !== 'object' || c.counts === null) {
       throw new CheckpointError(`the checkpoint ${this.location} is not a fieldseal rotation checkpoint`, this.location);
+    }
+    const idList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((f: { id?: unknown; reason?: unknown } | null) => f !== null && typeof f === 'object' && typeof f.id === 'string' && typeof f.reason === 'string'));
+    if (!idList(c.failures) || !idList(c.retrying) || (c.failuresUnlisted !== undefined && !Number.isSafeInteger(c.failuresUnlisted)) || (c.retryPosition !== undefined && typeof c.retryPosition !== 'string')) {
+      throw new CheckpointError(`the checkpoint ${this.location} has a malformed list of failed records`, this.location);
     }
     return c as Checkpoint;
   }

@@ -1,7 +1,7 @@
 import { inspect, InvalidArgumentError, isFieldsealError, type JsonObject } from '@fieldseal/core';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
-import { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type KeyCounts, type RotationCounts, type RotationReport } from './report.js';
+import { emptyCounts, MAX_LISTED_RECORDS, MAX_RETRY_RECORDS, MAX_SOURCE_KEYS, type KeyCounts, type RetriedRecord, type RotationCounts, type RotationReport } from './report.js';
 import { formatShard } from './shard.js';
 import type { CommitItem, Shard, Store, StoreRecord } from './store.js';
 
@@ -148,7 +148,9 @@ function keyCounts(counts: RotationCounts, key: string): KeyCounts {
  *
  * A record that fails (wrong key, tampered, malformed) is left unchanged and counted by reason;
  * a record changed by the application between read and write is left alone and counted as a
- * conflict. Neither stops the job (see `maxFailures`).
+ * conflict. Neither stops the job (see `maxFailures`). The checkpoint keeps the ids of failed
+ * records (up to {@link MAX_RETRY_RECORDS}); a run resumed with `resume: true` retries them after
+ * its main pass, in a second pass over the store, and reports them in `retried`/`retriedRecords`.
  *
  * Importable from `@fieldseal/rotation`.
  *
@@ -200,16 +202,55 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
       );
     }
   }
-  const counts: RotationCounts = saved !== undefined ? structuredClone(saved.counts) : emptyCounts();
+  const counts: RotationCounts = { ...emptyCounts(), ...(saved !== undefined ? structuredClone(saved.counts) : {}) };
   let scannedThisRun = 0;
   let failedThisRun = 0;
   let stopReason: RotationReport['stopReason'];
   let complete = false;
   let position = saved?.position;
+  // Every failed record (up to MAX_RETRY_RECORDS), so that a resumed job retries those of earlier runs.
+  const failures = new Map<string, string>((saved?.failures ?? []).map((f) => [f.id, f.reason]));
+  let failuresUnlisted = saved?.failuresUnlisted ?? 0;
+  // The retry pass: a resumed run retries, after its main pass, the records that failed before it started.
+  let retrying: Map<string, string> | undefined = saved?.retrying !== undefined ? new Map(saved.retrying.map((f) => [f.id, f.reason])) : undefined;
+  let retryPosition = saved?.retryPosition;
+  const earlierFailures = retrying === undefined && failures.size > 0 ? new Map(failures) : undefined;
 
   const save = async (finished: boolean) => {
     if (checkpoints === undefined || dryRun || position === undefined) return;
-    await checkpoints.save({ format: 'fieldseal-rotation-checkpoint/1', store: store.description, mode, shard, position, finished, counts, updatedAt: new Date().toISOString() });
+    await checkpoints.save({
+      format: 'fieldseal-rotation-checkpoint/1',
+      store: store.description,
+      mode,
+      shard,
+      position,
+      finished,
+      counts,
+      failures: [...failures].map(([id, reason]) => ({ id, reason })),
+      ...(failuresUnlisted > 0 ? { failuresUnlisted } : {}),
+      ...(retrying !== undefined ? { retrying: [...retrying].map(([id, reason]) => ({ id, reason })) } : {}),
+      ...(retrying !== undefined && retryPosition !== undefined ? { retryPosition } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+  };
+
+  const recordFailure = (id: string, reason: string) => {
+    if (failures.has(id) || failures.size < MAX_RETRY_RECORDS) failures.set(id, reason);
+    else failuresUnlisted++;
+  };
+
+  /** Take a retried record's earlier failure out of the counts; its new outcome is counted instead. */
+  const forgetFailure = (id: string, reason: string, keys: readonly string[]) => {
+    counts.failed = Math.max(0, counts.failed - 1);
+    const left = (counts.failedByReason[reason] ?? 1) - 1;
+    if (left > 0) counts.failedByReason[reason] = left;
+    else delete counts.failedByReason[reason];
+    counts.failedRecords = counts.failedRecords.filter((f) => f.id !== id);
+    for (const key of keys) {
+      const k = Object.prototype.hasOwnProperty.call(counts.bySourceKey, key) ? counts.bySourceKey[key]! : undefined;
+      if (k !== undefined && k.failed > 0) k.failed--;
+    }
+    failures.delete(id);
   };
 
   const processRecord = async (record: StoreRecord): Promise<Outcome> => {
@@ -242,77 +283,125 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
     }
   };
 
-  try {
-    await store.open({ dryRun, ...(saved?.finished === true ? { finished: true } : {}), ...(position !== undefined ? { position } : {}), ...(options.shard !== undefined ? { shard: options.shard } : {}) });
-    const total = store.total ? await store.total() : undefined;
-    const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
-    if (saved?.finished !== true) {
-      for (;;) {
-        if (options.signal?.aborted) {
-          stopReason = 'aborted';
-          break;
-        }
-        if (failedThisRun > maxFailures) {
-          stopReason = 'max-failures';
-          break;
-        }
-        const records = await store.next(batchSize);
-        if (records.length === 0) {
-          complete = true;
-          break;
-        }
-        const outcomes = await mapLimit(records, concurrency, processRecord);
-        let written: readonly string[] | undefined;
-        if (!dryRun) {
-          const items: CommitItem[] = records.map((record, i) => ({ record, replacement: outcomes[i]!.kind === 'rotate' ? (outcomes[i] as { text: string }).text : undefined }));
-          const result = await store.commit(items);
-          written = result.outcomes;
-          position = result.position;
-        }
-        records.forEach((record, i) => {
-          const o = outcomes[i]!;
-          counts.scanned++;
-          const perKey = o.keys.map((k) => keyCounts(counts, k));
-          for (const k of perKey) k.scanned++;
-          if (o.kind === 'skipped') {
-            counts.skipped++;
-            bump(counts.skippedByReason, o.reason);
-            for (const k of perKey) k.skipped++;
-          } else if (o.kind === 'failed') {
-            counts.failed++;
-            failedThisRun++;
-            bump(counts.failedByReason, o.reason);
-            for (const k of perKey) k.failed++;
-            if (counts.failedRecords.length < MAX_LISTED_RECORDS) counts.failedRecords.push({ id: record.id, reason: o.reason });
-          } else if (written !== undefined && written[i] === 'conflict') {
-            counts.conflicts++;
-            for (const k of perKey) k.conflicts++;
-            if (counts.conflictRecords.length < MAX_LISTED_RECORDS) counts.conflictRecords.push(record.id);
-          } else {
-            counts.rotated++;
-            for (const k of perKey) k.rotated++;
-          }
-        });
-        scannedThisRun += records.length;
-        await save(false);
-        if (options.onProgress) {
-          const elapsedMs = performance.now() - t0;
-          const fraction = store.fraction?.() ?? (total ? Math.min(1, counts.scanned / total) : undefined);
-          const recordsPerSecond = elapsedMs > 0 ? (scannedThisRun * 1000) / elapsedMs : 0;
-          const gained = fraction !== undefined && fraction0 !== undefined ? fraction - fraction0 : 0;
-          const etaSeconds = fraction !== undefined && gained > 0 ? ((1 - fraction) * elapsedMs) / gained / 1000 : undefined;
-          options.onProgress({ counts, scannedThisRun, total, fraction, recordsPerSecond, etaSeconds, elapsedMs });
-        }
+  /**
+   * One pass over the store. With `only`, the retry pass: records not in it are kept as they are
+   * and not counted; each one in it has its earlier failure replaced by its new outcome.
+   */
+  const runPass = async (only: Map<string, string> | undefined, fraction0: number | undefined, total: number | undefined): Promise<boolean> => {
+    for (;;) {
+      if (options.signal?.aborted) {
+        stopReason = 'aborted';
+        return false;
       }
-    } else {
-      complete = true;
+      if (failedThisRun > maxFailures) {
+        stopReason = 'max-failures';
+        return false;
+      }
+      const records = await store.next(batchSize);
+      if (records.length === 0) return true;
+      const chosen = only === undefined ? records : records.filter((r) => only.has(r.id));
+      const decided = await mapLimit(chosen, concurrency, processRecord);
+      const outcomeOf = new Map(chosen.map((r, i) => [r, decided[i]!]));
+      let written: readonly string[] | undefined;
+      if (!dryRun) {
+        const items: CommitItem[] = records.map((record) => {
+          const o = outcomeOf.get(record);
+          return { record, replacement: o?.kind === 'rotate' ? o.text : undefined };
+        });
+        const result = await store.commit(items);
+        written = result.outcomes;
+        if (only === undefined) position = result.position;
+        else retryPosition = result.position;
+      }
+      records.forEach((record, i) => {
+        const o = outcomeOf.get(record);
+        if (o === undefined) return;
+        const earlier = only?.get(record.id);
+        if (earlier !== undefined) {
+          forgetFailure(record.id, earlier, o.keys);
+          only!.delete(record.id);
+          counts.retried++;
+        }
+        counts.scanned++;
+        const perKey = o.keys.map((k) => keyCounts(counts, k));
+        for (const k of perKey) k.scanned++;
+        let outcome: RetriedRecord['outcome'];
+        if (o.kind === 'skipped') {
+          outcome = 'skipped';
+          counts.skipped++;
+          bump(counts.skippedByReason, o.reason);
+          for (const k of perKey) k.skipped++;
+        } else if (o.kind === 'failed') {
+          outcome = 'failed';
+          counts.failed++;
+          failedThisRun++;
+          bump(counts.failedByReason, o.reason);
+          for (const k of perKey) k.failed++;
+          if (counts.failedRecords.length < MAX_LISTED_RECORDS) counts.failedRecords.push({ id: record.id, reason: o.reason });
+          recordFailure(record.id, o.reason);
+        } else if (written !== undefined && written[i] === 'conflict') {
+          outcome = 'conflict';
+          counts.conflicts++;
+          for (const k of perKey) k.conflicts++;
+          if (counts.conflictRecords.length < MAX_LISTED_RECORDS) counts.conflictRecords.push(record.id);
+        } else {
+          outcome = 'rotated';
+          counts.rotated++;
+          for (const k of perKey) k.rotated++;
+        }
+        if (earlier !== undefined) {
+          // A retried record is not scanned twice.
+          counts.scanned--;
+          for (const k of perKey) k.scanned--;
+          if (counts.retriedRecords.length < MAX_LISTED_RECORDS) counts.retriedRecords.push({ id: record.id, outcome, ...(o.kind === 'failed' ? { reason: o.reason } : {}) });
+        }
+      });
+      if (only === undefined) scannedThisRun += records.length;
+      await save(false);
+      if (options.onProgress) {
+        const elapsedMs = performance.now() - t0;
+        const fraction = store.fraction?.() ?? (total ? Math.min(1, counts.scanned / total) : undefined);
+        const recordsPerSecond = elapsedMs > 0 ? (scannedThisRun * 1000) / elapsedMs : 0;
+        const gained = fraction !== undefined && fraction0 !== undefined ? fraction - fraction0 : 0;
+        const etaSeconds = fraction !== undefined && gained > 0 ? ((1 - fraction) * elapsedMs) / gained / 1000 : undefined;
+        options.onProgress({ counts, scannedThisRun, total, fraction, recordsPerSecond, etaSeconds, elapsedMs });
+      }
     }
-    if (complete && !dryRun) {
-      // Mark the job finished before the store's last step, so a crash in between resumes into that step only.
-      await save(true);
-      await store.complete();
-      await checkpoints?.clear();
+  };
+
+  const openStore = async (finished: boolean, at: string | undefined) => {
+    await store.open({ dryRun, ...(finished ? { finished: true } : {}), ...(at !== undefined ? { position: at } : {}), ...(options.shard !== undefined ? { shard: options.shard } : {}) });
+  };
+
+  try {
+    if (retrying === undefined) {
+      await openStore(saved?.finished === true, position);
+      const total = store.total ? await store.total() : undefined;
+      const fraction0 = store.fraction?.() ?? (total ? counts.scanned / total : undefined);
+      complete = saved?.finished === true ? true : await runPass(undefined, fraction0, total);
+      if (complete && !dryRun) {
+        // Mark the pass finished before the store's last step, so a crash in between resumes into that step only.
+        await save(true);
+        await store.complete();
+      }
+      if (complete && !dryRun && earlierFailures !== undefined) {
+        // The retry pass, for the records that failed in earlier runs: saved as started before the
+        // store is reopened, so a crash from here on resumes into this pass, from its start.
+        retrying = earlierFailures;
+        await save(false);
+        await store.close();
+      }
     }
+    if (retrying !== undefined && (complete || saved?.retrying !== undefined)) {
+      const finished = saved?.retrying !== undefined && saved.finished;
+      await openStore(finished, retryPosition);
+      complete = finished ? true : await runPass(retrying, undefined, undefined);
+      if (complete) {
+        await save(true);
+        await store.complete();
+      }
+    }
+    if (complete && !dryRun) await checkpoints?.clear();
   } finally {
     await store.close();
   }
@@ -331,5 +420,6 @@ export async function runRotation(options: RotationJobOptions): Promise<Rotation
     finishedAt: new Date().toISOString(),
     durationMs: Math.round(durationMs),
     recordsPerSecond: durationMs > 0 ? Math.round((scannedThisRun * 1000) / durationMs) : 0,
+    ...(earlierFailures !== undefined && failuresUnlisted > 0 ? { unretriedFailures: failuresUnlisted } : {}),
   };
 }

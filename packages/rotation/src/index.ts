@@ -9,7 +9,7 @@ export { coreRotation, type CoreRotation, type CoreRotationOptions } from './tra
 export type { Store, StoreRecord, StoreOpenOptions, CommitItem, CommitOutcome, CommitResult, Shard } from './store.js';
 export { parseShard, shardOf, inShard, formatShard } from './shard.js';
 export { FileCheckpointStore, writeFileAtomic, type Checkpoint, type CheckpointStore } from './checkpoint.js';
-export { emptyCounts, MAX_LISTED_RECORDS, MAX_SOURCE_KEYS, type RotationReport, type RotationCounts, type KeyCounts } from './report.js';
+export { emptyCounts, MAX_LISTED_RECORDS, MAX_RETRY_RECORDS, MAX_SOURCE_KEYS, type RotationReport, type RotationCounts, type KeyCounts, type RetriedRecord } from './report.js';
 export { CheckpointError, StoreChangedError, VerificationError } from './errors.js';
 export { NdjsonStore, type NdjsonStoreOptions } from './stores/ndjson.js';
 export { PostgresStore, redactConnectionString, SUPPORTED_DOCUMENT_TYPES, type PostgresStoreOptions, type PostgresClientLike } from './stores/postgres.js';

@@ -34,10 +34,30 @@ export interface RotationCounts {
   failedRecords: { id: string; reason: string }[];
   /** The first conflicting record ids, at most {@link MAX_LISTED_RECORDS}. */
   conflictRecords: string[];
+  /**
+   * Records that had failed in an earlier run and were tried again by a resumed run (each is
+   * counted once: its earlier failure is replaced by its new outcome in the counts above).
+   */
+  retried: number;
+  /** The first retried records with their new outcome, at most {@link MAX_LISTED_RECORDS}. */
+  retriedRecords: RetriedRecord[];
+}
+
+/** A record a resumed run tried again, and what happened to it. */
+export interface RetriedRecord {
+  readonly id: string;
+  readonly outcome: 'rotated' | 'skipped' | 'conflict' | 'failed';
+  /** The error code when it failed again. */
+  readonly reason?: string;
 }
 
 /** How many failed or conflicting record ids a report lists (the counts are always complete). */
 export const MAX_LISTED_RECORDS = 100;
+/**
+ * How many failed record ids a checkpoint keeps for a resumed run to retry; failures beyond it are
+ * counted (`unretriedFailures`) and picked up by running the job again once it has finished.
+ */
+export const MAX_RETRY_RECORDS = 10_000;
 /** How many distinct source keys a report tracks; more are counted under `other`. */
 export const MAX_SOURCE_KEYS = 1000;
 
@@ -66,9 +86,11 @@ export interface RotationReport extends RotationCounts {
   readonly durationMs: number;
   /** Records read per second in this run. */
   readonly recordsPerSecond: number;
+  /** Failed records a resumed run could not retry because the checkpoint lists at most {@link MAX_RETRY_RECORDS}. */
+  readonly unretriedFailures?: number;
 }
 
 /** Zeroed counts. */
 export function emptyCounts(): RotationCounts {
-  return { scanned: 0, rotated: 0, skipped: 0, skippedByReason: {}, conflicts: 0, failed: 0, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [] };
+  return { scanned: 0, rotated: 0, skipped: 0, skippedByReason: {}, conflicts: 0, failed: 0, failedByReason: {}, bySourceKey: {}, failedRecords: [], conflictRecords: [], retried: 0, retriedRecords: [] };
 }

@@ -6,6 +6,10 @@
  * `commit` (the outcome of that batch), then `complete` once everything was read, then `close`.
  * `commit` returns an opaque position string; the engine saves it in its checkpoint after the
  * commit is durable and hands it back to `open` when a run is resumed.
+ *
+ * A resumed run whose earlier runs left failed records makes a second pass after `complete`:
+ * `close`, then `open` (without a position) and the same cycle again, committing only the retried
+ * records. Record ids must therefore be stable across passes.
  */
 
 /** One stored document as read. */

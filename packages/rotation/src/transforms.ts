@@ -1,4 +1,4 @@
-import { decrypt, inspect, InvalidArgumentError, reencrypt, rewrap, type EncryptionContext, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
+import { decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, type EncryptionContext, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier } from './engine.js';
 import { VerificationError } from './errors.js';
 import type { StoreRecord } from './store.js';
@@ -23,7 +23,8 @@ export interface CoreRotationOptions {
   readonly context?: EncryptionContext | ((record: StoreRecord, document: JsonObject) => EncryptionContext);
   /**
    * Skip documents whose every key group is already wrapped only under the target keyring's keys,
-   * without using any key. Default: true for `rewrap`, false for `reencrypt` (after a data-key
+   * without using any key (local key ids without a unique id, `main/v1`, are checked by the
+   * transform instead). Default: true for `rewrap`, false for `reencrypt` (after a data-key
    * compromise every document needs fresh data keys, whatever wraps them).
    */
   readonly skipCurrent?: boolean;
@@ -77,7 +78,8 @@ function canonicalJson(value: unknown): string {
  * ```
  * @param options Mode, keyrings and context.
  * @returns The transform, verifier and pre-filter.
- * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options.
+ * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options, or when the source
+ * and target are local keyrings holding different keys under one key id (`LocalKeyring.keyIdConflicts`).
  */
 export async function coreRotation(options: CoreRotationOptions): Promise<CoreRotation> {
   /* Precondition: a known mode and two keyrings. */
@@ -93,6 +95,17 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
     const c = contextOf(record, document);
     return c !== undefined ? { context: c } : {};
   };
+
+  // Two key files written before key ids both call their first key `main/v1`: counting documents
+  // "already current" by that id would skip every one, and deleting the old file would lose them.
+  if (keyring instanceof LocalKeyring && to instanceof LocalKeyring) {
+    const clash = keyring.keyIdConflicts(to);
+    if (clash.length > 0) {
+      throw new InvalidArgumentError(
+        `coreRotation: the source and target keyrings hold different keys under the same key id (${clash.join(', ')}), so documents cannot be told apart by key id. Give the target key file unique key ids first (fieldseal keygen --add <target key file>, or LocalKeyring.withNewPrimary()), then rotate`,
+      );
+    }
+  }
 
   const probe = await to.wrap({ context: {} });
   probe.dataKey.fill(0);
@@ -118,9 +131,11 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
 
   const skipCurrent = options.skipCurrent ?? mode === 'rewrap';
   const target = new Set(targetKeys);
-  const needsRotation = skipCurrent
-    ? (document: JsonObject) => !inspect(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every((k) => target.has(`${k.provider}:${k.keyId}`)))
-    : undefined;
+  // Current means wrapped under exactly the target's keys. A local key id without a unique id
+  // (`main/v1`) does not say which key file it came from, so such documents go through the
+  // transform, where rewrap checks that the target really opens them.
+  const current = (k: { provider: string; keyId: string }) => target.has(`${k.provider}:${k.keyId}`) && (k.provider !== 'local' || LocalKeyring.isUniqueKeyId(k.keyId));
+  const needsRotation = skipCurrent ? (document: JsonObject) => !inspect(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every(current)) : undefined;
 
   return {
     mode,

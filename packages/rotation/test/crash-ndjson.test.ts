@@ -66,7 +66,7 @@ describe('crash safety: SIGKILL at random points, then resume', () => {
       expect(docs.map((d) => d.id)).toEqual(Array.from({ length: RECORDS }, (_, i) => i + 1));
       const newest = onlyNewest(v2);
       for (const d of docs) {
-        expect(inspect(d).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+        expect(inspect(d).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: keys.v2.keyIds[0] }]);
         expect(await openRecord(d, d.id as number, newest)).toEqual(plainRecord(d.id as number));
       }
       await expect(stat(`${path}.fieldseal-rotate.tmp`)).rejects.toMatchObject({ code: 'ENOENT' });

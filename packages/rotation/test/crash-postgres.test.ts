@@ -81,7 +81,7 @@ describe('crash safety: SIGKILL at random points, then resume', () => {
       const newest = onlyNewest(v2);
       for (const r of rows) {
         const doc = JSON.parse(r.rdoc) as JsonObject;
-        expect(inspect(doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+        expect(inspect(doc).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: keys.v2.keyIds[0] }]);
         expect(await openRecord(doc, r.rid, newest)).toEqual(plainRecord(Number(r.rid)));
       }
       await expect(stat(checkpoint)).rejects.toMatchObject({ code: 'ENOENT' });

@@ -45,13 +45,13 @@ describe('NDJSON store', () => {
       onProgress: (p) => progress.push(structuredClone(p)),
     });
     expect(report).toMatchObject({ scanned: 57, rotated: 57, skipped: 0, failed: 0, conflicts: 0, complete: true, mode: 'rewrap' });
-    expect(report.bySourceKey).toEqual({ 'local:main/v1': { scanned: 57, rotated: 57, skipped: 0, conflicts: 0, failed: 0 } });
+    expect(report.bySourceKey).toEqual({ [`local:${v1.keyIds[0]}`]: { scanned: 57, rotated: 57, skipped: 0, conflicts: 0, failed: 0 } });
     expect(progress).toHaveLength(6);
     expect(progress.at(-1)!.fraction).toBe(1);
     const after = await readNdjson(path);
     expect(after).toHaveLength(57);
     for (let i = 0; i < 57; i++) {
-      expect(inspect(after[i]!).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: 'main/v2' }]);
+      expect(inspect(after[i]!).groups[0]!.wrappedKeys).toEqual([{ provider: 'local', keyId: v2.keyIds[0] }]);
       const { _fieldseal: a, ...restAfter } = after[i]!;
       const { _fieldseal: b, ...restBefore } = docs[i]!;
       expect(restAfter).toEqual(restBefore);
@@ -76,8 +76,8 @@ describe('NDJSON store', () => {
     const checkpoint = new FileCheckpointStore(`${path}.checkpoint.json`);
     const report = await runRotation({ store: new NdjsonStore({ path }), ...(await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf })), checkpoint, dryRun: true, batchSize: 4 });
     expect(report).toMatchObject({ dryRun: true, scanned: 15, rotated: 12, skipped: 3, complete: true });
-    expect(report.bySourceKey['local:main/v1']!.rotated).toBe(12);
-    expect(report.bySourceKey['local:main/v2']!.skipped).toBe(3);
+    expect(report.bySourceKey[`local:${v1.keyIds[0]}`]!.rotated).toBe(12);
+    expect(report.bySourceKey[`local:${v2.keyIds[0]}`]!.skipped).toBe(3);
     expect((await readFile(path)).equals(before)).toBe(true);
     await expect(stat(`${path}.fieldseal-rotate.tmp`)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await checkpoint.load()).toBeUndefined();
@@ -118,7 +118,7 @@ describe('NDJSON store', () => {
     const first = await runRotation({ store: new NdjsonStore({ path }), ...job, checkpoint, batchSize: 7, onProgress: (p) => p.counts.scanned >= 14 && abort.abort(), signal: abort.signal });
     expect(first).toMatchObject({ complete: false, stopReason: 'aborted', scanned: 14, rotated: 14, checkpoint: checkpoint.location });
     // The original file is untouched until the end.
-    expect((await readNdjson(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    expect((await readNdjson(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v1.keyIds[0])).toBe(true);
     await expect(runRotation({ store: new NdjsonStore({ path }), ...job, checkpoint })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_ROTATION_CHECKPOINT' });
     const second = await runRotation({ store: new NdjsonStore({ path }), ...job, checkpoint, resume: true, batchSize: 7 });
     expect(second).toMatchObject({ complete: true, resumed: true, scanned: 40, rotated: 40 });
@@ -191,7 +191,7 @@ describe('NDJSON store', () => {
     const crashing: Store = { description: inner.description, open: (o) => inner.open(o), next: (n) => inner.next(n), commit: (i) => inner.commit(i), complete: () => Promise.reject(new Error('simulated crash before the rename')), close: () => inner.close() };
     await expect(runRotation({ store: crashing, ...job, checkpoint, batchSize: 4 })).rejects.toThrow('simulated crash');
     expect((await checkpoint.load())?.finished).toBe(true);
-    expect((await readNdjson(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === 'main/v1')).toBe(true);
+    expect((await readNdjson(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v1.keyIds[0])).toBe(true);
     const report = await runRotation({ store: new NdjsonStore({ path }), ...job, checkpoint, resume: true });
     expect(report).toMatchObject({ complete: true, resumed: true, scanned: 9, rotated: 9 });
     const after = await readNdjson(path);

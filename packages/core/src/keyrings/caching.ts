@@ -167,9 +167,9 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   readonly #now: () => number;
   readonly #listeners = new Set<(event: CachingKeyringEvent) => void>();
   readonly #encEntries = new Map<string, EncryptEntry>();
-  readonly #encPending = new Map<string, Promise<unknown>>();
+  readonly #encPending = new Map<string, Pending<WrapResult>>();
   readonly #decEntries = new Map<string, DecryptEntry>();
-  readonly #decPending = new Map<string, Promise<unknown>>();
+  readonly #decPending = new Map<string, Pending<Uint8Array>>();
   readonly #counters = { wrap: newCounters(), unwrap: newCounters() };
   /* Keys the decrypt-cache index, so index values cannot be precomputed from documents. */
   readonly #indexKey = backend.randomBytes(32);
@@ -258,14 +258,14 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     if (limits === undefined || request.dataKey !== undefined) {
       // Another keyring chose this data key; there is nothing to reuse.
       this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
-      return this.#innerWrap(request);
+      return this.#innerWrap(request, request.signal);
     }
     const bytes = request.plaintextBytes ?? 0;
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('CachingKeyring: plaintextBytes must be a non-negative integer');
     if (bytes > limits.maxBytes) {
       // Larger than one key may protect: a key of its own, and the cached key stays for smaller documents.
       this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
-      return this.#innerWrap({ context: request.context });
+      return this.#innerWrap({ context: request.context }, request.signal);
     }
     const key = contextKey(request.context);
     let waited = false;
@@ -286,17 +286,19 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const pending = this.#encPending.get(key);
       if (pending !== undefined) {
         waited = true;
-        await pending;
+        await join(this.#encPending, key, pending, request.signal);
         continue;
       }
       this.#count('wrap', 'misses', { type: 'miss', operation: 'wrap' });
-      const fill = this.#fillEnc(key, request.context, bytes, limits);
+      const controller = new AbortController();
+      const fill: Pending<WrapResult> = { promise: this.#fillEnc(key, request.context, bytes, limits, controller.signal), controller, waiters: 0 };
       this.#encPending.set(key, fill);
-      try {
-        return await fill;
-      } finally {
-        this.#encPending.delete(key);
-      }
+      // Forgotten when it settles, not when this caller stops waiting: others may still wait for it.
+      const forget = (): void => {
+        if (this.#encPending.get(key) === fill) this.#encPending.delete(key);
+      };
+      fill.promise.then(forget, forget);
+      return join(this.#encPending, key, fill, request.signal);
     }
   }
 
@@ -314,7 +316,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     const limits = this.#dec;
     if (limits === undefined) {
       this.#count('unwrap', 'bypassed', { type: 'bypass', operation: 'unwrap' });
-      return this.#innerUnwrap(request);
+      return this.#innerUnwrap(request, request.signal);
     }
     const key = await unwrapKey(request, this.#indexKey);
     let waited = false;
@@ -332,17 +334,19 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const pending = this.#decPending.get(key);
       if (pending !== undefined) {
         waited = true;
-        await pending;
+        await join(this.#decPending, key, pending, request.signal);
         continue;
       }
       this.#count('unwrap', 'misses', { type: 'miss', operation: 'unwrap' });
-      const fill = this.#fillDec(key, request, limits);
+      const controller = new AbortController();
+      const fill: Pending<Uint8Array> = { promise: this.#fillDec(key, request, limits, controller.signal), controller, waiters: 0 };
       this.#decPending.set(key, fill);
-      try {
-        return await fill;
-      } finally {
-        this.#decPending.delete(key);
-      }
+      // Forgotten when it settles, not when this caller stops waiting: others may still wait for it.
+      const forget = (): void => {
+        if (this.#decPending.get(key) === fill) this.#decPending.delete(key);
+      };
+      fill.promise.then(forget, forget);
+      return join(this.#decPending, key, fill, request.signal);
     }
   }
 
@@ -361,8 +365,8 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     return inner.rewrapInService(request);
   }
 
-  async #fillEnc(key: string, context: EncryptionContext, bytes: number, limits: Required<CachingKeyringEncryptOptions>): Promise<WrapResult> {
-    const result = await this.#innerWrap({ context });
+  async #fillEnc(key: string, context: EncryptionContext, bytes: number, limits: Required<CachingKeyringEncryptOptions>, signal: AbortSignal): Promise<WrapResult> {
+    const result = await this.#innerWrap({ context }, signal);
     const entry: EncryptEntry = { dataKey: result.dataKey, wrapped: copyWrapped(result.wrapped), createdAt: this.#now(), documents: 1, bytes };
     const copy = { dataKey: result.dataKey.slice(), wrapped: copyWrapped(result.wrapped) };
     if (limits.maxDocuments > 1) {
@@ -375,12 +379,15 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     } else {
       entry.dataKey.fill(0);
     }
+    // Every caller gave up: nobody will take this copy (the cached entry still serves the next one).
+    if (signal.aborted) copy.dataKey.fill(0);
     return copy;
   }
 
-  async #fillDec(key: string, request: UnwrapRequest, limits: Required<CachingKeyringDecryptOptions>): Promise<Uint8Array> {
-    const dataKey = await this.#innerUnwrap(request);
+  async #fillDec(key: string, request: UnwrapRequest, limits: Required<CachingKeyringDecryptOptions>, signal: AbortSignal): Promise<Uint8Array> {
+    const dataKey = await this.#innerUnwrap(request, signal);
     const copy = dataKey.slice();
+    if (signal.aborted) copy.fill(0);
     this.#sweep('unwrap');
     while (this.#decEntries.size >= limits.maxEntries) {
       const [oldKey, oldEntry] = this.#decEntries.entries().next().value as [string, DecryptEntry];
@@ -390,11 +397,12 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     return copy;
   }
 
-  async #innerWrap(request: WrapRequest): Promise<WrapResult> {
+  async #innerWrap(request: WrapRequest, signal: AbortSignal | undefined): Promise<WrapResult> {
     this.#counters.wrap.innerCalls += 1;
     let result: WrapResult;
     try {
-      result = await this.keyring.wrap(request.dataKey === undefined ? { context: request.context } : { dataKey: request.dataKey, context: request.context });
+      const sig = signal === undefined ? {} : { signal };
+      result = await this.keyring.wrap(request.dataKey === undefined ? { context: request.context, ...sig } : { dataKey: request.dataKey, context: request.context, ...sig });
       /* Postcondition: the inner keyring returned a 32-byte data key and at least one wrapped key, so nothing malformed is cached. */
       if (!(result?.dataKey instanceof Uint8Array) || result.dataKey.length !== DATA_KEY_BYTES) {
         throw new InvalidArgumentError('keyring contract violated: wrap must return a 32-byte data key');
@@ -410,10 +418,10 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     return result;
   }
 
-  async #innerUnwrap(request: UnwrapRequest): Promise<Uint8Array> {
+  async #innerUnwrap(request: UnwrapRequest, signal: AbortSignal | undefined): Promise<Uint8Array> {
     this.#counters.unwrap.innerCalls += 1;
     try {
-      const dataKey = await this.keyring.unwrap({ wrapped: request.wrapped, context: request.context });
+      const dataKey = await this.keyring.unwrap({ wrapped: request.wrapped, context: request.context, ...(signal === undefined ? {} : { signal }) });
       /* Postcondition: the inner keyring returned a 32-byte data key, so nothing malformed is cached. */
       if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
         if (dataKey instanceof Uint8Array) dataKey.fill(0);
@@ -467,6 +475,51 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       }
     }
   }
+}
+
+/** One in-flight inner call, shared by every concurrent caller that needs the same entry. */
+interface Pending<T> {
+  readonly promise: Promise<T>;
+  /** Aborts the inner call once every caller waiting for it has given up. */
+  readonly controller: AbortController;
+  /** Callers still waiting. */
+  waiters: number;
+}
+
+/**
+ * Wait for a shared inner call, giving up when this caller's signal fires. The inner call is not
+ * tied to any one caller's signal (others may still want it); when the last waiter gives up it is
+ * aborted and forgotten, so a call that never settles cannot block this cache entry for ever.
+ */
+function join<T>(map: Map<string, Pending<T>>, key: string, pending: Pending<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) {
+    // A caller without a signal never gives up: the inner call stays wanted.
+    pending.waiters = Number.POSITIVE_INFINITY;
+    return pending.promise;
+  }
+  if (signal.aborted) return Promise.reject(signal.reason);
+  pending.waiters += 1;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      pending.waiters -= 1;
+      if (pending.waiters === 0) {
+        pending.controller.abort(signal.reason);
+        if (map.get(key) === pending) map.delete(key);
+      }
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function positive(value: number | undefined, fallback: number, name: string, integer: boolean): number {

@@ -32,20 +32,39 @@ export class MultiKeyring implements Keyring {
     Object.freeze(this);
   }
 
-  /** Generate with the first keyring, then wrap the same key with every other one (all must succeed). */
+  /**
+   * Generate with the first keyring, then wrap the same key with every other one (all must
+   * succeed). Each other keyring gets a copy of the data key, so one that modifies it cannot change
+   * the key the others wrapped; the request's `signal` is passed to every keyring.
+   */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     const [generator, ...others] = this.keyrings;
+    const signal = request?.signal;
     const first = await generator!.wrap(request);
-    const wrapped: WrappedKey[] = [...first.wrapped];
+    if (first === null || typeof first !== 'object' || !(first.dataKey instanceof Uint8Array)) throw new InvalidArgumentError('keyring contract violated: wrap must return a data key');
+    const wrapped: WrappedKey[] = wrappedList(first.wrapped);
+    const copies: Uint8Array[] = [];
     try {
-      const rest = await Promise.all(others.map((k) => k.wrap({ dataKey: first.dataKey, context: request.context })));
+      signal?.throwIfAborted();
+      const rest = await Promise.all(
+        others.map((k) => {
+          const copy = first.dataKey.slice();
+          copies.push(copy);
+          return k.wrap({ dataKey: copy, context: request.context, ...(signal === undefined ? {} : { signal }) });
+        }),
+      );
       for (const r of rest) {
-        wrapped.push(...r.wrapped);
+        if (r === null || typeof r !== 'object' || !(r.dataKey instanceof Uint8Array) || !sameBytes(r.dataKey, first.dataKey)) {
+          throw new InvalidArgumentError('keyring contract violated: a keyring of the multi-keyring replaced the data key it was given');
+        }
+        for (const w of wrappedList(r.wrapped)) wrapped.push(w);
         if (r.dataKey !== first.dataKey) zeroize(r.dataKey);
       }
     } catch (err) {
       zeroize(first.dataKey);
       throw err;
+    } finally {
+      zeroize(...copies);
     }
     return { dataKey: first.dataKey, wrapped };
   }
@@ -54,6 +73,8 @@ export class MultiKeyring implements Keyring {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const reasons: KeyUnavailableReason[] = [];
     for (const k of this.keyrings) {
+      // The caller gave up (or its deadline passed): do not start on the next keyring.
+      request?.signal?.throwIfAborted();
       try {
         return await k.unwrap(request);
       } catch (err) {
@@ -64,4 +85,26 @@ export class MultiKeyring implements Keyring {
     }
     throw new KeyUnavailableError('no keyring of the multi-keyring could unwrap the data key', reasons);
   }
+}
+
+/** A child's wrapped keys as an array of our own; a sparse or non-array list is a typed error (core checks each entry). */
+function wrappedList(list: unknown): WrappedKey[] {
+  if (!Array.isArray(list)) throw new InvalidArgumentError('keyring contract violated: wrap returned no list of wrapped keys');
+  const n = list.length;
+  // No keyring produces more than a header can hold (255 per group); a larger length is a broken or hostile list.
+  if (n > 0xff) throw new InvalidArgumentError('keyring contract violated: wrap returned more than 255 wrapped keys');
+  const out: WrappedKey[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const w: unknown = list[i];
+    if (w === null || typeof w !== 'object') throw new InvalidArgumentError('keyring contract violated: a wrapped key is missing (a sparse list) or not an object');
+    out[i] = w as WrappedKey;
+  }
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }

@@ -248,6 +248,7 @@ export class RsaKeyring implements Keyring {
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     if (request === null || typeof request !== 'object') throw new InvalidArgumentError('RsaKeyring: wrap needs a request object');
+    request.signal?.throwIfAborted();
     let dataKey: Uint8Array<ArrayBuffer>;
     if (request.dataKey !== undefined) {
       /* Precondition: a supplied data key is 32 bytes. */
@@ -289,8 +290,11 @@ export class RsaKeyring implements Keyring {
     }
     const reasons: KeyUnavailableReason[] = [];
     const expectedLength = this.modulusLength / 8;
+    request.signal?.throwIfAborted();
     for (const wrapped of request.wrapped) {
       if (wrapped.provider !== PROVIDER || wrapped.keyId !== this.keyId) continue;
+      // Each attempt is a private-key operation: stop when the caller gave up.
+      request.signal?.throwIfAborted();
       if (!(wrapped.ciphertext instanceof Uint8Array) || wrapped.ciphertext.length !== expectedLength) {
         reasons.push({ provider: PROVIDER, keyId: this.keyId, message: `wrapped key is not ${expectedLength} bytes long` });
         continue;

@@ -5,6 +5,21 @@ import { ByteWriter, compareBytes, utf8Bytes } from './bytes.js';
 /** Context keys with this prefix are reserved for fieldseal itself. */
 export const RESERVED_CONTEXT_PREFIX = 'fieldseal:';
 
+/**
+ * Context keys with this prefix are reserved for fieldseal's own wraps that are not documents (a
+ * beacon root key is wrapped under `fieldseal.purpose` and `fieldseal.beacon-key-id`): a document
+ * may not use them, so a document's wrapped data key and such a wrap are never interchangeable.
+ * Keyrings still accept them (they must, to wrap beacon root keys).
+ */
+export const RESERVED_DOCUMENT_CONTEXT_PREFIX = 'fieldseal.';
+
+/** Refuse document context keys reserved for fieldseal's internal wraps. */
+export function refuseInternalContextKeys(entries: readonly ContextEntry[], what: string): void {
+  for (const e of entries) {
+    if (e.key.startsWith(RESERVED_DOCUMENT_CONTEXT_PREFIX)) throw new ContextMismatchError(`${what}: keys starting with "${RESERVED_DOCUMENT_CONTEXT_PREFIX}" are reserved for fieldseal's internal wraps`, e.key);
+  }
+}
+
 /** A context pair with its UTF-8 encodings, sorted canonically. */
 export interface ContextEntry {
   readonly key: string;
@@ -20,11 +35,21 @@ export interface ContextEntry {
 export function contextEntries(context: unknown, what: string, maxPairs: number): ContextEntry[] {
   if (context === undefined) return [];
   if (context === null || typeof context !== 'object' || Array.isArray(context)) throw new InvalidArgumentError(`${what} must be an object of string pairs`);
-  const keys = Object.keys(context);
+  let keys: string[];
+  try {
+    keys = Object.keys(context);
+  } catch (cause) {
+    throw new InvalidArgumentError(`${what} could not be read`, { cause });
+  }
   if (keys.length > maxPairs) throw new LimitExceededError(`${what} has more than ${maxPairs} pairs`, 'maxContextPairs');
   const entries: ContextEntry[] = [];
   for (const key of keys) {
-    const desc = Object.getOwnPropertyDescriptor(context, key);
+    let desc: PropertyDescriptor | undefined;
+    try {
+      desc = Object.getOwnPropertyDescriptor(context, key);
+    } catch (cause) {
+      throw new InvalidArgumentError(`${what} could not be read`, { cause });
+    }
     const value: unknown = desc && 'value' in desc ? desc.value : undefined;
     if (typeof value !== 'string') throw new InvalidArgumentError(`${what}: the value of "${key}" must be a string`);
     if (key.startsWith(RESERVED_CONTEXT_PREFIX)) throw new ContextMismatchError(`${what}: keys starting with "${RESERVED_CONTEXT_PREFIX}" are reserved`, key);

@@ -7,7 +7,7 @@ import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys }
 import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
-import { unwrapChecked } from './keyring-call.js';
+import { DEFAULT_CALL_CONTROL, unwrapChecked, type KeyringCallControl } from './keyring-call.js';
 import { MISSING, ownChild, parsePointer, setOwn, toPointer } from './pointer.js';
 import { compileSelector, evaluateSelector, selectsPath } from './selector.js';
 import { countFieldLike } from './seal.js';
@@ -46,9 +46,16 @@ export function resolveDocumentContext(header: Header, expected: readonly Contex
 }
 
 /** Unwrap a group's data key and verify its commitment and the header MAC, before any field is opened. */
-export async function unlockGroup(backend: Backend, header: Header, groupIndex: number, keyring: Keyring, ctx: DocumentContext): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
+export async function unlockGroup(
+  backend: Backend,
+  header: Header,
+  groupIndex: number,
+  keyring: Keyring,
+  ctx: DocumentContext,
+  control: KeyringCallControl = DEFAULT_CALL_CONTROL,
+): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
   const group = header.groups[groupIndex]!;
-  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name);
+  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name, control);
   let keys: GroupKeys | undefined;
   try {
     keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name);
@@ -78,6 +85,8 @@ export interface OpenRequest {
   readonly headerName: string;
   readonly strict: boolean;
   readonly limits: Limits;
+  /** The caller's signal and the keyring-call deadline. */
+  readonly control?: KeyringCallControl;
 }
 
 /** The result of opening a sealed document. */
@@ -242,7 +251,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   const indices = [...targets.keys()];
   for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
-  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context)));
+  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context, req.control)));
   const failure = unlocked.find((u) => u.status === 'rejected');
   if (failure !== undefined) {
     for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { FieldsealError, InvalidArgumentError } from '../errors.js';
 import { DEFAULT_HEADER_NAME } from './format/constants.js';
 
 /** Check the header property name option. */
@@ -14,8 +14,45 @@ export function optionsObject<T>(options: T | undefined, what: string): T {
   return options;
 }
 
-/** Check a list of selectors. */
+/**
+ * Read each named option exactly once into a plain record: a getter or Proxy trap runs once (it
+ * cannot answer one thing to a check and another to the code that uses it), and one that throws
+ * gives a typed error that keeps the cause.
+ */
+export function readOptions<K extends string>(options: unknown, what: string, keys: readonly K[]): { readonly [P in K]?: unknown } {
+  optionsObject(options, what);
+  const out: Record<string, unknown> = Object.create(null);
+  for (const k of keys) {
+    try {
+      out[k] = (options as Record<string, unknown>)[k];
+    } catch (cause) {
+      throw new InvalidArgumentError(`${what} option "${k}" could not be read`, { cause });
+    }
+  }
+  return out as { readonly [P in K]?: unknown };
+}
+
+/** Copy an array option, reading its length and each element once; more than `max` elements is refused before any is read. */
+export function arrayOption(value: unknown, what: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`${what} must be an array`);
+  try {
+    const n = value.length;
+    if (n > max) throw new InvalidArgumentError(`${what} has more than ${max} entries`);
+    const out: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = value[i];
+    return out;
+  } catch (cause) {
+    if (cause instanceof FieldsealError) throw cause;
+    throw new InvalidArgumentError(`${what} could not be read`, { cause });
+  }
+}
+
+/** Most selectors one option may list (a Proxy can claim a length of 2^32 - 1). */
+const MAX_SELECTORS = 100_000;
+
+/** Check a list of selectors (copied: the caller's array may change or be a Proxy). */
 export function selectorList(value: unknown, what: string): readonly string[] {
-  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw new InvalidArgumentError(`${what} must be an array of JSONPath selector strings`);
-  return value as string[];
+  const list = Array.isArray(value) ? arrayOption(value, what, MAX_SELECTORS) : undefined;
+  if (list === undefined || list.some((s) => typeof s !== 'string')) throw new InvalidArgumentError(`${what} must be an array of JSONPath selector strings`);
+  return list as string[];
 }

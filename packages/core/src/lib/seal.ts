@@ -7,7 +7,7 @@ import { MESSAGE_ID_LENGTH } from './format/constants.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
-import { wrapChecked } from './keyring-call.js';
+import { DEFAULT_CALL_CONTROL, throwIfAborted, wrapChecked, type KeyringCallControl } from './keyring-call.js';
 import { setOwn, toPointer, type PathToken } from './pointer.js';
 import { compileSelector, evaluateSelector } from './selector.js';
 
@@ -129,6 +129,7 @@ export async function sealPlanned(
   required: readonly ContextEntry[],
   headerName: string,
   limits: Limits,
+  control: KeyringCallControl = DEFAULT_CALL_CONTROL,
 ): Promise<JsonObject> {
   // No string outside the selection may look like a field ciphertext: decrypt relies on that to
   // detect a ciphertext duplicated to an unlisted place.
@@ -147,11 +148,15 @@ export async function sealPlanned(
   // parallel (KMS latency), then derive and seal group by group in a fixed order.
   const encoded = plans.map((plan) => plan.fields.map((f) => encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes)));
   const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; blobs: Uint8Array[] }[] = [];
-  let wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
+  const wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
-    wrappedGroups = await Promise.all(
-      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0))),
+    // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
+    const settled = await Promise.allSettled(
+      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
     );
+    for (const r of settled) if (r.status === 'fulfilled') wrappedGroups.push(r.value);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
       const { dataKey, wrapped } = wrappedGroups[i]!;
@@ -181,6 +186,7 @@ export async function sealPlanned(
     const body = encodeHeaderBody({ messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
     if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
     const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
+    throwIfAborted(control);
     for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, fieldToString(backend, g.blobs[i]!)));
     setOwn(doc as Record<string, unknown>, headerName, headerToString(backend, body, macs));
     return doc;

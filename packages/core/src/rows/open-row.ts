@@ -17,6 +17,14 @@ export interface OpenRowOptions extends RowKeyrings {
    * value written around fieldseal is an error, never returned as if it were plaintext.
    */
   readonly allowPlaintext?: boolean;
+  /**
+   * Partial open: only these sealed columns (their `property` keys) are opened, as after a query
+   * that selected some of a row's sealed columns. The row may leave the others out; each named
+   * column must be in the row (NULL or a ciphertext), and a named column that the header lists but
+   * the row holds as NULL or plaintext is still an error. Only the key groups of these columns
+   * need a keyring. Default: every sealed column of the layout.
+   */
+  readonly columns?: readonly string[];
   /** Override resource limits. */
   readonly limits?: Partial<Limits>;
 }
@@ -27,7 +35,10 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
   assertRow(row);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('openRow options must be an object');
   const allowPlaintext = options.allowPlaintext === true;
-  const { cells, header } = classifyCells(row, layout);
+  const partial = options.columns === undefined ? undefined : partialColumns(row, layout, options.columns);
+  const classified = classifyCells(row, layout);
+  const header = classified.header;
+  const cells = partial === undefined ? classified.cells : classified.cells.filter((c) => partial.has(c.column.property));
   for (const c of cells) {
     if (c.state === 'plaintext' && !allowPlaintext) throw new IncompleteError(`column "${c.column.name}" holds a value that is not sealed (written around fieldseal?)`, `/${c.column.name}`);
   }
@@ -41,7 +52,9 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
   // In migration mode only the sealed cells are opened; otherwise everything the header lists
   // must be there (a listed column set to NULL or to plaintext is a removed ciphertext).
   if (allowPlaintext && sealed.length === 0) return out;
-  const document = documentOf([...sealed.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
+  // A partial open lists the NULL cells too, so that a listed column set to NULL is still caught.
+  const present = partial === undefined ? sealed : cells.filter((c) => c.state !== 'plaintext');
+  const document = documentOf([...present.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
   const keyringFor = (group: string): Keyring | undefined => (options.keyrings !== undefined && Object.prototype.hasOwnProperty.call(options.keyrings, group) ? options.keyrings[group] : options.keyring);
   const keyrings: Record<string, Keyring> = {};
   for (const g of layout.groups) {
@@ -56,7 +69,7 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
     expectGroups,
     context: { ...layout.context, ...boundContext(row, layout) },
     headerName: layout.header.name,
-    ...(allowPlaintext ? { paths: sealed.map((c) => c.column.selector) } : {}),
+    ...(allowPlaintext ? { paths: sealed.map((c) => c.column.selector) } : partial !== undefined ? { paths: present.map((c) => c.column.selector) } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
   });
   const opened = await openSealed(backend, document, request);
@@ -75,6 +88,18 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
       const column = groupOfColumn.get(p)!;
       setMember(out, column.property, decodeColumnValue(column.codec, opened.document[column.name] as JsonValue, column.name));
     }
+  }
+  return out;
+}
+
+function partialColumns(row: Record<string, unknown>, layout: RowLayout, columns: unknown): Set<string> {
+  if (!Array.isArray(columns)) throw new InvalidArgumentError('columns must be a list of sealed column properties');
+  const out = new Set<string>();
+  for (const p of columns as unknown[]) {
+    const column = layout.columns.find((c) => c.property === p);
+    if (column === undefined) throw new InvalidArgumentError(`columns: "${String(p).slice(0, 64)}" is not a sealed column of the layout`);
+    if (!Object.prototype.hasOwnProperty.call(row, column.property)) throw new InvalidArgumentError(`columns: the row does not hold "${column.property}"`);
+    out.add(column.property);
   }
   return out;
 }

@@ -123,6 +123,12 @@ export class NdjsonStore implements Store {
   async open(options: StoreOpenOptions): Promise<void> {
     if (options.shard !== undefined && options.shard.count > 1) throw new InvalidArgumentError('the NDJSON store cannot be sharded: one process rewrites the whole file');
     this.#dryRun = options.dryRun;
+    // A store is opened again for the engine's retry pass: start from a clean cursor.
+    this.#buffer = Buffer.alloc(0);
+    this.#eof = false;
+    this.#pending = [];
+    this.#finished = false;
+    this.#written = 0;
     const position = options.position !== undefined ? parsePosition(options.position) : undefined;
     if (!options.dryRun) await this.#lock();
     if (options.finished === true) {

@@ -118,6 +118,8 @@ export class PostgresStore implements Store {
       this.#client = this.#owned;
     }
     this.#shard = options.shard !== undefined && options.shard.count > 1 ? options.shard : undefined;
+    // A store is opened again for the engine's retry pass: start from a clean cursor.
+    this.#done = false;
     this.#last = options.position !== undefined ? parsePosition(options.position) : undefined;
     if (options.finished === true) {
       this.#done = true;

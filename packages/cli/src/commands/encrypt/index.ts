@@ -1,26 +1,43 @@
-import { encrypt as encryptDocument, type EncryptionContext } from '@fieldseal/core';
+import { encrypt as encryptDocument, type EncryptionContext, type KeyGroup } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
-import { keyringFromSpec } from '../../keyring-spec.js';
-import { transformDocuments, type DocumentStreams } from '../../transform-documents.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
+import { groupsFromFlags } from '../../key-groups.js';
+import { keyringFromSpecs } from '../../keyring-spec.js';
+import { checkStreams, transformDocuments, type DocumentStreams } from '../../transform-documents.js';
 
 /** Options of `fieldseal encrypt`. */
 export interface EncryptCommandOptions extends DocumentStreams {
-  readonly keyring: string;
+  /** Keyring spec(s) of the default key group; several wrap every data key under each. */
+  readonly keyring?: string | readonly string[];
   readonly paths: readonly string[];
+  /** `NAME=SPEC` per further key group (repeat a name for a multi-keyring). */
+  readonly groupKeyrings?: readonly string[];
+  /** `NAME=SELECTOR` per field of a further key group. */
+  readonly groupPaths?: readonly string[];
+  readonly headerName?: string;
   readonly context?: EncryptionContext;
   readonly requiredContext?: EncryptionContext;
   readonly strict?: boolean;
 }
 
-/** `fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--context k=v] [--in F] [--out F] [--ndjson]`. */
+/** `fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--group-keyring n=SPEC --group-path n=SEL] [--context k=v] [--in F] [--out F] [--ndjson]`. */
 export async function encrypt(options: EncryptCommandOptions, io: CommandIo = processIo): Promise<void> {
-  if (options.paths.length === 0) throw usage('encrypt needs at least one --path selector');
-  const keyring = await keyringFromSpec(options.keyring);
+  checkStreams(options);
+  // A bad --out fails before any key is loaded or any key service is called.
+  await checkOutputPath(options.out);
+  const specs = options.keyring === undefined ? [] : typeof options.keyring === 'string' ? [options.keyring] : options.keyring;
+  const groupKeyrings = options.groupKeyrings ?? [];
+  if (specs.length === 0 && groupKeyrings.length === 0) throw usage('encrypt needs --keyring (or key groups with --group-keyring and --group-path)');
+  if (specs.length > 0 && options.paths.length === 0) throw usage('encrypt needs at least one --path selector for --keyring');
+  if (specs.length === 0 && options.paths.length > 0) throw usage('--path selects fields of the default key group, which needs --keyring');
+  const keyring = specs.length > 0 ? await keyringFromSpecs(specs) : undefined;
+  const { keyrings, paths } = await groupsFromFlags(groupKeyrings, options.groupPaths ?? [], true);
+  const groups: KeyGroup[] = Object.keys(keyrings).map((name) => ({ name, keyring: keyrings[name]!, paths: paths[name]! }));
   await transformDocuments(options, io, (doc) =>
     encryptDocument(doc, {
-      keyring,
-      paths: options.paths,
+      ...(keyring !== undefined ? { keyring, paths: options.paths } : {}),
+      ...(groups.length > 0 ? { groups } : {}),
+      ...(options.headerName !== undefined ? { headerName: options.headerName } : {}),
       ...(options.context ? { context: options.context } : {}),
       ...(options.requiredContext ? { requiredContext: options.requiredContext } : {}),
       strict: options.strict === true,

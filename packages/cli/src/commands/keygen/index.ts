@@ -1,7 +1,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { LocalKeyring } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
-import { processIo, type CommandIo } from '../../io.js';
+import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
 
 /** Options of `fieldseal keygen`. */
 export interface KeygenOptions {
@@ -28,6 +28,7 @@ async function writeSecretFile(path: string, text: string, exclusive: boolean): 
 export async function keygen(options: KeygenOptions, io: CommandIo = processIo): Promise<void> {
   if ((options.out === undefined) === (options.add === undefined)) throw usage('keygen needs exactly one of --out FILE (new key file) or --add FILE (new primary version)');
   if (options.out !== undefined) {
+    await checkOutputPath(options.out);
     const keyring = await LocalKeyring.generate(options.name !== undefined ? { name: options.name } : {});
     try {
       await writeSecretFile(options.out, JSON.stringify(keyring.exportKeyFile(), null, 2) + '\n', true);
@@ -49,6 +50,8 @@ export async function keygen(options: KeygenOptions, io: CommandIo = processIo):
   }
   const current = LocalKeyring.fromKeyFile(text);
   const next = current.withNewPrimary();
+  // Versions from a key file written before key ids get one now; their old labels still open.
+  const gainedIds = current.keyIds.filter((id) => !LocalKeyring.isUniqueKeyId(id));
   // Atomic replace: a crash leaves the old file or the new one, never a torn one.
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -62,4 +65,5 @@ export async function keygen(options: KeygenOptions, io: CommandIo = processIo):
     next.destroy();
   }
   io.stderr.write(`updated ${path}: new primary ${next.keyIds[0]}; older versions kept for decrypt\n`);
+  if (gainedIds.length > 0) io.stderr.write(`gave ${gainedIds.join(', ')} a unique key id (documents under the old ids still open); run fieldseal rotate to rewrap them under ${next.keyIds[0]}\n`);
 }

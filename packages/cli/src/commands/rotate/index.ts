@@ -82,7 +82,14 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
 
   const keyring = await keyringFromSpec(options.keyring);
   const to = options.to === undefined || options.to === options.keyring ? keyring : await keyringFromSpec(options.to);
-  const job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  let job;
+  try {
+    job = await rotation.coreRotation({ mode, keyring, to, ...(context !== undefined ? { context } : {}), ...(options.all === true ? { skipCurrent: false } : mode === 'reencrypt' ? {} : { skipCurrent: true }) });
+  } catch (err) {
+    // E.g. two key files that share a key id (main/v1) but not their key: nothing can be rotated safely.
+    if ((err as { code?: unknown }).code === 'ERR_FIELDSEAL_INVALID_ARGUMENT') throw usage((err as Error).message.replace(/^coreRotation: /, ''));
+    throw err;
+  }
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(options);
 
   const stderr = io.stderr as typeof io.stderr & { isTTY?: boolean };
@@ -128,7 +135,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
   if (!report.complete) {
     throw new ExitError(
       EXIT_FAILURE,
-      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then either rerun with --resume (continues after the last batch; failed records are not retried) or delete ${checkpointPath} and rerun (records already rotated are skipped without using a key)`,
+      `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then rerun with --resume: it continues after the last batch, then retries the records that failed (reported by id)`,
     );
   }
   if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);

@@ -65,6 +65,8 @@ export function summary(report: RotationReport): string {
   const state = report.complete ? (report.dryRun ? 'dry run complete: nothing was written' : 'complete') : `stopped (${report.stopReason ?? 'incomplete'})`;
   lines.push(`${report.mode} of ${report.store}${report.shard ? ` shard ${report.shard}` : ''}: ${state}${report.resumed ? ' (resumed)' : ''}`);
   lines.push(`  scanned ${n(report.scanned)}, ${verb} ${n(report.rotated)}, skipped ${n(report.skipped)}, conflicts ${n(report.conflicts)}, failed ${n(report.failed)}  (${formatDuration(report.durationMs / 1000)}, ${n(report.recordsPerSecond)} records/s)`);
+  // In words: an operator deletes the old key only after reading how many documents really moved.
+  lines.push(`  ${n(report.rotated)} document(s) ${report.dryRun ? 'would be rewritten' : 'rewritten'}, ${n(report.skipped)} already current`);
   for (const [reason, count] of Object.entries(report.skippedByReason)) lines.push(`  skipped ${reason}: ${n(count)}`);
   for (const [reason, count] of Object.entries(report.failedByReason)) lines.push(`  failed ${reason}: ${n(count)}`);
   const keys = Object.entries(report.bySourceKey);
@@ -72,6 +74,11 @@ export function summary(report: RotationReport): string {
     lines.push('  by source key:');
     for (const [key, c] of keys) lines.push(`    ${key}: scanned ${n(c.scanned)}, ${verb} ${n(c.rotated)}, skipped ${n(c.skipped)}, conflicts ${n(c.conflicts)}, failed ${n(c.failed)}`);
   }
+  if (report.retried > 0) {
+    const listed = report.retriedRecords.slice(0, 20).map((r) => `${r.id} (${r.outcome}${r.reason !== undefined ? ` ${r.reason}` : ''})`);
+    lines.push(`  retried ${n(report.retried)} record(s) that failed in an earlier run: ${listed.join(', ')}${report.retried > listed.length ? ', ...' : ''}`);
+  }
+  if (report.unretriedFailures !== undefined) lines.push(`  ${n(report.unretriedFailures)} earlier failure(s) beyond the checkpoint's list were not retried: run the same command again (without --resume) to pick them up`);
   if (report.failedRecords.length > 0) lines.push(`  first failed ids: ${report.failedRecords.slice(0, 20).map((f) => `${f.id} (${f.reason})`).join(', ')}`);
   if (report.conflicts > 0) lines.push(`  ${n(report.conflicts)} record(s) changed by the application during the run were left alone; run again to rotate them (ids: ${report.conflictRecords.slice(0, 20).join(', ')})`);
   if (!report.complete && report.checkpoint) lines.push(`  checkpoint saved: run the same command with --resume to continue (${report.checkpoint})`);

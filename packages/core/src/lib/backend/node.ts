@@ -3,14 +3,23 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync,
 import { DecryptionFailedError } from '../../errors.js';
 import { IV_LENGTH, TAG_LENGTH, type Backend, type OpenItem, type SealItem } from './types.js';
 
-// IVs come from a pooled CSPRNG buffer: one randomFillSync per 4 KiB instead of one syscall-backed
-// call per field. Each IV is handed out once; the pool is refilled, never rewound.
+// IVs come from a pooled CSPRNG buffer: one randomFillSync per 4 KiB instead of one call per
+// field. Each IV is handed out once; the pool is refilled, never rewound. A process or VM snapshot
+// copies the pool, so clones restored from one snapshot repeat up to 4 KiB of it: only IVs (under
+// per-document keys, see ARCHITECTURE.md) are drawn here, never data keys or message ids.
 const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafeSlow(POOL_SIZE);
 let poolOffset = POOL_SIZE;
+let poolDraws = 0;
+
+/** @internal How many values were taken from the IV pool so far (tests check what uses it). */
+export function pooledRandomDraws(): number {
+  return poolDraws;
+}
 
 /** Fill the first `length` bytes of `target` from the pool (length <= POOL_SIZE / 4). */
 function takeRandomInto(target: Buffer, length: number): void {
+  poolDraws++;
   if (poolOffset + length > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
@@ -18,13 +27,6 @@ function takeRandomInto(target: Buffer, length: number): void {
   pool.copy(target, 0, poolOffset, poolOffset + length);
   pool.fill(0, poolOffset, poolOffset + length);
   poolOffset += length;
-}
-
-function takeRandom(length: number): Buffer {
-  if (length > POOL_SIZE / 4) return randomFillSync(Buffer.alloc(length));
-  const out = Buffer.allocUnsafe(length);
-  takeRandomInto(out, length);
-  return out;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -67,14 +69,10 @@ export function strictBase64urlDecode(text: string): Uint8Array | undefined {
 export const backend: Backend = {
   name: 'node',
   randomBytes(length) {
-    // Data keys and message ids come from here: give them an ArrayBuffer of their own. takeRandom's
-    // Buffer lives in Node's shared 8 KiB allocation pool, so a DEK (kept for minutes by a
-    // CachingKeyring) would sit next to unrelated Buffers and leak through any `.buffer` of theirs.
-    const pooled = takeRandom(length);
-    const out = new Uint8Array(length);
-    out.set(pooled);
-    pooled.fill(0);
-    return out;
+    // Data keys, message ids, salts and key ids: a fresh draw each, never the IV pool (which a
+    // snapshot would replay), in an ArrayBuffer of their own (not Node's shared 8 KiB Buffer pool,
+    // where a DEK kept by a CachingKeyring would leak through any neighbour's `.buffer`).
+    return randomFillSync(new Uint8Array(length));
   },
   async hkdfSha256(ikm, salt, info, length) {
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));

@@ -9,8 +9,9 @@ export interface SealItem {
   readonly aad: Uint8Array;
   readonly plaintext: Uint8Array;
   /**
-   * Internal only, for reproducing the published test vectors byte for byte: a fixed IV. Public
-   * APIs never accept an IV; production paths always draw a fresh random one.
+   * Internal only: a fixed IV, for reproducing the published test vectors byte for byte, or the IV
+   * that local wrap version 2 derives together with its single-use key. Public APIs never accept
+   * an IV; every other path draws a fresh random one.
    */
   readonly iv?: Uint8Array;
 }

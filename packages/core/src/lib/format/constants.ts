@@ -33,3 +33,6 @@ export const LABEL_KEYS = ascii('fieldseal/v1/keys\0');
 export const LABEL_FIELD = ascii('fieldseal/v1/field\0');
 export const LABEL_HEADER = ascii('fieldseal/v1/header\0');
 export const LABEL_LOCAL_WRAP = ascii('fieldseal/v1/local-wrap\0');
+/** Local wrap version 2 (docs/FORMAT.md §7): HKDF info of the per-wrap key, and the wrap's AAD label. */
+export const LABEL_LOCAL_WRAP_KEY = ascii('fieldseal/v1/local-wrap-key\0');
+export const LABEL_LOCAL_WRAP_2 = ascii('fieldseal/v1/local-wrap2\0');

@@ -2,7 +2,7 @@ import { LimitExceededError, MalformedError, UnsupportedVersionError } from '../
 import type { Limits, WrappedKey } from '../../types.js';
 import type { Backend } from '../backend/types.js';
 import { ByteReader, ByteWriter, allocPublic, compareBytes, utf8Bytes } from '../bytes.js';
-import { RESERVED_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
+import { RESERVED_CONTEXT_PREFIX, RESERVED_DOCUMENT_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
 import { parsePointer } from '../pointer.js';
 import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, SUITE_V1 } from './constants.js';
 
@@ -39,33 +39,48 @@ function str(r: ByteReader, length: number, what: string): string {
   }
 }
 
-/** Keys encrypt can never write (FORMAT.md §2): refused before any keyring sees the context. */
+/**
+ * Keys encrypt can never write (FORMAT.md §2): refused before any keyring sees the context. The
+ * `fieldseal.` prefix marks internal wraps (beacon root keys): a header carrying one is a forgery
+ * that tries to have decrypt unwrap such a key.
+ */
 function checkContextKey(key: string): void {
-  if (key.length === 0 || key.startsWith(RESERVED_CONTEXT_PREFIX)) throw new MalformedError('header: an encryption context key is empty or reserved');
+  if (key.length === 0 || key.startsWith(RESERVED_CONTEXT_PREFIX) || key.startsWith(RESERVED_DOCUMENT_CONTEXT_PREFIX)) throw new MalformedError('header: an encryption context key is empty or reserved');
 }
 
-/** Encode everything but the MACs (the authenticated body). Inputs are already validated. */
+/**
+ * A count or length about to be written into a field `max` can hold. A DataView wraps larger values
+ * silently: the header would be authenticated as written and decoded as something else, and the
+ * document could never be opened. Encrypt normally refuses such inputs earlier (limits, keyring
+ * checks); this is the last line, at the width of each field.
+ */
+function fits(n: number, max: number, what: string): number {
+  if (n > max) throw new LimitExceededError(`the header cannot hold ${what} (at most ${max})`, what);
+  return n;
+}
+
+/** Encode everything but the MACs (the authenticated body), range-checking every count and length. */
 export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | 'suite'>): Uint8Array {
   const w = new ByteWriter(512).u8(FORMAT_VERSION).u8(SUITE_V1).bytes(h.messageId);
-  w.u16(h.storedContext.length);
-  for (const e of h.storedContext) w.u16(e.keyBytes.length).bytes(e.keyBytes).u16(e.valueBytes.length).bytes(e.valueBytes);
+  w.u16(fits(h.storedContext.length, 0xffff, 'contextPairs'));
+  for (const e of h.storedContext) w.u16(fits(e.keyBytes.length, 0xffff, 'contextKeyBytes')).bytes(e.keyBytes).u16(fits(e.valueBytes.length, 0xffff, 'contextValueBytes')).bytes(e.valueBytes);
   const required = h.requiredKeys.map((k) => utf8Bytes(k)).sort(compareBytes);
-  w.u16(required.length);
-  for (const k of required) w.u16(k.length).bytes(k);
-  w.u8(h.groups.length);
+  w.u16(fits(required.length, 0xffff, 'requiredContextKeys'));
+  for (const k of required) w.u16(fits(k.length, 0xffff, 'contextKeyBytes')).bytes(k);
+  w.u8(fits(h.groups.length, 0xff, 'groups'));
   for (const g of h.groups) {
     const name = utf8Bytes(g.name);
-    w.u8(name.length).bytes(name).u8(g.wrapped.length);
+    w.u8(fits(name.length, 0xff, 'groupNameBytes')).bytes(name).u8(fits(g.wrapped.length, 0xff, 'wrappedKeys'));
     for (const k of g.wrapped) {
       const provider = utf8Bytes(k.provider);
       const keyId = utf8Bytes(k.keyId);
-      w.u8(provider.length).bytes(provider).u16(keyId.length).bytes(keyId).u16(k.ciphertext.length).bytes(k.ciphertext);
+      w.u8(fits(provider.length, 0xff, 'providerBytes')).bytes(provider);
+      w.u16(fits(keyId.length, 0xffff, 'keyIdBytes')).bytes(keyId);
+      w.u16(fits(k.ciphertext.length, 0xffff, 'wrappedKeyBytes')).bytes(k.ciphertext);
     }
-    w.bytes(g.commitment).u32(g.pointers.length);
+    w.bytes(g.commitment).u32(fits(g.pointers.length, 0xffffffff, 'fields'));
     for (const p of g.pointers) {
       const pb = utf8Bytes(p);
-      // A DataView wraps lengths silently: a longer pointer would be written with a wrong prefix
-      // and authenticated, and the decoder would read a different header than this one.
       if (pb.length > 0xffff) throw new LimitExceededError('a selected field\'s JSON Pointer exceeds 65,535 UTF-8 bytes', 'pointerBytes');
       w.u16(pb.length).bytes(pb);
     }
