@@ -47,7 +47,8 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now (for an embedded server). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
