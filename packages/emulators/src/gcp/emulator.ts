@@ -211,7 +211,8 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
                 }),
               );
       }
-      return { apiEndpoint: bindHost, port, sslCreds, universeDomain: 'googleapis.com' };
+      const base = { apiEndpoint: bindHost, port, sslCreds, universeDomain: 'googleapis.com' } as const;
+      return caPem === undefined ? base : { ...base, 'grpc.ssl_target_name_override': 'localhost' };
     },
     createKeyRing: (parent, keyRingId) => plain(() => createKeyRing(parent, keyRingId)),
     createCryptoKey: (keyRingName, cryptoKeyId, opts) => plainAsync(async () => (await createCryptoKey(keyRingName, cryptoKeyId, opts)).name),
