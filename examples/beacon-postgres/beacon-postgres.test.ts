@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Client } from 'pg';
-import { connect, openDatabase, type Database } from './database.js';
+import { openTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
 import { runBeaconExample, type ExampleResult } from './example.js';
 
 // 10,000 rows against the real PostgreSQL: encrypt, beacon, insert, look up by beacon, decrypt, filter.
 describe('beacon-postgres example', () => {
-  let db: Database;
+  let db: TestDatabase;
   let client: Client;
   let result: ExampleResult;
 
   beforeAll(async () => {
-    db = await openDatabase();
-    client = await connect(db.url);
+    db = await openTestDatabase();
+    client = await db.connect();
     result = await runBeaconExample({ client, rows: 10_000, lookups: 200 });
     // The measurement this example exists for (no plaintext: counts only).
     console.log(

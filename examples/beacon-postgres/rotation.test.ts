@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Client } from 'pg';
 import { BeaconIndex, BeaconKey, decrypt, encrypt, LocalKeyring, updateBeacons, verifyBeacons, type BeaconFieldOptions, type JsonObject } from '@fieldseal/core';
 import { runRotation, PostgresStore } from '@fieldseal/rotation';
-import { connect, openDatabase, type Database } from './database.js';
+import { openTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
 
 // Beacon key rotation through the rotation engine against PostgreSQL: the beacon lives in the sealed
 // document (jsonb, GIN-indexed), b1 -> dual b2+b1 -> b2, with lookups working at every stage and the
@@ -11,14 +11,14 @@ const email: BeaconFieldOptions = { path: '$.email', normalize: 'email', bits: 5
 const ROWS = 200;
 
 describe('beacon key rotation with @fieldseal/rotation over PostgreSQL', () => {
-  let db: Database;
+  let db: TestDatabase;
   let client: Client;
   const table = `beacon_rotation_${process.pid}_${Date.now().toString(36)}`;
   const rowContext = (record: { id: string }) => ({ rowId: record.id });
 
   beforeAll(async () => {
-    db = await openDatabase();
-    client = await connect(db.url);
+    db = await openTestDatabase();
+    client = await db.connect();
   }, 120_000);
 
   afterAll(async () => {

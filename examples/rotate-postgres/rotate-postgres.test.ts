@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import type { Client } from 'pg';
+import { DEFAULT_DATABASE_URL, PgClient } from '../../test/helpers/postgres.js';
 
-const PgClient = createRequire(import.meta.url)('pg/lib/client.js') as typeof Client;
 const script = fileURLToPath(new URL('./run.mjs', import.meta.url));
 
 interface Summary {
@@ -38,7 +36,7 @@ describe('rotate-postgres example', () => {
     expect(summary.report.rotated + summary.report.skipped).toBe(rows);
     // The example cleans up after itself.
     if (!summary.embedded) {
-      const c = new PgClient({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+      const c = new PgClient({ connectionString: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
       await c.connect();
       const { rows: r } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${summary.table}"`]);
       await c.end();

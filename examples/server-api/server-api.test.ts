@@ -6,20 +6,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from '@fieldseal/core';
 import type { JsonObject } from '@fieldseal/core';
 import { buildCoreDist, repoRoot } from '../../test/browser/bundle.mjs';
+import { DEFAULT_DATABASE_URL, PgClient } from '../../test/helpers/postgres.js';
 
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const table = `example_customers_${randomBytes(6).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'fieldseal-server-api-'));
 const keyFile = join(dir, 'keys.json');
 const serverPath = fileURLToPath(new URL('./server.mjs', import.meta.url));
-// pg's Client without pg-pool, which vitest's `import` condition cannot load.
-const PgClient = createRequire(import.meta.url)('pg/lib/client.js') as typeof Client;
 const pool = new PgClient({ connectionString: databaseUrl });
 const children: ChildProcess[] = [];
 let base: string;

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, KeyUnavailableError } from '@fieldseal/core/errors';
-import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
+import { importRsaOaepPublicKey, wrapWithRsaOaepPublicKey, type Keyring, type UnwrapRequest, type WrapRequest, type WrapResult } from '@fieldseal/core';
 import { isKeyArn } from './arn.js';
 
 /** Provider id of data keys wrapped under an AWS KMS RSA key (`RSAES_OAEP_SHA_256`). */
@@ -22,39 +22,13 @@ export interface AwsKmsPublicKeyKeyringOptions {
   readonly publicKey: AwsKmsPublicKeyInput;
 }
 
-const DATA_KEY_BYTES = 32;
 /* KMS offers RSA_2048, RSA_3072 and RSA_4096 for ENCRYPT_DECRYPT keys; anything else is not a KMS key. */
-const KMS_RSA_SIZES = new Set([2048, 3072, 4096]);
-const OAEP_SHA256: RsaHashedImportParams = { name: 'RSA-OAEP', hash: 'SHA-256' };
+const KMS_RSA_SIZES: ReadonlySet<number> = new Set([2048, 3072, 4096]);
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
   if (s === undefined) throw new InvalidArgumentError('AwsKmsPublicKeyKeyring needs WebCrypto (globalThis.crypto.subtle); browsers offer it only in secure contexts (https or localhost)');
   return s;
-}
-
-/** A copy backed by a plain ArrayBuffer, as WebCrypto's types require. */
-function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(new ArrayBuffer(bytes.length));
-  out.set(bytes);
-  return out;
-}
-
-function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** Extract the DER bytes of a `-----BEGIN PUBLIC KEY-----` PEM. */
-function spkiFromPem(pem: string): Uint8Array {
-  const m = /-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!m) throw new InvalidArgumentError('publicKey: expected a PEM block (-----BEGIN PUBLIC KEY-----)');
-  if (m[1] !== 'PUBLIC KEY') throw new InvalidArgumentError(`publicKey: expected a PUBLIC KEY (SPKI) PEM, got ${m[1] === 'PRIVATE KEY' || m[1] === 'RSA PRIVATE KEY' ? 'a private key' : m[1]}`);
-  const body = m[2]!.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new InvalidArgumentError('publicKey: the PEM body is not base64');
-  return base64ToBytes(body);
 }
 
 /**
@@ -65,41 +39,7 @@ function spkiFromPem(pem: string): Uint8Array {
  * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when it is not an RSA public key of 2048, 3072 or 4096 bits for RSA-OAEP/SHA-256.
  */
 export async function importKmsRsaPublicKey(input: AwsKmsPublicKeyInput): Promise<CryptoKey> {
-  let key: CryptoKey;
-  if (typeof CryptoKey !== 'undefined' && input instanceof CryptoKey) {
-    key = input;
-  } else {
-    const der = typeof input === 'string' ? spkiFromPem(input) : input instanceof Uint8Array ? input.slice() : undefined;
-    if (der === undefined) throw new InvalidArgumentError('publicKey must be a PEM string, SPKI DER bytes or a CryptoKey');
-    try {
-      key = await subtle().importKey('spki', own(der), OAEP_SHA256, true, ['encrypt']);
-    } catch (err) {
-      throw new InvalidArgumentError('publicKey is not an RSA public key (SPKI)', { cause: err });
-    }
-  }
-  const alg = key.algorithm as RsaHashedKeyAlgorithm;
-  if (key.type !== 'public' || alg.name !== 'RSA-OAEP' || alg.hash?.name !== 'SHA-256' || !key.usages.includes('encrypt')) {
-    throw new InvalidArgumentError('publicKey must be an RSA-OAEP public key with SHA-256 and the encrypt usage');
-  }
-  if (!KMS_RSA_SIZES.has(alg.modulusLength)) throw new InvalidArgumentError(`publicKey has ${alg.modulusLength} bits; AWS KMS RSA keys have 2048, 3072 or 4096`);
-  return key;
-}
-
-/** RSA-OAEP-256 encryption of a data key. */
-async function rsaOaepWrap(key: CryptoKey, dataKey: Uint8Array): Promise<Uint8Array> {
-  const copy = own(dataKey);
-  try {
-    return new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP' }, key, copy));
-  } finally {
-    copy.fill(0);
-  }
-}
-
-/** A copy of the data key a multi-keyring passed in, or a fresh one from the CSPRNG. */
-function dataKeyFor(request: WrapRequest): Uint8Array {
-  if (request.dataKey === undefined) return globalThis.crypto.getRandomValues(new Uint8Array(DATA_KEY_BYTES));
-  if (!(request.dataKey instanceof Uint8Array) || request.dataKey.length !== DATA_KEY_BYTES) throw new InvalidArgumentError('dataKey must be a 32-byte Uint8Array');
-  return request.dataKey.slice();
+  return importRsaOaepPublicKey(input, KMS_RSA_SIZES, 'AWS KMS RSA keys');
 }
 
 /**
@@ -181,15 +121,7 @@ export class AwsKmsPublicKeyKeyring implements Keyring {
    * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the public key is unusable.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    const key = await this.#publicKey();
-    const dataKey = dataKeyFor(request);
-    try {
-      const ciphertext = await rsaOaepWrap(key, dataKey);
-      return { dataKey, wrapped: [{ provider: AWS_KMS_RSA_PROVIDER, keyId: this.keyArn, ciphertext }] };
-    } catch (err) {
-      dataKey.fill(0);
-      throw err;
-    }
+    return wrapWithRsaOaepPublicKey(await this.#publicKey(), request, AWS_KMS_RSA_PROVIDER, this.keyArn);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient } from '@azure/keyvault-keys';
 import type { KeyClient, KeyClientOptions, KeyVaultKey, UnwrapResult } from '@azure/keyvault-keys';
-import { callWithRetries, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from '@fieldseal/core';
+import { callWithRetries, dataKeyToWrap, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError, rsaOaepPublicKeyEncrypt } from '@fieldseal/core';
 import type { KeyUnavailableReason, Keyring, ResolvedRetryPolicy, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { ClientCache, checkTimeout, createKeyClient, keyringRetryPolicy, pipelineOptions } from './client.js';
 import type { AzureKeyVaultRetryOptions } from './client.js';
@@ -9,7 +9,7 @@ import { toProviderError } from './errors.js';
 import { fetchPublicKeyWith } from './fetch-public-key.js';
 import { AZURE_KEYVAULT_PROVIDER_ID, formatAzureKeyId, parseAzureKeyId, sameAzureKey } from './key-id.js';
 import type { AzureKeyId } from './key-id.js';
-import { importRsaOaepPublicKey, publicKeyId, rsaOaep256Wrap, takeDataKey } from './public-key.js';
+import { importRsaOaepPublicKey, publicKeyId } from './public-key.js';
 import type { AzurePublicKeyJwk } from './public-key.js';
 
 /** Key wrap algorithms: `RSA-OAEP-256` for RSA keys (Key Vault and Managed HSM), `A256KW` for Managed HSM AES-256 keys. */
@@ -153,14 +153,14 @@ export class AzureKeyVaultKeyring implements Keyring {
    * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    const dataKey = takeDataKey(request);
+    const dataKey = dataKeyToWrap(request);
     try {
       if (this.wrapMode === 'local') {
         // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
         const shared = this.#publicKey();
         const policy = { ...this.retryPolicy, maxAttempts: 1, attemptTimeoutMs: this.retryPolicy.deadlineMs };
         const { keyId, key } = await callWithRetries(policy, { provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, operation: 'getKey', signal: request.signal }, () => shared);
-        return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaep256Wrap(key, dataKey) }] };
+        return { dataKey, wrapped: [{ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId, ciphertext: await rsaOaepPublicKeyEncrypt(key, dataKey) }] };
       }
       const client = (this.#wrapClient ??= this.#cryptographyClient(this.#key.version));
       const { result, reportedKid } = await callWithRetries(this.retryPolicy, this.#call('wrapKey', this.keyId, request.signal), async (abortSignal) => {

@@ -6,8 +6,8 @@
  * Import from `@fieldseal/azure-keyvault/public-key` to keep `@azure/*` out of a browser bundle.
  * @module
  */
-import { InvalidArgumentError, KeyUnavailableError } from '@fieldseal/core';
-import type { Keyring, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '@fieldseal/core';
+import { InvalidArgumentError, KeyUnavailableError, wrapWithRsaOaepPublicKey } from '@fieldseal/core';
+import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { fromBase64url } from './bytes.js';
 import { AZURE_KEYVAULT_PROVIDER_ID, formatAzureKeyId, parseAzureKeyId } from './key-id.js';
 
@@ -78,21 +78,6 @@ export async function importRsaOaepPublicKey(publicKey: AzurePublicKeyJwk | stri
 }
 
 /**
- * RSA-OAEP-256-encrypt a 32-byte data key: the exact operation Key Vault's `unwrapkey` with
- * `alg: RSA-OAEP-256` reverses.
- * @internal
- */
-export async function rsaOaep256Wrap(key: CryptoKey, dataKey: Uint8Array): Promise<Uint8Array> {
-  // WebCrypto wants an ArrayBuffer-backed view; copy, then zero the copy.
-  const input = Uint8Array.from(dataKey);
-  try {
-    return new Uint8Array(await subtle().encrypt(RSA_OAEP_256, key, input));
-  } finally {
-    input.fill(0);
-  }
-}
-
-/**
  * Resolve and check the versioned key id for a public key.
  * @internal
  */
@@ -107,13 +92,6 @@ export function publicKeyId(publicKey: AzurePublicKeyJwk | string, keyId: string
     if (formatAzureKeyId(other, other.version ?? '') !== formatAzureKeyId(parsed, parsed.version)) throw new InvalidArgumentError('keyId and publicKey.kid name different keys');
   }
   return formatAzureKeyId(parsed, parsed.version);
-}
-
-/** Copy a caller's data key, or generate a fresh one. Checks the length. @internal */
-export function takeDataKey(request: WrapRequest): Uint8Array {
-  if (request.dataKey === undefined) return globalThis.crypto.getRandomValues(new Uint8Array(32));
-  if (!(request.dataKey instanceof Uint8Array) || request.dataKey.length !== 32) throw new InvalidArgumentError('dataKey must be a 32-byte Uint8Array');
-  return Uint8Array.from(request.dataKey);
 }
 
 /**
@@ -174,10 +152,7 @@ export class AzureKeyVaultPublicKeyKeyring implements Keyring {
    * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when `dataKey` is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    const dataKey = takeDataKey(request);
-    const ciphertext = await rsaOaep256Wrap(this.#key, dataKey);
-    const wrapped: WrappedKey = { provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: this.keyId, ciphertext };
-    return { dataKey, wrapped: [wrapped] };
+    return wrapWithRsaOaepPublicKey(this.#key, request, AZURE_KEYVAULT_PROVIDER_ID, this.keyId);
   }
 
   /**

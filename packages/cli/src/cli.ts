@@ -1,36 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadContext, parseContextFlags } from './context-flags.js';
 import { EXIT_CODE_TABLE, usage } from './exit-error.js';
-import type { CommandIo } from './io.js';
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+import type { CommandSpec, OptionSpec, Values } from './command-spec.js';
 
-/** One flag of a command: its parse type and the one line `--help` prints for it. */
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  /** Repeatable: every value is kept, in order. A single-valued flag given twice is refused. */
-  readonly multiple?: boolean;
-  /** What the flag does, one line. */
-  readonly description: string;
-  /** Placeholder for the value in help (`FILE`, `SPEC`, `k=v`). */
-  readonly value?: string;
-  /** Shell completion completes a file name for the value. */
-  readonly file?: boolean;
-}
-
-/** One CLI command: its flags, its help, and a lazy import of the code that runs it. */
-export interface CommandSpec {
-  readonly summary: string;
-  readonly usage: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  /** Words after the command (`fieldseal keystore create`); refused when not set. */
-  readonly positionals?: boolean;
-  /** Values completion offers for the first positional word. */
-  readonly actions?: readonly string[];
-  /** Extra help paragraphs (examples, notes). */
-  readonly notes?: readonly string[];
-  run(values: Values, io: CommandIo, positionals: readonly string[]): Promise<void>;
-}
+export type { CommandSpec, OptionSpec } from './command-spec.js';
 
 /** Flags every command accepts. */
 export const globalOptions: Readonly<Record<string, OptionSpec>> = {
@@ -267,9 +241,9 @@ export const commands: Record<string, CommandSpec> = {
     options: {},
     notes: ['bash: source <(fieldseal completion bash)   (or save it under /etc/bash_completion.d/)', 'zsh:  fieldseal completion zsh > "${fpath[1]}/_fieldseal"   (then restart the shell)'],
     async run(_v, io, positionals) {
-      const { completionScript } = await import('./completion.js');
+      const { completionScriptFor } = await import('./completion-script.js');
       if (positionals.length !== 1) throw usage('fieldseal completion takes one shell: bash or zsh');
-      io.stdout.write(completionScript(positionals[0]!));
+      io.stdout.write(completionScriptFor(positionals[0]!, { commands, globalOptions }));
     },
   },
 };

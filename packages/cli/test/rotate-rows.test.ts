@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptStringSync, generateKey } from '@47ng/cloak';
 import { decrypt, inspect, LocalKeyring, openRow, sealRow, type JsonObject, type LocalKeyFile } from '@fieldseal/core';
 import type { Client } from 'pg';
-import { openTestDatabase, uniqueTable, type TestDatabase } from '../../rotation/test/helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 import { plaintextLeft, plainUser, readUsers, states, USERS_DDL, USERS_FLAGS, usersLayout } from '../../rotation/test/helpers/rows.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));

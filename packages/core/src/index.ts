@@ -17,6 +17,7 @@ export { DEFAULT_LIMITS } from './lib/limits.js';
 export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
 export { MultiKeyring } from './keyrings/multi.js';
 export { callWithRetries, resolveRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy, type RetryingCall } from './keyrings/call-with-retries.js';
+export { dataKeyToWrap, importRsaOaepPublicKey, rsaOaepPublicKeyEncrypt, spkiFromPem, wrapWithRsaOaepPublicKey } from './keyrings/rsa-oaep-public-key.js';
 export { RsaKeyring, type RsaKeyInput, type RsaPublicKeyringOptions, type RsaPrivateKeyringOptions, type RsaGenerateOptions } from './keyrings/rsa.js';
 export { rewrap, type RewrapOptions, type RotationResult } from './rewrap.js';
 export { reencrypt, type ReencryptOptions } from './reencrypt.js';

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { pgSchema, serial, text } from 'drizzle-orm/pg-core';
 import { BeaconIndex, BeaconKey, inspect, LocalKeyring } from '@fieldseal/core';
 import { encryptedText, fieldseal, fieldsealHeader, withFieldseal } from '@fieldseal/drizzle';
+import { freePort } from '../../../test/helpers/postgres.js';
 import { DATABASE_URL } from './helpers/fixture.js';
 
 const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
@@ -23,17 +23,6 @@ function cli(args: readonly string[]): Promise<{ code: number | null; stdout: st
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

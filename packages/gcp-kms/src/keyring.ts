@@ -3,13 +3,12 @@
  * (`ENCRYPT_DECRYPT`) CryptoKey, CRC32C-checked end to end.
  * @module
  */
-import { encodeContext, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
+import { dataKeyToWrap, encodeContext, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { cancelOnAbort, resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
-import { dataKeyFor } from './rsa-oaep.js';
 
 /** Provider id of data keys wrapped with Cloud KMS `Encrypt`. */
 export const GCP_KMS_PROVIDER = 'gcp-kms';
@@ -122,7 +121,7 @@ export class GcpKmsKeyring implements Keyring {
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     const aad = this.#aad(request);
-    const dataKey = dataKeyFor(request);
+    const dataKey = dataKeyToWrap(request);
     try {
       const wrapped = await this.#client.run({ provider: GCP_KMS_PROVIDER, keyId: this.keyName, operation: 'Encrypt', signal: request.signal }, (signal) =>
         withIntegrityRetries(this.#client.maxAttempts, () => this.#encrypt(dataKey, aad, signal), signal),

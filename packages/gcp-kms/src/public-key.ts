@@ -6,11 +6,14 @@
  * @module
  */
 import { InvalidArgumentError, KeyUnavailableError } from '@fieldseal/core/errors';
-import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
+import { importRsaOaepPublicKey, wrapWithRsaOaepPublicKey, type Keyring, type UnwrapRequest, type WrapRequest, type WrapResult } from '@fieldseal/core';
 import { isCryptoKeyVersionName } from './names.js';
-import { GCP_KMS_RSA_PROVIDER, OAEP_SHA256, RSA_SIZES, own, spkiFromPem, subtle, wrapWithPublicKey } from './rsa-oaep.js';
 
-export { GCP_KMS_RSA_PROVIDER };
+/** Provider id of data keys wrapped locally under a Cloud KMS RSA decryption key and unwrapped with `AsymmetricDecrypt`. */
+export const GCP_KMS_RSA_PROVIDER = 'gcp-kms-rsa';
+
+// The RSA_DECRYPT_OAEP_*_SHA256 algorithms Cloud KMS offers; SHA-1 and SHA-512 variants use other OAEP hashes.
+const RSA_SIZES: ReadonlySet<number> = new Set([2048, 3072, 4096]);
 
 /** A Cloud KMS RSA public key: SPKI PEM (what `GetPublicKey` returns), SPKI DER bytes, or a WebCrypto RSA-OAEP/SHA-256 `CryptoKey`. */
 export type GcpKmsPublicKeyInput = string | Uint8Array | CryptoKey;
@@ -40,24 +43,7 @@ export interface GcpKmsPublicKeyKeyringOptions {
  * ```
  */
 export async function importGcpKmsPublicKey(input: GcpKmsPublicKeyInput): Promise<CryptoKey> {
-  let key: CryptoKey;
-  if (typeof CryptoKey !== 'undefined' && input instanceof CryptoKey) {
-    key = input;
-  } else {
-    const der = typeof input === 'string' ? spkiFromPem(input) : input instanceof Uint8Array ? input.slice() : undefined;
-    if (der === undefined) throw new InvalidArgumentError('publicKey must be a PEM string, SPKI DER bytes or a CryptoKey');
-    try {
-      key = await subtle().importKey('spki', own(der), OAEP_SHA256, true, ['encrypt']);
-    } catch (err) {
-      throw new InvalidArgumentError('publicKey is not an RSA public key (SPKI)', { cause: err });
-    }
-  }
-  const alg = key.algorithm as RsaHashedKeyAlgorithm;
-  if (key.type !== 'public' || alg.name !== 'RSA-OAEP' || alg.hash?.name !== 'SHA-256' || !key.usages.includes('encrypt')) {
-    throw new InvalidArgumentError('publicKey must be an RSA-OAEP public key with SHA-256 and the encrypt usage');
-  }
-  if (!RSA_SIZES.has(alg.modulusLength)) throw new InvalidArgumentError(`publicKey has ${alg.modulusLength} bits; Cloud KMS RSA_DECRYPT_OAEP keys have 2048, 3072 or 4096`);
-  return key;
+  return importRsaOaepPublicKey(input, RSA_SIZES, 'Cloud KMS RSA_DECRYPT_OAEP keys');
 }
 
 /**
@@ -128,7 +114,7 @@ export class GcpKmsPublicKeyKeyring implements Keyring {
    * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when the public key is unusable or `dataKey` is not 32 bytes.
    */
   async wrap(request: WrapRequest): Promise<WrapResult> {
-    return wrapWithPublicKey(await this.#publicKey(), this.keyVersionName, request);
+    return wrapWithRsaOaepPublicKey(await this.#publicKey(), request, GCP_KMS_RSA_PROVIDER, this.keyVersionName);
   }
 
   /**

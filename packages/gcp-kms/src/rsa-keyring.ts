@@ -3,14 +3,13 @@
  * decryption key and unwrapped in Cloud KMS with `AsymmetricDecrypt`.
  * @module
  */
-import { InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
+import { InvalidArgumentError, KeyUnavailableError, wrapWithRsaOaepPublicKey, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { cancelOnAbort, resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
 import { integrityError, toProviderError, verifiedDataKey } from './errors.js';
 import { cryptoKeyOf, isCryptoKeyVersionName } from './names.js';
-import { importGcpKmsPublicKey, type GcpKmsPublicKeyInput } from './public-key.js';
-import { GCP_KMS_RSA_PROVIDER, wrapWithPublicKey } from './rsa-oaep.js';
+import { GCP_KMS_RSA_PROVIDER, importGcpKmsPublicKey, type GcpKmsPublicKeyInput } from './public-key.js';
 
 /* The algorithms whose OAEP parameters (SHA-256, MGF1-SHA-256, empty label) WebCrypto's RSA-OAEP/SHA-256 matches. */
 const SUPPORTED_ALGORITHMS = new Set(['RSA_DECRYPT_OAEP_2048_SHA256', 'RSA_DECRYPT_OAEP_3072_SHA256', 'RSA_DECRYPT_OAEP_4096_SHA256']);
@@ -162,7 +161,7 @@ export class GcpKmsRsaKeyring implements Keyring {
     // The public key is fetched once for every caller, under its own deadline; a caller's signal only ends that caller's wait.
     const shared = this.#loadPublicKey();
     const { key } = await this.#client.run({ provider: GCP_KMS_RSA_PROVIDER, keyId: this.keyVersionName, operation: 'GetPublicKey', signal: request.signal }, () => shared);
-    return wrapWithPublicKey(key, this.keyVersionName, request);
+    return wrapWithRsaOaepPublicKey(key, request, GCP_KMS_RSA_PROVIDER, this.keyVersionName);
   }
 
   /**

@@ -6,7 +6,7 @@ import { inspect, LocalKeyring, type JsonObject, type LocalKeyFile } from '@fiel
 import type { Client } from 'pg';
 import { runChild, type ChildRun } from './helpers/child.js';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 const CHILD = new URL('./fixtures/rotate-child.mjs', import.meta.url).pathname;
 const RECORDS = 200;

@@ -8,7 +8,7 @@ import { inspect, LocalKeyring, type JsonObject, type LocalKeyFile } from '@fiel
 import { coreRotation, FileCheckpointStore, NdjsonStore, PostgresStore, runRotation, type Store } from '@fieldseal/rotation';
 import { runChild, type ChildRun } from './helpers/child.js';
 import { keyrings, openRecord, plainRecord, sealMany, sealRecord } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 // Issue 14.10 with crashes: a resumed run retries earlier failures in a second pass; SIGKILL it at
 // random points of either pass, resume, and nothing may be lost, duplicated or left unretried.

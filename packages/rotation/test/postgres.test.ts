@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { keyrings, openRecord, plainRecord, sealMany, sealRecord } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 let db: TestDatabase;
 let admin: Client;

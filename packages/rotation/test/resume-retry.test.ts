@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import { inspect, LocalKeyring, MultiKeyring, type JsonObject } from '@fieldseal/core';
 import { coreRotation, FileCheckpointStore, NdjsonStore, PostgresStore, runRotation, type Store } from '@fieldseal/rotation';
 import { keyrings, openRecord, sealMany, sealRecord } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 // Issue 14.10: records that failed in an earlier run must be retried when the job is resumed, and
 // reported by id. The scenario: some records are under a key the first run was not given; the run

@@ -7,7 +7,7 @@ import { inspect, LocalKeyring, openRow, sealRow, type LocalKeyFile } from '@fie
 import { CloakImportError, CloakKeychain, countRowValues, FileCheckpointStore, PostgresRowStore, rowRotation, runRotation, type RecordTransform } from '@fieldseal/rotation';
 import type { Client } from 'pg';
 import { keyrings } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 import { plaintextLeft, plainUser, readUsers, states, USERS_DDL, usersLayout } from './helpers/rows.js';
 
 let db: TestDatabase;

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError } from '@fieldseal/core';
-import { type VaultContextBinding, VaultTransitKeyring } from './keyring.js';
+import { VaultTransitKeyring } from './keyring.js';
+import type { VaultContextBinding } from './options.js';
 
 /**
  * The JSON configuration of a Vault transit keyring. Every field is optional except `keyName`;

@@ -4,15 +4,9 @@
  *
  * @module
  */
-export {
-  VaultTransitKeyring,
-  parseVaultTransitKeyId,
-  type VaultTransitKeyringOptions,
-  type VaultContextBinding,
-  type VaultTokenSource,
-  type VaultTransitKeyInfo,
-  type VaultTransitRetryOptions,
-} from './keyring.js';
+export { VaultTransitKeyring } from './keyring.js';
+export { parseVaultTransitKeyId } from './wire.js';
+export type { VaultTransitKeyringOptions, VaultContextBinding, VaultTokenSource, VaultTransitKeyInfo, VaultTransitRetryOptions } from './options.js';
 export { keyringFromConfig, type VaultTransitConfig, type KeyringFromConfigOptions } from './config.js';
 export { VAULT_TRANSIT_PROVIDER, VaultKeyNotDerivedError, VaultTransitRequestError, toProviderError } from './errors.js';
 export type { VaultTransitClient, VaultRequestOptions } from './client.js';

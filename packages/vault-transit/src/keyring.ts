@@ -20,133 +20,11 @@ import {
   type WrapRequest,
   type WrapResult,
 } from '@fieldseal/core';
-import nodeVault from 'node-vault';
-import type { VaultRequestOptions, VaultTransitClient } from './client.js';
+import { keyringClient, requestNamespace, type VaultRequestOptions, type VaultTransitClient } from './client.js';
 import { vaultContext } from './context.js';
 import { toProviderError, VAULT_TRANSIT_PROVIDER, VaultKeyNotDerivedError } from './errors.js';
-
-/**
- * How the fieldseal encryption context is bound to the wrapped data key inside Vault.
- *
- * - `'derived-key'` (default): the transit key is created with `derived=true`, and every call sends
- *   the context as `context`; Vault derives a separate key per context (HKDF-SHA256). Works with
- *   `datakey`, `encrypt`, `decrypt` *and* `rewrap`, so server-side rotation keeps the data key inside
- *   Vault. Vault silently ignores `context` on keys that are not derived: use
- *   {@link VaultTransitKeyring.verifyKey} (or `verifyKey: true`) to catch that misconfiguration.
- * - `'associated-data'`: a non-derived AEAD key, with the context sent as `associated_data`. Vault's
- *   `rewrap` and `datakey` endpoints do not accept `associated_data` (vault#31791), so this keyring
- *   generates data keys locally and re-wraps client-side (unwrap, then encrypt under the newest version).
- */
-export type VaultContextBinding = 'derived-key' | 'associated-data';
-
-/** A Vault token, or a function returning the current one (for tokens the application renews). */
-export type VaultTokenSource = string | (() => string | Promise<string>);
-
-/** Options of {@link VaultTransitKeyring}. */
-export interface VaultTransitKeyringOptions {
-  /** Name of the transit key (Vault key names: letters, digits, `_`, `-`, `.`). */
-  readonly keyName: string;
-  /** Mount path of the transit engine. Default `transit`. */
-  readonly mount?: string;
-  /**
-   * Vault Enterprise / HCP namespace, sent as `X-Vault-Namespace` (e.g. `admin` on HCP Vault). When
-   * omitted, the client's own namespace applies (node-vault: its `namespace` option or `VAULT_NAMESPACE`).
-   */
-  readonly namespace?: string;
-  /**
-   * A configured client (a `node-vault` client, or anything with its `write`/`read`). The keyring
-   * never closes or reconfigures it. When omitted, the keyring builds a node-vault client from
-   * `endpoint`, `token` and `requestOptions`.
-   */
-  readonly client?: VaultTransitClient;
-  /** Vault address, e.g. `https://vault.internal:8200`. Required when `client` is omitted. */
-  readonly endpoint?: string;
-  /**
-   * The token, sent as `X-Vault-Token` on every request. Required when `client` is omitted; with a
-   * caller's client it overrides the client's token. Renewing the token is the caller's job: pass a
-   * function to hand the keyring the current token on every call.
-   */
-  readonly token?: VaultTokenSource;
-  /** node-vault `requestOptions` for a client the keyring builds (e.g. `{ ca: pem }` for a private CA). */
-  readonly requestOptions?: Record<string, unknown>;
-  /** How the context is bound. Default `'derived-key'`. */
-  readonly contextBinding?: VaultContextBinding;
-  /**
-   * Timeout of each request (attempt) in milliseconds; a timed-out attempt is retried within the
-   * deadline. 0: no per-attempt timeout (the deadline still applies). Default 10,000.
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Retries and total deadline: 429, 5xx (sealed, standby), timed-out attempts and refused or
-   * dropped connections are retried with jittered exponential backoff. Default 3 attempts, backoff
-   * from 100 ms up to 2 s, `deadlineMs` 30,000 per `wrap`/`unwrap`/`rewrapInService`.
-   */
-  readonly retry?: VaultTransitRetryOptions;
-  /**
-   * Check the key once, before the first operation ({@link VaultTransitKeyring.verifyKey}), and
-   * refuse a key that cannot bind the context as configured (with the default binding: a key that
-   * is not derived, on which Vault silently ignores the context). Needs `read` on
-   * `<mount>/keys/<name>`; set false only where the token may not read the key. Default true.
-   */
-  readonly verifyKey?: boolean;
-}
-
-/** Retry policy of {@link VaultTransitKeyring}: core's `RetryPolicy` without the attempt timeout, which is `timeoutMs`. */
-export type VaultTransitRetryOptions = Omit<RetryPolicy, 'attemptTimeoutMs'>;
-
-/** What {@link VaultTransitKeyring.verifyKey} learned about the transit key. */
-export interface VaultTransitKeyInfo {
-  /** Vault key type, e.g. `aes256-gcm96`. */
-  readonly type: string;
-  /** Whether the key derives a key per context. */
-  readonly derived: boolean;
-  /** The version new data keys are wrapped under. */
-  readonly latestVersion: number;
-  /** Wrapped keys below this version no longer open. */
-  readonly minDecryptionVersion: number;
-}
-
-const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;
-const PATH = /^[\w.-]+(?:\/[\w.-]+)*$/;
-const CIPHERTEXT = /^vault:v([1-9]\d{0,8}):[A-Za-z0-9+/]+={0,2}$/;
-const AEAD_TYPES = new Set(['aes256-gcm96', 'aes128-gcm96', 'chacha20-poly1305']);
-const DATA_KEY_BYTES = 32;
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Split a `vault-transit` key id into the key's path and the transit key version, e.g. for a
- * rotation predicate ("wrapped under a version below 7").
- *
- * @param keyId A key id as written by {@link VaultTransitKeyring}: `[<namespace>/]<mount>/<name>:v<N>`.
- * @returns `{ keyPath, version }`, or `undefined` when `keyId` does not have that shape.
- * @example
- * ```ts
- * import { inspect } from '@fieldseal/core';
- * import { parseVaultTransitKeyId } from '@fieldseal/vault-transit';
- *
- * const stale = inspect(sealed).groups.some((g) =>
- *   g.wrappedKeys.some((k) => k.provider === 'vault-transit' && (parseVaultTransitKeyId(k.keyId)?.version ?? 0) < 7));
- * ```
- */
-export function parseVaultTransitKeyId(keyId: string): { keyPath: string; version: number } | undefined {
-  const match = typeof keyId === 'string' ? /^(.+\/[\w.-]+):v([1-9]\d{0,8})$/.exec(keyId) : null;
-  return match === null ? undefined : { keyPath: match[1]!, version: Number(match[2]) };
-}
-
-function checkPath(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new InvalidArgumentError(`${what} must be a string`);
-  const trimmed = value.replace(/^\/+|\/+$/g, '');
-  if (!PATH.test(trimmed) || trimmed.split('/').some((s) => s === '.' || s === '..')) {
-    throw new InvalidArgumentError(`${what} must be a Vault path (segments of letters, digits, "_", "-", ".")`);
-  }
-  return trimmed;
-}
-
-function field(body: unknown, name: string): unknown {
-  const data = body !== null && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
-  return data !== null && typeof data === 'object' ? (data as Record<string, unknown>)[name] : undefined;
-}
+import type { VaultContextBinding, VaultTokenSource, VaultTransitKeyInfo, VaultTransitKeyringOptions } from './options.js';
+import { AEAD_TYPES, checkPath, splitCandidates, DATA_KEY_BYTES, decodeKey, field, KEY_NAME, wrappedKey } from './wire.js';
 
 /**
  * A keyring whose data keys are wrapped by a HashiCorp Vault transit key.
@@ -240,50 +118,10 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     }
     this.#token = token;
 
-    if (options.client !== undefined) {
-      /* Precondition: a caller's client has write and read. */
-      const c = options.client as Partial<VaultTransitClient> | null;
-      if (c === null || typeof c !== 'object' || typeof c.write !== 'function' || typeof c.read !== 'function') {
-        throw new InvalidArgumentError('client must be a node-vault client (with write and read)');
-      }
-      if (options.endpoint !== undefined || options.requestOptions !== undefined) {
-        throw new InvalidArgumentError('endpoint and requestOptions apply only when the keyring builds the client; configure your client instead');
-      }
-      this.#client = options.client;
-    } else {
-      /* Precondition: without a client, the endpoint and token are explicit (no silent VAULT_* fallback). */
-      if (typeof options.endpoint !== 'string' || !/^https?:\/\/[^/]/.test(options.endpoint)) {
-        throw new InvalidArgumentError('endpoint must be an http(s) URL when no client is given');
-      }
-      if (token === undefined) throw new InvalidArgumentError('token is required when no client is given');
-      const client = nodeVault({
-        apiVersion: 'v1',
-        endpoint: options.endpoint,
-        ...(typeof token === 'string' ? { token } : {}),
-        ...(options.requestOptions !== undefined ? { requestOptions: options.requestOptions } : {}),
-      });
-      // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from the environment;
-      // a keyring built from explicit options uses exactly those options.
-      const mutable = client as unknown as { token?: string; namespace?: string; pathPrefix?: string };
-      if (typeof token !== 'string') mutable.token = undefined;
-      mutable.namespace = undefined;
-      mutable.pathPrefix = '';
-      this.#client = client as unknown as VaultTransitClient;
-    }
-
-    const clientNamespace = typeof this.#client.namespace === 'string' ? this.#client.namespace.replace(/^\/+|\/+$/g, '') : '';
-    if (options.namespace !== undefined) {
-      const ns = options.namespace === '' ? '' : checkPath(options.namespace, 'namespace');
-      // node-vault overwrites X-Vault-Namespace with its own namespace, so two different ones cannot work.
-      if (clientNamespace !== '' && clientNamespace !== ns) {
-        throw new InvalidArgumentError(`namespace "${ns}" conflicts with the client's namespace "${clientNamespace}"`);
-      }
-      this.namespace = ns;
-      this.#namespaceHeader = ns === '' ? undefined : ns;
-    } else {
-      this.namespace = clientNamespace;
-      this.#namespaceHeader = undefined;
-    }
+    this.#client = keyringClient(options, token);
+    const { namespace, header } = requestNamespace(this.#client, options.namespace);
+    this.namespace = namespace;
+    this.#namespaceHeader = header;
     this.keyPath = `${this.namespace === '' ? '' : `${this.namespace}/`}${this.mount}/${this.keyName}`;
     if (options.verifyKey !== undefined && typeof options.verifyKey !== 'boolean') throw new InvalidArgumentError('verifyKey must be a boolean');
     this.#verifyFirst = options.verifyKey ?? true;
@@ -347,9 +185,9 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
 
     if (given === undefined && this.contextBinding === 'derived-key') {
       const body = await this.#call('datakey/plaintext', { ...bind, bits: 256 }, this.keyPath, 'datakey', signal, deadline);
-      const dataKey = this.#decodeKey(field(body, 'plaintext'), 'datakey');
+      const dataKey = decodeKey(field(body, 'plaintext'), 'datakey', this.keyPath);
       try {
-        return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'datakey')] };
+        return { dataKey, wrapped: [wrappedKey(field(body, 'ciphertext'), 'datakey', this.keyPath)] };
       } catch (err) {
         dataKey.fill(0);
         throw err;
@@ -360,7 +198,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     const plaintext = Buffer.from(dataKey);
     try {
       const body = await this.#call('encrypt', { ...bind, plaintext: plaintext.toString('base64') }, this.keyPath, 'encrypt', signal, deadline);
-      return { dataKey, wrapped: [this.#wrappedKey(field(body, 'ciphertext'), 'encrypt')] };
+      return { dataKey, wrapped: [wrappedKey(field(body, 'ciphertext'), 'encrypt', this.keyPath)] };
     } catch (err) {
       dataKey.fill(0);
       throw err;
@@ -382,7 +220,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
    */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const context = this.#context(request);
-    const candidates = this.#candidates(request);
+    const candidates = splitCandidates(request.wrapped, this.keyPath);
     const reasons: KeyUnavailableReason[] = [...candidates.rejected];
     let transient: ProviderError | undefined;
     const signal = request.signal;
@@ -401,7 +239,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
       try {
         const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
         const body = await this.#call('decrypt', { ...bind, ciphertext }, key.keyId, 'decrypt', signal, deadline);
-        return this.#decodeKey(field(body, 'plaintext'), 'decrypt', key.keyId);
+        return decodeKey(field(body, 'plaintext'), 'decrypt', key.keyId);
       } catch (err) {
         const pe = toProviderError(err, key.keyId, 'decrypt');
         if (pe.kind === 'aborted') throw pe;
@@ -429,7 +267,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
   async rewrapInService(request: UnwrapRequest): Promise<readonly WrappedKey[] | undefined> {
     if (this.contextBinding !== 'derived-key') return undefined; // rewrap cannot carry associated_data
     const context = this.#context(request);
-    const candidates = this.#candidates(request);
+    const candidates = splitCandidates(request.wrapped, this.keyPath);
     if (candidates.usable.length === 0) return undefined;
     const signal = request.signal;
     const deadline = Date.now() + this.retryPolicy.deadlineMs;
@@ -440,7 +278,7 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
     for (const { key, ciphertext } of candidates.usable) {
       try {
         const body = await this.#call('rewrap', { context, ciphertext }, key.keyId, 'rewrap', signal, deadline);
-        return [this.#wrappedKey(field(body, 'ciphertext'), 'rewrap')];
+        return [wrappedKey(field(body, 'ciphertext'), 'rewrap', this.keyPath)];
       } catch (err) {
         const pe = toProviderError(err, key.keyId, 'rewrap');
         if (pe.kind === 'aborted') throw pe;
@@ -463,31 +301,6 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
       if (typeof context[k] !== 'string') throw new InvalidArgumentError(`context: the value of "${k}" must be a string`);
     }
     return vaultContext(context);
-  }
-
-  /** Split the group's wrapped keys into ours (with their Vault ciphertext) and ours-but-malformed. */
-  #candidates(request: UnwrapRequest): { usable: { key: WrappedKey; ciphertext: string }[]; rejected: KeyUnavailableReason[] } {
-    if (!Array.isArray(request.wrapped)) throw new InvalidArgumentError('wrapped must be an array of wrapped keys');
-    const usable: { key: WrappedKey; ciphertext: string }[] = [];
-    const rejected: KeyUnavailableReason[] = [];
-    const prefix = `${this.keyPath}:v`;
-    for (const key of request.wrapped) {
-      if (key?.provider !== this.provider || typeof key.keyId !== 'string' || !key.keyId.startsWith(prefix)) continue;
-      const version = key.keyId.slice(prefix.length);
-      let text: string | undefined;
-      try {
-        text = key.ciphertext instanceof Uint8Array ? fromUtf8.decode(key.ciphertext) : undefined;
-      } catch {
-        text = undefined;
-      }
-      const match = text === undefined ? null : CIPHERTEXT.exec(text);
-      if (!/^[1-9]\d{0,8}$/.test(version) || match === null || match[1] !== version) {
-        rejected.push({ provider: this.provider, keyId: key.keyId, message: 'malformed wrapped key: not a Vault ciphertext of the version in its key id' });
-        continue;
-      }
-      usable.push({ key, ciphertext: text! });
-    }
-    return { usable, rejected };
   }
 
   async #ready(signal: AbortSignal | undefined): Promise<void> {
@@ -540,25 +353,5 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
       { provider: this.provider, keyId, operation: what, signal, ...(deadline !== undefined ? { deadline } : {}), toError: (err) => toProviderError(err, keyId, what) },
       attempt,
     );
-  }
-
-  #wrappedKey(ciphertext: unknown, what: string): WrappedKey {
-    const match = typeof ciphertext === 'string' ? CIPHERTEXT.exec(ciphertext) : null;
-    if (match === null) {
-      throw new ProviderError({ provider: this.provider, keyId: this.keyPath, kind: 'other', retryable: false, message: `${what}: Vault returned no vault:vN: ciphertext` });
-    }
-    return { provider: this.provider, keyId: this.keyId(Number(match[1])), ciphertext: utf8.encode(ciphertext as string) };
-  }
-
-  #decodeKey(plaintext: unknown, what: string, keyId = this.keyPath): Uint8Array {
-    const bytes = typeof plaintext === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(plaintext) ? Buffer.from(plaintext, 'base64') : undefined;
-    try {
-      if (bytes?.length !== DATA_KEY_BYTES) {
-        throw new ProviderError({ provider: this.provider, keyId, kind: 'invalid-ciphertext', retryable: false, message: `${what}: Vault did not return a 32-byte data key` });
-      }
-      return new Uint8Array(bytes);
-    } finally {
-      bytes?.fill(0);
-    }
   }
 }

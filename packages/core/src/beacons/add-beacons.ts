@@ -8,7 +8,7 @@ import { cloneDocument } from '../lib/json.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { setOwn } from '../lib/pointer.js';
 import { findSources, storedBeaconFor, valueAt } from '../lib/beacon/document.js';
-import { getIndexState } from '../lib/beacon/fields.js';
+import { getIndexState, type IndexState } from '../lib/beacon/fields.js';
 
 /**
  * Return a copy of a plaintext document with each selected value's beacon written to its sibling
@@ -37,7 +37,18 @@ import { getIndexState } from '../lib/beacon/fields.js';
  */
 export async function addBeacons(doc: JsonObject, index: BeaconIndex): Promise<JsonObject> {
   const state = getIndexState(index);
-  const copy = cloneDocument(doc, DEFAULT_LIMITS.maxDepth);
+  return writeBeacons(cloneDocument(doc, DEFAULT_LIMITS.maxDepth), state);
+}
+
+/**
+ * @internal {@link addBeacons} on a document the caller already owns (its own clone), modified in
+ * place: `encrypt` clones its input once and can write the beacons into that clone.
+ */
+export async function addBeaconsInPlace(copy: JsonObject, index: BeaconIndex): Promise<JsonObject> {
+  return writeBeacons(copy, getIndexState(index));
+}
+
+async function writeBeacons(copy: JsonObject, state: IndexState): Promise<JsonObject> {
   // Compute everything first: a failure leaves no half-written result to misuse.
   const writes: { parent: Record<string, JsonValue>; target: string; value: JsonValue | undefined }[] = [];
   for (const placed of findSources(state, copy)) {

@@ -4,33 +4,10 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { BeaconKey } from './beacon-key.js';
-import type { BeaconNormalizer } from './normalizers.js';
 import { computeWith } from '../lib/beacon/compute.js';
-import { compileField, getIndexState, setIndexState, type CompiledField, type IndexState } from '../lib/beacon/fields.js';
+import { compileField, getIndexState, setIndexState, type BeaconFieldOptions, type CompiledField, type IndexState } from '../lib/beacon/fields.js';
 
-/** How one field gets its beacons. */
-export interface BeaconFieldOptions {
-  /**
-   * Bits of the HMAC kept in the beacon (1 to 64). Fewer bits: more values share a beacon (more false
-   * positives to filter, less leaked). Must lie in {@link beaconLengthBounds}`(distinctValues)` unless
-   * `allowUnsafeLength` is set.
-   */
-  readonly bits: number;
-  /** The number of distinct values you expect the field to hold; checks `bits`. Required unless `allowUnsafeLength`. */
-  readonly distinctValues?: number;
-  /** Accept a length outside the safe range (or no `distinctValues`). Read `docs/BEACONS.md` "Security" first. */
-  readonly allowUnsafeLength?: boolean;
-  /** How values are normalized before hashing. Default `exact` (NFC only). */
-  readonly normalize?: BeaconNormalizer;
-  /**
-   * Where the value sits in a document (fieldseal's JSONPath subset, ending in one member name:
-   * `$.email`, `$.contacts[*].email`). Needed by {@link addBeacons}, {@link computeBeacons} and
-   * {@link verifyBeacons}; leave it out for a field you only beacon through {@link BeaconIndex.beacon}.
-   */
-  readonly path?: string;
-  /** The member written beside the value, in the same object. Default: the value's member name + `_bidx`. */
-  readonly target?: string;
-}
+export type { BeaconFieldOptions } from '../lib/beacon/fields.js';
 
 /** Options of {@link BeaconIndex}. */
 export interface BeaconIndexOptions {
@@ -115,9 +92,10 @@ export class BeaconIndex {
       }
       fields.set(name, field);
     }
-    const state: IndexState = { keys: Object.freeze([...(keys as BeaconKey[])]), fields, fieldKeys: new Map() };
+    const frozenKeys = Object.freeze([...(keys as BeaconKey[])]);
+    const state: IndexState = { keys: frozenKeys, fields, fieldKeys: new Map() };
     setIndexState(this, state);
-    if (state.keys.length > 1) warnSeveralKeys(state.keys);
+    if (frozenKeys.length > 1) warnSeveralKeys(frozenKeys);
     Object.freeze(this);
   }
 

@@ -8,40 +8,10 @@ import { contextEntries, entriesToRecord } from '../lib/context.js';
 import { assertKeyring, unwrapChecked, wrapChecked } from '../lib/keyring-call.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { backend, CHECK_LENGTH, deriveKeyCheck, ROOT_KEY_LENGTH } from '../lib/beacon/derive.js';
-import { BEACON_CONTEXT_PREFIX, DOCUMENT_TYPE, DOCUMENT_VERSION, keyringContext, parseKeyDocument, PUBLIC_KEY_WRAP_PROVIDERS, serializeWrapped } from '../lib/beacon/key-document.js';
+import { BEACON_CONTEXT_PREFIX, DOCUMENT_TYPE, DOCUMENT_VERSION, keyringContext, parseKeyDocument, PUBLIC_KEY_WRAP_PROVIDERS, serializeWrapped, type BeaconKeyDocument } from '../lib/beacon/key-document.js';
 import { dropRootKey, getRootKey, KEY_ID_PATTERN, setRootKey } from '../lib/beacon/state.js';
 
-/** One wrapped copy of the beacon root key, as stored in a {@link BeaconKeyDocument}. */
-export interface BeaconKeyDocumentWrappedKey {
-  /** Provider id of the keyring that wrapped it (`local`, `aws-kms`, …). */
-  readonly provider: string;
-  /** The key-encryption key that wrapped it, including its version. */
-  readonly keyId: string;
-  /** The wrapped root key, base64url without padding. */
-  readonly ciphertext: string;
-}
-
-/**
- * The key document an application stores (a file, a table row) for one beacon root key. It holds
- * no secret in the clear: the root key is wrapped by a keyring, bound to the stored context, the
- * purpose `beacon-root-key` and the key id. Plain JSON: `JSON.stringify` it to store it.
- */
-export interface BeaconKeyDocument {
-  /** Always `fieldseal.beacon-key`. */
-  readonly type: 'fieldseal.beacon-key';
-  /** Document format version, `1`. */
-  readonly version: 1;
-  /** The beacon key id, which prefixes every beacon made with this key. */
-  readonly id: string;
-  /** Creation time (ISO 8601), informational. */
-  readonly created: string;
-  /** Encryption context the root key is wrapped under (besides the reserved pairs). */
-  readonly context: EncryptionContext;
-  /** Key check value (base64url, 16 bytes): a MAC under the root key over `id` and `context`, to detect a wrong key or an edited document. */
-  readonly check: string;
-  /** The root key wrapped under each KEK of the keyring. */
-  readonly wrapped: readonly BeaconKeyDocumentWrappedKey[];
-}
+export type { BeaconKeyDocument, BeaconKeyDocumentWrappedKey } from '../lib/beacon/key-document.js';
 
 /** Options of {@link BeaconKey.generate}. */
 export interface GenerateBeaconKeyOptions {

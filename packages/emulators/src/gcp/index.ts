@@ -2,4 +2,5 @@
  * The Google Cloud KMS emulator.
  * @module
  */
+export * from './types.js';
 export * from './emulator.js';

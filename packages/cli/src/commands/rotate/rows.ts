@@ -6,7 +6,7 @@ import { EXIT_FAILURE, ExitError, usage } from '../../exit-error.js';
 import type { CommandIo } from '../../io.js';
 import { keyringFromSpec } from '../../keyring-spec.js';
 import { progressReporter, summary } from './progress.js';
-import { defaultCheckpointPath, EXIT_INTERRUPTED, loadRotation, type RotateCommandOptions } from './index.js';
+import { defaultCheckpointPath, EXIT_INTERRUPTED, loadRotation, type RotateCommandOptions } from './options.js';
 
 /** The modes that migrate data into or out of fieldseal (rather than rotate its keys). */
 export const MIGRATION_MODES: readonly string[] = ['seal', 'unseal', 'import-cloak'];

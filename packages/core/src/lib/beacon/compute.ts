@@ -1,11 +1,10 @@
 import { InvalidArgumentError } from '../../errors.js';
-import type { BeaconKey } from '../../beacons/beacon-key.js';
 import { BEACON_SEPARATOR, beaconDigits, deriveFieldKey } from './derive.js';
 import type { CompiledField, IndexState } from './fields.js';
-import { getRootKey } from './state.js';
+import { getRootKey, type BeaconKeyHandle } from './state.js';
 
 /** The beacon of an already normalized value under one key. */
-export async function computeWith(state: IndexState, key: BeaconKey, field: CompiledField, normalized: string): Promise<string> {
+export async function computeWith(state: IndexState, key: BeaconKeyHandle, field: CompiledField, normalized: string): Promise<string> {
   // Checked on every call, so destroying a key stops beacons even where its field keys are cached;
   // the cached field keys of a destroyed key are zeroed and dropped on the way.
   if (getRootKey(key) === undefined) {

@@ -1,10 +1,34 @@
 import { InvalidArgumentError, InvalidSelectorError } from '../../errors.js';
-import type { BeaconIndex, BeaconFieldOptions } from '../../beacons/beacon-index.js';
-import type { BeaconKey } from '../../beacons/beacon-key.js';
 import { BEACON_BITS_RANGE, beaconLengthBounds, UnsafeBeaconLengthError } from '../../beacons/beacon-length.js';
+import type { BeaconNormalizer } from '../../beacons/normalizers.js';
 import { DEFAULT_HEADER_NAME } from '../format/constants.js';
 import { compileSelector, type CompiledSelector } from '../selector.js';
 import { compileNormalizer, type CompiledNormalizer } from './normalize.js';
+import type { BeaconKeyHandle } from './state.js';
+
+/** How one field gets its beacons. */
+export interface BeaconFieldOptions {
+  /**
+   * Bits of the HMAC kept in the beacon (1 to 64). Fewer bits: more values share a beacon (more false
+   * positives to filter, less leaked). Must lie in {@link beaconLengthBounds}`(distinctValues)` unless
+   * `allowUnsafeLength` is set.
+   */
+  readonly bits: number;
+  /** The number of distinct values you expect the field to hold; checks `bits`. Required unless `allowUnsafeLength`. */
+  readonly distinctValues?: number;
+  /** Accept a length outside the safe range (or no `distinctValues`). Read `docs/BEACONS.md` "Security" first. */
+  readonly allowUnsafeLength?: boolean;
+  /** How values are normalized before hashing. Default `exact` (NFC only). */
+  readonly normalize?: BeaconNormalizer;
+  /**
+   * Where the value sits in a document (fieldseal's JSONPath subset, ending in one member name:
+   * `$.email`, `$.contacts[*].email`). Needed by {@link addBeacons}, {@link computeBeacons} and
+   * {@link verifyBeacons}; leave it out for a field you only beacon through {@link BeaconIndex.beacon}.
+   */
+  readonly path?: string;
+  /** The member written beside the value, in the same object. Default: the value's member name + `_bidx`. */
+  readonly target?: string;
+}
 
 /** Field names feed the HKDF info; a small alphabet keeps them unambiguous in every language. */
 export const FIELD_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -23,20 +47,21 @@ export interface CompiledField {
 }
 
 export interface IndexState {
-  readonly keys: readonly BeaconKey[];
+  readonly keys: readonly BeaconKeyHandle[];
   readonly fields: ReadonlyMap<string, CompiledField>;
   /** Derived HMAC keys by `${keyId}\0${field}`; promises so concurrent first uses derive once. */
   readonly fieldKeys: Map<string, Promise<Uint8Array>>;
 }
 
-const states = new WeakMap<BeaconIndex, IndexState>();
+// Keyed by the BeaconIndex instance (beacons/beacon-index.ts), which depends on this file.
+const states = new WeakMap<object, IndexState>();
 
-export function setIndexState(index: BeaconIndex, state: IndexState): void {
+export function setIndexState(index: object, state: IndexState): void {
   states.set(index, state);
 }
 
 export function getIndexState(index: unknown): IndexState {
-  const s = typeof index === 'object' && index !== null ? states.get(index as BeaconIndex) : undefined;
+  const s = typeof index === 'object' && index !== null ? states.get(index) : undefined;
   if (s === undefined) throw new InvalidArgumentError('expected a BeaconIndex');
   return s;
 }

@@ -1,21 +1,27 @@
-import type { BeaconKey } from '../../beacons/beacon-key.js';
+/**
+ * What lib/ knows of a BeaconKey: its id, and its identity as the key of the root-key map. The class
+ * itself lives in beacons/beacon-key.ts, which depends on lib/, never the other way round.
+ */
+export interface BeaconKeyHandle {
+  readonly id: string;
+}
 
 /*
  * Root keys live here rather than on the BeaconKey instance, so they are not reachable through the
  * public object (no property, no JSON.stringify, no console.log/util.inspect output).
  */
-const rootKeys = new WeakMap<BeaconKey, Uint8Array>();
+const rootKeys = new WeakMap<BeaconKeyHandle, Uint8Array>();
 
-export function setRootKey(key: BeaconKey, root: Uint8Array): void {
+export function setRootKey(key: BeaconKeyHandle, root: Uint8Array): void {
   rootKeys.set(key, root);
 }
 
 /** The root key bytes, or undefined once destroyed. Callers must not keep or modify them. */
-export function getRootKey(key: BeaconKey): Uint8Array | undefined {
+export function getRootKey(key: BeaconKeyHandle): Uint8Array | undefined {
   return rootKeys.get(key);
 }
 
-export function dropRootKey(key: BeaconKey): void {
+export function dropRootKey(key: BeaconKeyHandle): void {
   rootKeys.get(key)?.fill(0);
   rootKeys.delete(key);
 }
