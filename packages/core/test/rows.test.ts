@@ -242,3 +242,48 @@ describe('row layout: migration helpers', () => {
     expect(opened.map((r) => r.email)).toEqual(rows.map((r) => r.email));
   });
 });
+
+describe('row layout: partial open (a query that selected some sealed columns)', () => {
+  test('opens only the named columns; the others may be left out, and their group needs no keyring', async () => {
+    const k = await keyrings();
+    const sealed = await sealRow(plain, users, k);
+    const { ssn: _ssn, born: _born, ...rest } = sealed;
+    const opened = await openRow(rest, users, { keyring: k.keyring, columns: ['email', 'prefs'] });
+    expect(opened.email).toBe(plain.email);
+    expect(opened.prefs).toEqual(plain.prefs);
+    // Not named: left as stored (still ciphertext), never opened.
+    expect(opened.balance).toBe(sealed.balance);
+    expect('ssn' in opened).toBe(false);
+    // Only the restricted column, with only the restricted keyring.
+    const onlySsn = await openRow({ id: 7, tenant_id: 'acme', ssn: sealed.ssn, fieldseal: sealed.fieldseal }, users, { keyrings: k.keyrings, columns: ['ssn'] });
+    expect(onlySsn.ssn).toBe(plain.ssn);
+  });
+
+  test('a named column that the header lists but the row holds as NULL or plaintext is refused', async () => {
+    const k = await keyrings();
+    const sealed = await sealRow(plain, users, k);
+    const row = { id: 7, tenant_id: 'acme', email: null, fieldseal: sealed.fieldseal };
+    await expectCode(openRow(row, users, { ...k, columns: ['email'] }), 'ERR_FIELDSEAL_INCOMPLETE');
+    await expectCode(openRow({ ...row, email: 'ada@example.com' }, users, { ...k, columns: ['email'] }), 'ERR_FIELDSEAL_INCOMPLETE');
+    // A named column that is NULL and unlisted is simply NULL.
+    const partial = await sealRow({ ...plain, email: null }, users, k);
+    expect((await openRow({ id: 7, tenant_id: 'acme', email: null, fieldseal: partial.fieldseal }, users, { ...k, columns: ['email'] })).email).toBeNull();
+  });
+
+  test('a partial open still binds the row: a ciphertext copied from another row or column fails', async () => {
+    const k = await keyrings();
+    const a = await sealRow(plain, users, k);
+    const b = await sealRow({ ...plain, id: 8 }, users, k);
+    await expectCode(openRow({ id: 8, tenant_id: 'acme', email: a.email, fieldseal: b.fieldseal }, users, { ...k, columns: ['email'] }), 'ERR_FIELDSEAL_DECRYPTION_FAILED');
+    await expectCode(openRow({ id: 7, tenant_id: 'acme', email: a.prefs, fieldseal: a.fieldseal }, users, { ...k, columns: ['email'] }), ['ERR_FIELDSEAL_DECRYPTION_FAILED', 'ERR_FIELDSEAL_INCOMPLETE']);
+  });
+
+  test('columns must name sealed columns the row holds', async () => {
+    const k = await keyrings();
+    const sealed = await sealRow(plain, users, k);
+    await expectCode(openRow(sealed, users, { ...k, columns: ['plan'] }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+    const { email: _e, ...noEmail } = sealed;
+    await expectCode(openRow(noEmail, users, { ...k, columns: ['email'] }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+    await expectCode(openRow(sealed, users, { ...k, columns: 'email' as never }), 'ERR_FIELDSEAL_INVALID_ARGUMENT');
+  });
+});

@@ -18,6 +18,14 @@ export interface OpenRowOptions extends RowKeyrings {
    * value written around fieldseal is an error, never returned as if it were plaintext.
    */
   readonly allowPlaintext?: boolean;
+  /**
+   * Partial open: only these sealed columns (their `property` keys) are opened, as after a query
+   * that selected some of a row's sealed columns. The row may leave the others out; each named
+   * column must be in the row (NULL or a ciphertext), and a named column that the header lists but
+   * the row holds as NULL or plaintext is still an error. Only the key groups of these columns
+   * need a keyring. Default: every sealed column of the layout.
+   */
+  readonly columns?: readonly string[];
   /** Override resource limits. */
   readonly limits?: Partial<Limits>;
 }
@@ -26,6 +34,8 @@ export interface OpenRowOptions extends RowKeyrings {
 interface PreparedOpen {
   readonly layout: RowLayout;
   readonly allowPlaintext: boolean;
+  /** The `columns` option as given (checked per row: each named column must be in that row). */
+  readonly columns: unknown;
   /**
    * The open request of the call: keyrings, limits, deadline and header name, checked once, when
    * the first row with a header needs it (a row of NULLs needs no keyring, as with openRow).
@@ -54,13 +64,16 @@ function prepareOpen(layout: RowLayout, options: OpenRowOptions): PreparedOpen {
       headerName: layout.header.name,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
     }));
-  return { layout, allowPlaintext, base, columnOfPointer: new Map(layout.columns.map((c) => [c.pointer, c] as const)) };
+  return { layout, allowPlaintext, columns: options.columns, base, columnOfPointer: new Map(layout.columns.map((c) => [c.pointer, c] as const)) };
 }
 
 async function openRowPrepared(backend: Backend, row: unknown, p: PreparedOpen): Promise<Record<string, unknown>> {
   const { layout, allowPlaintext } = p;
   assertRow(row);
-  const { cells, header } = classifyCells(row, layout);
+  const partial = p.columns === undefined ? undefined : partialColumns(row, layout, p.columns);
+  const classified = classifyCells(row, layout);
+  const header = classified.header;
+  const cells = partial === undefined ? classified.cells : classified.cells.filter((c) => partial.has(c.column.property));
   for (const c of cells) {
     if (c.state === 'plaintext' && !allowPlaintext) throw new IncompleteError(`column "${c.column.name}" holds a value that is not sealed (written around fieldseal?)`, `/${c.column.name}`);
   }
@@ -74,7 +87,9 @@ async function openRowPrepared(backend: Backend, row: unknown, p: PreparedOpen):
   // In migration mode only the sealed cells are opened; otherwise everything the header lists
   // must be there (a listed column set to NULL or to plaintext is a removed ciphertext).
   if (allowPlaintext && sealed.length === 0) return out;
-  const document = documentOf([...sealed.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
+  // A partial open lists the NULL cells too, so that a listed column set to NULL is still caught.
+  const present = partial === undefined ? sealed : cells.filter((c) => c.state !== 'plaintext');
+  const document = documentOf([...present.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
   // Every group that sealed a non-NULL column must be in the header (a writer holding one group's
   // key cannot drop another group); groups whose columns are all NULL are rightly absent.
   const expectGroups = layout.groups.filter((g) => sealed.some((c) => c.column.group === g));
@@ -85,7 +100,7 @@ async function openRowPrepared(backend: Backend, row: unknown, p: PreparedOpen):
     ...base,
     expected,
     expectGroups,
-    ...(allowPlaintext ? { selectors: sealed.map((c) => c.column.selector) } : {}),
+    ...(allowPlaintext ? { selectors: sealed.map((c) => c.column.selector) } : partial !== undefined ? { selectors: present.map((c) => c.column.selector) } : {}),
   };
   const opened = await openSealed(backend, document, request);
   // A group's key opens only the columns the layout gives that group: a holder of one group's key
@@ -118,6 +133,18 @@ export async function openRowsWith(backend: Backend, rows: readonly unknown[], l
   if (!Array.isArray(rows)) throw new InvalidArgumentError('openRows takes an array of rows');
   const prepared = prepareOpen(layout, options);
   return Promise.all(rows.map((row) => openRowPrepared(backend, row, prepared)));
+}
+
+function partialColumns(row: Record<string, unknown>, layout: RowLayout, columns: unknown): Set<string> {
+  if (!Array.isArray(columns)) throw new InvalidArgumentError('columns must be a list of sealed column properties');
+  const out = new Set<string>();
+  for (const p of columns as unknown[]) {
+    const column = layout.columns.find((c) => c.property === p);
+    if (column === undefined) throw new InvalidArgumentError(`columns: "${String(p).slice(0, 64)}" is not a sealed column of the layout`);
+    if (!Object.prototype.hasOwnProperty.call(row, column.property)) throw new InvalidArgumentError(`columns: the row does not hold "${column.property}"`);
+    out.add(column.property);
+  }
+  return out;
 }
 
 /**
