@@ -19,7 +19,7 @@ describe('examples/drizzle', () => {
     expect(result.withNotes[0]).toEqual({ name: 'Ada', notes: [{ title: 'empty', body: null }, { title: 'engine', body: 'notes on the analytical engine' }] });
     expect(result.updatedEmail).toBe('ada.lovelace@example.com');
     expect(result.refusedCode).toBe('ERR_FIELDSEAL_UNSUPPORTED_QUERY');
-  });
+  }, 120_000); // PGlite's WebAssembly start-up alone takes seconds on a loaded 2-core machine
 
   test('the one command a newcomer runs works with no server', async () => {
     const run = fileURLToPath(new URL('./run.mjs', import.meta.url));

@@ -249,7 +249,7 @@ describe('fieldseal rotate on rows', () => {
     expect(rewrap.stdout).toMatch(/plaintext values remaining 39/);
     const rows = await readUsers(admin, table);
     for (const r of rows.slice(0, 3)) {
-      expect(inspect({ _fieldseal: r.fieldseal! }).groups[0]!.wrappedKeys[0]!.keyId).toBe('main/v2');
+      expect(inspect({ _fieldseal: r.fieldseal! }).groups[0]!.wrappedKeys[0]!.keyId).toMatch(/^main\/[A-Za-z0-9_-]{11}\/v2$/);
       expect(await openRow(r, layout, { keyring: onlyNewest(v2) })).toMatchObject({ email: plainUser(Number(r.id)).email });
     }
     const seal = await cli([...base(table), '--mode', 'seal']);

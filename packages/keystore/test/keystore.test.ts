@@ -11,7 +11,11 @@ import { context as otelContext, metrics, trace, SpanStatusCode } from '@opentel
 import { createBranchKey, decrypt, destroyBranchKey, encrypt, HierarchicalKeyring, LocalKeyring, rewrapBranchKeys, rotateBranchKey, type BranchKeyStore, type KeyAccessEvent } from '@fieldseal/core';
 import { AwsKmsKeyring } from '@fieldseal/aws-kms';
 import { VaultTransitKeyring } from '@fieldseal/vault-transit';
-import { startAwsKmsEmulator, startVaultTransitEmulator, type AwsKmsEmulator, type VaultTransitEmulator } from '@fieldseal/emulators';
+import { startAwsKmsEmulator, startAzureKeyVaultEmulator, startGcpKmsEmulator, startVaultTransitEmulator, type AwsKmsEmulator, type AzureKeyVaultEmulator, type GcpKmsEmulator, type VaultTransitEmulator } from '@fieldseal/emulators';
+import { KeyManagementServiceClient } from '@google-cloud/kms';
+import { GcpKmsKeyring } from '@fieldseal/gcp-kms';
+import { AzureKeyVaultKeyring } from '@fieldseal/azure-keyvault';
+import { insecureClientOptions, rsaKeys, staticCredential } from '../../azure-keyvault/test/helpers.js';
 import { createOtelAuditHook, FileBranchKeyStore, PostgresBranchKeyStore } from '@fieldseal/keystore';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -141,13 +145,40 @@ describe('file store details', () => {
 describe('branch keys wrapped by KMS keyrings through their emulators', () => {
   let aws: AwsKmsEmulator;
   let vault: VaultTransitEmulator;
+  let gcp: GcpKmsEmulator;
+  let azure: AzureKeyVaultEmulator;
   beforeAll(async () => {
     aws = await startAwsKmsEmulator();
     vault = await startVaultTransitEmulator();
+    gcp = await startGcpKmsEmulator();
+    azure = await startAzureKeyVaultEmulator();
   });
   afterAll(async () => {
     await aws.close();
     await vault.close();
+    await gcp.close();
+    await azure.close();
+  });
+
+  test('Cloud KMS and Azure Key Vault as KEK: branch keys created under one, rewrapped to the other, documents open throughout', async () => {
+    const client = new KeyManagementServiceClient(gcp.clientOptions());
+    const ring = gcp.createKeyRing('projects/p/locations/europe-west1', 'branch');
+    const gcpKek = new GcpKmsKeyring({ keyName: await gcp.createCryptoKey(ring, 'branch-kek'), client });
+    const store = new FileBranchKeyStore(join(dir, 'gcp-azure.json'));
+    for (const t of ['acme', 'globex']) await createBranchKey({ store, kek: gcpKek, branchKeyId: t });
+    const keyring = new HierarchicalKeyring({ store, kek: gcpKek, branchKeyId: { contextKey: 'tenant' } });
+    const sealed = [];
+    for (let i = 0; i < 40; i++) sealed.push(await encrypt({ i, ssn: '078-05-1120' }, { keyring, paths: ['$.ssn'], context: { tenant: i % 2 ? 'acme' : 'globex' } }));
+    expect(keyring.stats.kekCalls).toBe(2);
+
+    const { version } = await azure.createKey('branch-kek', { privateKey: rsaKeys()[0]! });
+    const azureKek = new AzureKeyVaultKeyring({ keyId: azure.keyId('branch-kek', version), credential: staticCredential(), clientOptions: insecureClientOptions, retry: { maxRetries: 0 } });
+    expect(await rewrapBranchKeys({ store, from: gcpKek, to: azureKek })).toEqual({ rewrapped: 2, conflicts: 0 });
+    const afterRotation = new HierarchicalKeyring({ store, kek: azureKek, branchKeyId: { contextKey: 'tenant' } });
+    for (let i = 0; i < 40; i++) expect((await decrypt(sealed[i]!, { keyring: afterRotation, context: { tenant: i % 2 ? 'acme' : 'globex' } })).ssn).toBe('078-05-1120');
+    expect(afterRotation.stats.kekCalls).toBe(2);
+    await gcpKek.close?.();
+    await client.close();
   });
 
   test('AWS KMS and Vault transit as KEK: one KMS call per branch key, none per document; KEK rotation rewraps branch keys only', async () => {
