@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RsaKeyring, decrypt, encrypt } from '@fieldseal/core';
 import type { JsonObject } from '@fieldseal/core';
 import { buildCoreDist, repoRoot } from '../../test/browser/bundle.mjs';
-import { launchChromium } from '../../test/browser/chromium.mjs';
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../test/browser/chromium.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldseal-browser-form-'));
 const keyFile = join(dir, 'private.pem');
@@ -29,6 +29,7 @@ function post(body: unknown) {
 }
 
 beforeAll(async () => {
+  if (SKIP_BROWSER_TESTS) return;
   buildCoreDist();
   child = spawn(process.execPath, [serverPath], { cwd: repoRoot, env: { ...process.env, PORT: '0', FIELDSEAL_RSA_KEY_FILE: keyFile, FIELDSEAL_STORAGE_KEY_FILE: join(dir, 'storage-key.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
   base = await new Promise<string>((resolve, reject) => {
@@ -50,7 +51,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('examples/browser-form', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('examples/browser-form', () => {
   it('creates the private key file with mode 0600 and serves only the public key', async () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const pem = await (await fetch(`${base}/public-key.pem`)).text();

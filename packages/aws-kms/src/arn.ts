@@ -3,7 +3,10 @@
  * @module
  */
 
-/** A parsed `arn:<partition>:kms:<region>:<account>:<key|alias>/<id>`. */
+/**
+ * A parsed `arn:<partition>:kms:<region>:<account>:<key|alias>/<id>`.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export interface KmsArn {
   readonly partition: string;
   readonly region: string;
@@ -15,7 +18,10 @@ export interface KmsArn {
 
 const ARN_PATTERN = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/;
 
-/** Parse a KMS ARN; `undefined` when `value` is not one. */
+/**
+ * Parse a KMS ARN; `undefined` when `value` is not one.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export function parseKmsArn(value: string): KmsArn | undefined {
   const m = ARN_PATTERN.exec(value);
   if (!m) return undefined;

@@ -13,6 +13,7 @@ import type { EncryptionContext } from '@fieldseal/core';
  *
  * @param context The full fieldseal encryption context.
  * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` when a value is not a string.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function toKmsEncryptionContext(context: EncryptionContext): Record<string, string> | undefined {
   if (context === null || typeof context !== 'object') throw new InvalidArgumentError('context must be an object of strings');

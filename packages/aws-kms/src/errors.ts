@@ -76,7 +76,10 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-/** Classify an error thrown by a KMS call: the fieldseal kind and whether retrying can help. */
+/**
+ * Classify an error thrown by a KMS call: the fieldseal kind and whether retrying can help.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export function classifyAwsError(err: unknown): { kind: ProviderErrorKind; retryable: boolean; name: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorShape;
   const name = typeof e.name === 'string' ? e.name : 'Error';
@@ -106,6 +109,7 @@ const MAX_SERVICE_MESSAGE = 300;
  * @param provider Provider id (`aws-kms` or `aws-kms-rsa`).
  * @param operation The KMS operation, e.g. `Decrypt`.
  * @param keyId The key concerned, as configured or as recorded in the document.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function toProviderError(err: unknown, provider: string, operation: string, keyId: string | undefined): ProviderError {
   if (err instanceof ProviderError) return err;

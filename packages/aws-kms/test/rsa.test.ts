@@ -4,7 +4,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decrypt, encrypt, inspect, KeyUnavailableError, ProviderError } from '@fieldseal/core';
 import type { JsonObject } from '@fieldseal/core';
@@ -13,6 +12,7 @@ import type { AwsEmulatedKey, AwsKmsEmulator } from '@fieldseal/emulators';
 import { AwsKmsRsaKeyring } from '@fieldseal/aws-kms';
 import type { AwsKmsRsaKeyringOptions } from '@fieldseal/aws-kms';
 import { AWS_KMS_RSA_PROVIDER, AwsKmsPublicKeyKeyring } from '@fieldseal/aws-kms/public-key';
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/browser/chromium.mjs';
 
 let kms: AwsKmsEmulator;
 let rsa: AwsEmulatedKey;
@@ -172,7 +172,7 @@ describe('in a browser', () => {
     expect(code).not.toMatch(/from ["']node:|require\(|\bBuffer\./);
   });
 
-  it('headless Chromium seals a form with only the public key; the server opens it through KMS', async () => {
+  it.skipIf(SKIP_BROWSER_TESTS)('headless Chromium seals a form with only the public key; the server opens it through KMS', async () => {
     const { code } = await bundle();
     const { keyArn, publicKeyPem } = await serverKeyring().exportPublicKey();
     // Served from loopback so the page is a secure context (WebCrypto needs one).
@@ -182,7 +182,7 @@ describe('in a browser', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${origin}/`);

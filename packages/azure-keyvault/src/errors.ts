@@ -79,6 +79,7 @@ function describe(e: ErrorFacts): string {
  * @param keyId - The key concerned.
  * @param operation - `wrapKey`, `unwrapKey` or `getKey`, named in the message.
  * @returns A ProviderError with the SDK error as `cause`.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function toProviderError(err: unknown, keyId: string, operation: string): ProviderError {
   if (err instanceof ProviderError) return err;

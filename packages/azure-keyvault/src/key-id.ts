@@ -4,7 +4,10 @@ import { InvalidArgumentError } from '@fieldseal/core';
 /** The provider id written into every wrapped key this package produces. */
 export const AZURE_KEYVAULT_PROVIDER_ID = 'azure-keyvault';
 
-/** A parsed Key Vault key identifier. */
+/**
+ * A parsed Key Vault key identifier.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export interface AzureKeyId {
   /** Origin of the vault or Managed HSM, e.g. `https://myvault.vault.azure.net` (host lowercased, default port dropped). */
   readonly vaultUrl: string;
@@ -24,6 +27,7 @@ const KEY_VERSION = /^[0-9a-zA-Z]{1,64}$/;
  * @param what - How to name the value in error messages.
  * @returns The vault origin, name and optional version.
  * @throws `InvalidArgumentError` `ERR_FIELDSEAL_INVALID_ARGUMENT` when it is not a key id.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function parseAzureKeyId(keyId: string, what = 'keyId'): AzureKeyId {
   if (typeof keyId !== 'string') throw new InvalidArgumentError(`${what} must be a string`);

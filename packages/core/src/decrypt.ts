@@ -142,6 +142,9 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * // rewrite the other; with only `{ contact }` it opens the contact fields and keeps the rest sealed.
  * const full = await decrypt(sealed, { keyrings: { contact, restricted }, context: { tenant: 't1', rowId: '42' } });
  * ```
+ * @typeParam T The type you expect back, for example the interface you sealed. Not checked at run
+ * time: the opened document is the JSON data that was sealed (fields a partial open leaves sealed
+ * stay strings), so validate it, e.g. with a schema, where that matters. Defaults to {@link JsonObject}.
  * @param sealed A document produced by {@link encrypt}.
  * @param options Keyring(s), the expected context, optional partial selection.
  * @returns A new document with the targeted fields restored to their original JSON values.
@@ -159,6 +162,6 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * entry per provider and key id (the first), so a forged header listing the same key many times
  * costs one unwrap per key group and configured key, not one per entry.
  */
-export function decrypt(sealed: JsonObject, options: DecryptOptions): Promise<JsonObject> {
-  return decryptWith(defaultBackend, sealed, options);
+export function decrypt<T = JsonObject>(sealed: object, options: DecryptOptions): Promise<T> {
+  return decryptWith(defaultBackend, sealed, options) as Promise<T>;
 }

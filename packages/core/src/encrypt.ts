@@ -131,12 +131,14 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
  *   { keyring, paths: ['$.ssn', '$.cards[*].number'], context: { tenant: 't1' }, requiredContext: { rowId: '42' } },
  * );
  * ```
+ * @typeParam T The document's type: any object type, interfaces included (no index signature needed).
  * @param document A JSON object (plain data only; no class instances, getters or non-finite numbers).
  * @param options Keyring(s), selectors, context, limits.
  * @returns A new document with the selected values encrypted and the header added.
  * @throws {InvalidArgumentError} `ERR_FIELDSEAL_INVALID_ARGUMENT` for bad options.
  * @throws {InvalidSelectorError} `ERR_FIELDSEAL_INVALID_SELECTOR` for a selector outside the subset, a strict selector matching nothing, or overlapping selections.
- * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` when the document is not JSON data.
+ * @throws {NonJsonValueError} `ERR_FIELDSEAL_MALFORMED` when the document holds a value JSON cannot hold (`undefined`, `Date`, `BigInt`, `Map`, a class instance…); its `pointer` says where.
+ * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` when the document is not a JSON object.
  * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (depth, field size, field count…).
  * @throws {ContextMismatchError} `ERR_FIELDSEAL_CONTEXT_MISMATCH` for reserved context keys (`fieldseal:` and `fieldseal.`).
  * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` when a key service fails, a keyring throws an
@@ -144,6 +146,6 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
  *   `keyringTimeoutMs` (`retryable: true`).
  * @throws {AbortedError} `ERR_FIELDSEAL_ABORTED` when `signal` fires.
  */
-export function encrypt(document: JsonObject, options: EncryptOptions): Promise<JsonObject> {
+export function encrypt<T extends object>(document: T, options: EncryptOptions): Promise<JsonObject> {
   return encryptWith(defaultBackend, document, options);
 }

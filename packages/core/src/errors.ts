@@ -54,6 +54,25 @@ export class MalformedError extends FieldsealError {
   override readonly code = 'ERR_FIELDSEAL_MALFORMED';
 }
 
+/**
+ * A document holds a value JSON cannot hold (`undefined`, a `Date`, a `BigInt`, a `Map`, a class
+ * instance, a function, a non-finite number, an accessor or a hole in an array). A
+ * {@link MalformedError} (same `code`) that says where: {@link NonJsonValueError.pointer}. Convert
+ * such values yourself before sealing (a `Date` to `toISOString()`, a `Map` to an object, and so on).
+ */
+export class NonJsonValueError extends MalformedError {
+  /** Where the value is, as an RFC 6901 JSON Pointer (`/cards/0/expires`); `''` is the document itself. Member names longer than 64 characters are cut. */
+  readonly pointer: string;
+  /** What was found there: a type or class name such as `undefined`, `bigint`, `Date`, `Map`, never the value itself. */
+  readonly found: string;
+  /** @ignore */
+  constructor(init: { what: string; pointer: string; found: string }) {
+    super(`${init.what} holds ${init.found} at ${init.pointer === '' ? 'its root' : `"${init.pointer}"`}, which JSON cannot hold`);
+    this.pointer = init.pointer;
+    this.found = init.found;
+  }
+}
+
 /** The document uses a format version or algorithm suite this build does not know. */
 export class UnsupportedVersionError extends FieldsealError {
   static override readonly code = 'ERR_FIELDSEAL_UNSUPPORTED_VERSION';

@@ -135,7 +135,10 @@ export interface EmulatorHandle {
   close(): Promise<void>;
 }
 
-/** A loopback HTTP(S) server that tracks its sockets so `close()` never hangs. */
+/**
+ * A loopback HTTP(S) server that tracks its sockets so `close()` never hangs.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export interface LoopbackHttpServer {
   readonly url: string;
   readonly port: number;
@@ -143,13 +146,19 @@ export interface LoopbackHttpServer {
   close(): Promise<void>;
 }
 
-/** Only loopback addresses may be listened on: emulators are never reachable from elsewhere. */
+/**
+ * Only loopback addresses may be listened on: emulators are never reachable from elsewhere.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export function assertLoopbackHost(host: string): string {
   if (host === '127.0.0.1' || host === '::1' || host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host)) return host;
   throw new Error(`emulators listen on loopback only, not on ${host}`);
 }
 
-/** Start an HTTP(S) server on loopback. */
+/**
+ * Start an HTTP(S) server on loopback.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export async function startLoopbackHttpServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   options: EmulatorOptions = {},
@@ -180,7 +189,10 @@ export async function startLoopbackHttpServer(
   };
 }
 
-/** Read a request body, refusing more than `limit` bytes. */
+/**
+ * Read a request body, refusing more than `limit` bytes.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export async function readBody(req: http.IncomingMessage, limit = 1 << 20): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -192,7 +204,10 @@ export async function readBody(req: http.IncomingMessage, limit = 1 << 20): Prom
   return Buffer.concat(chunks);
 }
 
-/** Sleep helper for `delay` failpoints. */
+/**
+ * Sleep helper for `delay` failpoints.
+ * @internal Not part of the public API (exported for this repository's own code and tests).
+ */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -35,7 +35,7 @@ export interface GcpKmsConfig {
   readonly universeDomain?: string;
   /** Plaintext gRPC with no credentials: only for an emulator on a loopback `apiEndpoint`. */
   readonly insecure?: boolean;
-  /** TLS trusting this CA file, with no Google credentials: only for an emulator on a loopback `apiEndpoint`. */
+  /** TLS trusting this CA file, with no Google credentials: only for an emulator on a loopback `apiEndpoint`. The server's certificate must hold the name `localhost` (the emulators' does). */
   readonly caFile?: string;
   /** Deadline of each attempt, in milliseconds. Default 5,000. */
   readonly timeoutMs?: number;
@@ -133,6 +133,9 @@ export async function keyringFromConfig(config: unknown, options: GcpKmsKeyringF
       throw new InvalidArgumentError('gcp-kms config: "insecure" and "caFile" are for a loopback emulator: set "apiEndpoint" to 127.0.0.1, ::1 or localhost');
     }
     clientOptions.sslCreds = cfg.caFile === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(await read('caFile', cfg.caFile)));
+    // gRPC would send an IP endpoint as the TLS server name, which RFC 6066 forbids (Node's DEP0123):
+    // name the host instead; the emulators' certificate holds `localhost`.
+    if (cfg.caFile !== undefined && cfg.apiEndpoint !== 'localhost') clientOptions['grpc.ssl_target_name_override'] = 'localhost';
     // Known up front, so the client never asks Application Default Credentials (or a metadata server) for it.
     clientOptions.universeDomain ??= 'googleapis.com';
   }

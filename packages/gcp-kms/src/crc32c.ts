@@ -25,6 +25,7 @@ const TABLE = (() => {
  * import { crc32c } from '@fieldseal/gcp-kms';
  * crc32c(new TextEncoder().encode('123456789')); // 0xE3069283
  * ```
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function crc32c(data: Uint8Array): number {
   let crc = 0xffffffff;

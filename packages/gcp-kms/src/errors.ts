@@ -86,6 +86,7 @@ function lastRetriedCode(message: string): number | undefined {
  * @param provider - Provider id (`gcp-kms` or `gcp-kms-rsa`).
  * @param keyId - The CryptoKey or CryptoKeyVersion called.
  * @param operation - The RPC (`Encrypt`, `Decrypt`, `GetPublicKey`, `AsymmetricDecrypt`).
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function toProviderError(err: unknown, provider: string, keyId: string, operation: string): ProviderError {
   if (err instanceof ProviderError) return err;

@@ -9,7 +9,7 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { decrypt, type JsonObject } from '@fieldseal/core';
 import { startGcpKmsEmulator, type GcpKmsEmulator } from '@fieldseal/emulators';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium } from '../../../test/browser/chromium.mjs';
+import { launchChromium, SKIP_BROWSER_TESTS } from '../../../test/browser/chromium.mjs';
 import { GcpKmsRsaKeyring } from '../src/index.js';
 
 let emulator: GcpKmsEmulator;
@@ -49,7 +49,7 @@ async function browserBundle(): Promise<{ code: string; inputs: string[] }> {
   return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
 }
 
-it('headless Chromium seals a form with only the Cloud KMS public key; the server opens it with AsymmetricDecrypt', async () => {
+it.skipIf(SKIP_BROWSER_TESTS)('headless Chromium seals a form with only the Cloud KMS public key; the server opens it with AsymmetricDecrypt', async () => {
   const { code, inputs } = await browserBundle();
   expect(inputs.filter((p) => /google|grpc|protobuf|client\.ts|rsa-keyring\.ts/.test(p))).toEqual([]);
   const server = new GcpKmsRsaKeyring({ keyVersionName, client });

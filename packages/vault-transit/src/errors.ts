@@ -95,6 +95,7 @@ function errorsOf(body: unknown): string[] {
  *   `response.body.errors`, or a raw AxiosError with `code`).
  * @param keyId The key concerned (`[namespace/]mount/name`, with `:vN` when known).
  * @param operation The transit operation, for the message (`encrypt`, `decrypt`, …).
+ * @internal Not part of the public API (exported for this repository's own code and tests).
  */
 export function toProviderError(err: unknown, keyId: string, operation: string): ProviderError {
   if (err instanceof ProviderError) return err;

@@ -1,5 +1,6 @@
 import { FieldsealError, LimitExceededError, MalformedError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../types.js';
+import { nonJsonValueError } from './json-locate.js';
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -64,6 +65,8 @@ export function cloneDocument(value: unknown, maxDepth: number, what = 'document
     }
     return root.target as JsonObject;
   } catch (err) {
+    // Locating a refused value only on failure keeps path bookkeeping off the hot path.
+    if (err instanceof MalformedError && value !== null && typeof value === 'object' && !Array.isArray(value)) throw nonJsonValueError(err, value, maxDepth, what);
     if (err instanceof FieldsealError) throw err;
     // Only exotic objects get here (a Proxy trap threw, or broke an invariant the engine checks).
     // Their error is not passed on: it may quote the data.

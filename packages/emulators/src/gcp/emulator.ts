@@ -58,6 +58,11 @@ export type GcpKmsEmulatorClientOptions = {
   readonly sslCreds: grpc.ChannelCredentials;
   /** Set so the client never asks Application Default Credentials for the universe domain. */
   readonly universeDomain: 'googleapis.com';
+  /**
+   * With TLS, `localhost` (a name the test certificate holds): gRPC would otherwise send the IP
+   * address as the TLS server name, which RFC 6066 forbids and Node warns about (DEP0123).
+   */
+  readonly 'grpc.ssl_target_name_override'?: string;
 };
 
 /** Options of {@link GcpKmsEmulator.createCryptoKey}. */
@@ -615,7 +620,8 @@ export async function startGcpKmsEmulator(options: GcpKmsEmulatorOptions = {}): 
                 }),
               );
       }
-      return { apiEndpoint: bindHost, port, sslCreds, universeDomain: 'googleapis.com' };
+      const base = { apiEndpoint: bindHost, port, sslCreds, universeDomain: 'googleapis.com' } as const;
+      return caPem === undefined ? base : { ...base, 'grpc.ssl_target_name_override': 'localhost' };
     },
     createKeyRing: (parent, keyRingId) => plain(() => createKeyRing(parent, keyRingId)),
     createCryptoKey: (keyRingName, cryptoKeyId, opts) => plainAsync(async () => (await createCryptoKey(keyRingName, cryptoKeyId, opts)).name),
