@@ -120,7 +120,14 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
       if (typeof service.rewrapInService === 'function') {
         let fromService: unknown;
         try {
-          fromService = await guardedCall('rewrapInService', control, (signal) => service.rewrapInService!({ wrapped: g.wrapped, context: ctx.record, signal }), () => {});
+          fromService = await guardedCall('rewrapInService', control, (signal) =>
+                service.rewrapInService!({
+                  wrapped: g.wrapped,
+                  context: ctx.record,
+                  get signal() {
+                    return signal();
+                  },
+                }), () => {});
         } catch (err) {
           if (err instanceof FieldsealError) throw err;
           throw new ProviderError({ provider: 'keyring', kind: 'other', retryable: false, message: 'the keyring\'s rewrapInService failed with an error that is not a fieldseal error (see cause)', cause: err });

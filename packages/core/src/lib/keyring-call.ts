@@ -46,30 +46,99 @@ export function throwIfAborted(control: KeyringCallControl): void {
   if (aborted) throw new AbortedError('the operation was aborted', { cause: signal.reason });
 }
 
+/** A pending keyring call's deadline, on the shared deadline timer. */
+interface Deadline {
+  readonly at: number;
+  readonly expire: () => void;
+}
+
+// One timer serves every pending keyring call (issue 18): a timer per call cost a setTimeout and a
+// clearTimeout per document, about a tenth of a cached one-field decrypt. The timer is armed for
+// the earliest deadline, re-armed after each sweep, and unref'd while no call is pending, so an
+// idle process still exits as it did when each call cleared its own timer.
+const pendingDeadlines = new Set<Deadline>();
+let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+let deadlineTimerAt = Infinity;
+
+function setTimerRef(ref: boolean): void {
+  const t = deadlineTimer as unknown as { ref?: () => void; unref?: () => void } | undefined;
+  // Node timers can be ref'd; a browser's are numbers and keep nothing alive.
+  if (t !== undefined && typeof t === 'object' && typeof t.unref === 'function' && typeof t.ref === 'function') {
+    if (ref) t.ref();
+    else t.unref();
+  }
+}
+
+function armDeadlineTimer(at: number): void {
+  if (deadlineTimer !== undefined) {
+    if (deadlineTimerAt <= at) return setTimerRef(true);
+    clearTimeout(deadlineTimer);
+  }
+  deadlineTimerAt = at;
+  deadlineTimer = setTimeout(sweepDeadlines, Math.max(0, Math.ceil(at - performance.now())));
+}
+
+function sweepDeadlines(): void {
+  deadlineTimer = undefined;
+  deadlineTimerAt = Infinity;
+  const now = performance.now();
+  let next = Infinity;
+  for (const d of pendingDeadlines) {
+    if (d.at <= now) {
+      pendingDeadlines.delete(d);
+      d.expire();
+    } else if (d.at < next) next = d.at;
+  }
+  if (next !== Infinity) armDeadlineTimer(next);
+}
+
+function addDeadline(d: Deadline): void {
+  pendingDeadlines.add(d);
+  armDeadlineTimer(d.at);
+}
+
+function removeDeadline(d: Deadline): void {
+  pendingDeadlines.delete(d);
+  if (pendingDeadlines.size === 0) setTimerRef(false);
+}
+
 /**
  * Run one keyring call under the operation's deadline and the caller's signal. The keyring gets a
  * signal of its own that fires on either, so it can stop its work; this call does not wait for it.
  * A result that arrives too late is handed to `discard` (data keys get zeroed).
+ *
+ * `run` receives a getter for that signal: its AbortController is made only when the keyring reads
+ * the signal (a cache hit never does), and a signal read after the call failed is already aborted.
  */
-export function guardedCall<T>(what: string, control: KeyringCallControl, run: (signal: AbortSignal) => T | PromiseLike<T>, discard: (late: unknown) => void): Promise<T> {
+export function guardedCall<T>(what: string, control: KeyringCallControl, run: (signal: () => AbortSignal) => T | PromiseLike<T>, discard: (late: unknown) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const inner = new AbortController();
+    let inner: AbortController | undefined;
+    let failedWith: FieldsealError | undefined;
     const outer = control.signal;
     let done = false;
+    const signal = (): AbortSignal => {
+      if (inner === undefined) {
+        inner = new AbortController();
+        if (failedWith !== undefined) inner.abort(failedWith);
+      }
+      return inner.signal;
+    };
     const fail = (err: FieldsealError): void => {
       if (done) return;
       finish();
-      inner.abort(err);
+      failedWith = err;
+      inner?.abort(err);
       reject(err);
     };
     const onAbort = (): void => fail(new AbortedError('the operation was aborted', { cause: outer?.reason }));
-    const timer = setTimeout(
-      () => fail(new ProviderError({ provider: 'keyring', kind: 'unavailable', retryable: true, message: `the keyring's ${what} did not answer within ${control.timeoutMs} ms` })),
-      control.timeoutMs,
-    );
+    const deadline: Deadline = {
+      at: performance.now() + control.timeoutMs,
+      expire: () => fail(new ProviderError({ provider: 'keyring', kind: 'unavailable', retryable: true, message: `the keyring's ${what} did not answer within ${control.timeoutMs} ms` })),
+    };
+    addDeadline(deadline);
     const finish = (): void => {
       done = true;
-      clearTimeout(timer);
+      removeDeadline(deadline);
       outer?.removeEventListener('abort', onAbort);
     };
     if (outer !== undefined) {
@@ -84,7 +153,7 @@ export function guardedCall<T>(what: string, control: KeyringCallControl, run: (
     let pending: Promise<T>;
     try {
       // Promise.resolve also absorbs a keyring that returns a non-promise or a hostile thenable.
-      pending = Promise.resolve(run(inner.signal));
+      pending = Promise.resolve(run(signal));
     } catch (err) {
       pending = Promise.reject(err);
     }
@@ -232,7 +301,15 @@ export async function wrapChecked(
     raw = await guardedCall(
       'wrap',
       control,
-      (signal) => keyring.wrap({ context, ...(given !== undefined ? { dataKey: given } : {}), ...(plaintextBytes !== undefined ? { plaintextBytes } : {}), signal }),
+      (signal) =>
+        keyring.wrap({
+          context,
+          ...(given !== undefined ? { dataKey: given } : {}),
+          ...(plaintextBytes !== undefined ? { plaintextBytes } : {}),
+          get signal() {
+            return signal();
+          },
+        }),
       discardKey,
     );
   } catch (err) {
@@ -304,7 +381,14 @@ export async function unwrapChecked(
   const candidates = onePerKey(wrapped);
   let key: unknown;
   try {
-    key = await guardedCall('unwrap', control, (signal) => keyring.unwrap({ wrapped: candidates, context, signal }), discardKey);
+    key = await guardedCall('unwrap', control, (signal) =>
+        keyring.unwrap({
+          wrapped: candidates,
+          context,
+          get signal() {
+            return signal();
+          },
+        }), discardKey);
   } catch (err) {
     if (err instanceof FieldsealError) throw err;
     throw new KeyUnavailableError(`no data key for key group "${groupName}"`, [{ provider: 'keyring', message: 'the keyring threw an untyped error', cause: err }]);

@@ -3,10 +3,11 @@ import { DecryptionFailedError, IncompleteError, InvalidArgumentError, Malformed
 import type { JsonValue, Keyring, Limits } from '../types.js';
 import type { Backend } from '../lib/backend/types.js';
 import { openRequestFrom } from '../decrypt.js';
-import { openSealed } from '../lib/open.js';
+import { contextEntries, refuseInternalContextKeys } from '../lib/context.js';
+import { openSealed, type OpenRequest } from '../lib/open.js';
 import { decodeColumnValue } from '../lib/rows/codec.js';
 import { assertRow, boundContext, classifyCells, copyRow, documentOf, setMember } from '../lib/rows/cells.js';
-import { assertRowLayout, type RowLayout } from './layout.js';
+import { assertRowLayout, type RowLayout, type RowLayoutColumn } from './layout.js';
 import type { RowKeyrings } from './seal-row.js';
 
 /** Options of {@link openRow}. */
@@ -29,13 +30,47 @@ export interface OpenRowOptions extends RowKeyrings {
   readonly limits?: Partial<Limits>;
 }
 
-/** @internal openRow with an explicit crypto backend (tests run both). */
-export async function openRowWith(backend: Backend, row: unknown, layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>> {
+/** What openRow resolves once per call, shared by every row of an openRows batch. */
+interface PreparedOpen {
+  readonly layout: RowLayout;
+  readonly allowPlaintext: boolean;
+  /** The `columns` option as given (checked per row: each named column must be in that row). */
+  readonly columns: unknown;
+  /**
+   * The open request of the call: keyrings, limits, deadline and header name, checked once, when
+   * the first row with a header needs it (a row of NULLs needs no keyring, as with openRow).
+   */
+  readonly base: () => OpenRequest;
+  readonly columnOfPointer: ReadonlyMap<string, RowLayoutColumn>;
+}
+
+function prepareOpen(layout: RowLayout, options: OpenRowOptions): PreparedOpen {
   assertRowLayout(layout);
-  assertRow(row);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('openRow options must be an object');
   const allowPlaintext = options.allowPlaintext === true;
-  const partial = options.columns === undefined ? undefined : partialColumns(row, layout, options.columns);
+  const keyringFor = (group: string): Keyring | undefined => (options.keyrings !== undefined && Object.prototype.hasOwnProperty.call(options.keyrings, group) ? options.keyrings[group] : options.keyring);
+  const keyrings: Record<string, Keyring> = {};
+  for (const g of layout.groups) {
+    const k = keyringFor(g);
+    if (k !== undefined) keyrings[g] = k;
+  }
+  // The row's own context and expected groups are set per row (openRowPrepared); everything else
+  // of the request is the same for every row of the call.
+  let request: OpenRequest | undefined;
+  const base = (): OpenRequest =>
+    (request ??= openRequestFrom({
+      keyrings,
+      expectGroups: [],
+      headerName: layout.header.name,
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    }));
+  return { layout, allowPlaintext, columns: options.columns, base, columnOfPointer: new Map(layout.columns.map((c) => [c.pointer, c] as const)) };
+}
+
+async function openRowPrepared(backend: Backend, row: unknown, p: PreparedOpen): Promise<Record<string, unknown>> {
+  const { layout, allowPlaintext } = p;
+  assertRow(row);
+  const partial = p.columns === undefined ? undefined : partialColumns(row, layout, p.columns);
   const classified = classifyCells(row, layout);
   const header = classified.header;
   const cells = partial === undefined ? classified.cells : classified.cells.filter((c) => partial.has(c.column.property));
@@ -55,41 +90,49 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
   // A partial open lists the NULL cells too, so that a listed column set to NULL is still caught.
   const present = partial === undefined ? sealed : cells.filter((c) => c.state !== 'plaintext');
   const document = documentOf([...present.map((c) => [c.column.name, c.value] as const), [layout.header.name, header]]);
-  const keyringFor = (group: string): Keyring | undefined => (options.keyrings !== undefined && Object.prototype.hasOwnProperty.call(options.keyrings, group) ? options.keyrings[group] : options.keyring);
-  const keyrings: Record<string, Keyring> = {};
-  for (const g of layout.groups) {
-    const k = keyringFor(g);
-    if (k !== undefined) keyrings[g] = k;
-  }
   // Every group that sealed a non-NULL column must be in the header (a writer holding one group's
   // key cannot drop another group); groups whose columns are all NULL are rightly absent.
   const expectGroups = layout.groups.filter((g) => sealed.some((c) => c.column.group === g));
-  const request = openRequestFrom({
-    keyrings,
+  const base = p.base();
+  const expected = contextEntries({ ...layout.context, ...boundContext(row, layout) }, 'context', base.limits.maxContextPairs);
+  refuseInternalContextKeys(expected, 'context');
+  const request: OpenRequest = {
+    ...base,
+    expected,
     expectGroups,
-    context: { ...layout.context, ...boundContext(row, layout) },
-    headerName: layout.header.name,
-    ...(allowPlaintext ? { paths: sealed.map((c) => c.column.selector) } : partial !== undefined ? { paths: present.map((c) => c.column.selector) } : {}),
-    ...(options.limits !== undefined ? { limits: options.limits } : {}),
-  });
+    ...(allowPlaintext ? { selectors: sealed.map((c) => c.column.selector) } : partial !== undefined ? { selectors: present.map((c) => c.column.selector) } : {}),
+  };
   const opened = await openSealed(backend, document, request);
   // A group's key opens only the columns the layout gives that group: a holder of one group's key
   // who rewrote the header to claim another group's column is refused here.
-  const groupOfColumn = new Map(layout.columns.map((c) => [c.pointer, c] as const));
   for (const [gi, pointers] of opened.opened) {
     const groupName = opened.header.groups[gi]!.name;
-    for (const p of pointers) {
-      const column = groupOfColumn.get(p);
+    for (const ptr of pointers) {
+      const column = p.columnOfPointer.get(ptr);
       if (column === undefined || column.group !== groupName) throw new DecryptionFailedError();
     }
   }
   for (const [, pointers] of opened.opened) {
-    for (const p of pointers) {
-      const column = groupOfColumn.get(p)!;
+    for (const ptr of pointers) {
+      const column = p.columnOfPointer.get(ptr)!;
       setMember(out, column.property, decodeColumnValue(column.codec, opened.document[column.name] as JsonValue, column.name));
     }
   }
   return out;
+}
+
+/** @internal openRow with an explicit crypto backend (tests run both). */
+export async function openRowWith(backend: Backend, row: unknown, layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>> {
+  assertRowLayout(layout);
+  assertRow(row);
+  return openRowPrepared(backend, row, prepareOpen(layout, options));
+}
+
+/** @internal openRows with an explicit crypto backend: the options are resolved once for all rows. */
+export async function openRowsWith(backend: Backend, rows: readonly unknown[], layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>[]> {
+  if (!Array.isArray(rows)) throw new InvalidArgumentError('openRows takes an array of rows');
+  const prepared = prepareOpen(layout, options);
+  return Promise.all(rows.map((row) => openRowPrepared(backend, row, prepared)));
 }
 
 function partialColumns(row: Record<string, unknown>, layout: RowLayout, columns: unknown): Set<string> {
@@ -130,11 +173,11 @@ export function openRow(row: Record<string, unknown>, layout: RowLayout, options
 
 /**
  * Opens many rows (see {@link openRow}), concurrently, so that rows sharing a data key through a
- * `CachingKeyring` share one unwrap. Fails on the first row that fails.
+ * `CachingKeyring` share one unwrap. The options (keyrings, limits, deadline) are read and checked
+ * once for the whole call, not once per row. Fails on the first row that fails.
  *
  * Importable from `@fieldseal/core`.
  */
 export function openRows(rows: readonly Record<string, unknown>[], layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>[]> {
-  if (!Array.isArray(rows)) return Promise.reject(new InvalidArgumentError('openRows takes an array of rows'));
-  return Promise.all(rows.map((row) => openRowWith(defaultBackend, row, layout, options)));
+  return openRowsWith(defaultBackend, rows, layout, options);
 }
