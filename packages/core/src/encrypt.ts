@@ -9,7 +9,7 @@ import { assertKeyring, callControl } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { arrayOption, headerNameOption, readOptions, selectorList } from './lib/options.js';
 import { checkGroupName, planSelections, sealPlanned } from './lib/seal.js';
-import { addBeacons } from './beacons/add-beacons.js';
+import { addBeaconsInPlace } from './beacons/add-beacons.js';
 import type { BeaconIndex } from './beacons/beacon-index.js';
 import { assertBeaconsNotSelected } from './lib/beacon/targets.js';
 
@@ -101,7 +101,8 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
   if (Object.prototype.hasOwnProperty.call(doc, headerName)) throw new InvalidArgumentError(`the document already has a "${headerName}" property: it is sealed already, or use another headerName`);
   // Beacons are computed from the plaintext, so they are written before anything is sealed.
   const beacons = o.beacons as BeaconIndex | undefined;
-  if (beacons !== undefined) doc = await addBeacons(doc, beacons);
+  // encrypt owns this clone, so the beacons are written into it (one copy, at the caller's maxDepth).
+  if (beacons !== undefined) doc = await addBeaconsInPlace(doc, beacons);
   const plans = planSelections(doc, groups, headerName, o.strict === true, limits);
   if (beacons !== undefined) assertBeaconsNotSelected(doc, beacons, plans.flatMap((p) => p.fields), headerName);
   return sealPlanned(backend, doc, plans, stored, required, headerName, limits, control);

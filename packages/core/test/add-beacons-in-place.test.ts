@@ -33,3 +33,17 @@ describe('addBeaconsInPlace (for encrypt, which owns its clone)', () => {
     await expect(addBeaconsInPlace({ email: 'a' }, {} as BeaconIndex)).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_INVALID_ARGUMENT' });
   });
 });
+
+describe('encrypt with beacons', () => {
+  test('honours a raised maxDepth (the beacon pass used to re-clone at the default depth of 128)', async () => {
+    const { encrypt, decrypt, LocalKeyring } = await import('@fieldseal/core');
+    const keyring = await LocalKeyring.generate();
+    let deep: JsonObject = { leaf: 'x' };
+    for (let i = 0; i < 200; i++) deep = { d: deep };
+    const doc: JsonObject = { contacts: [{ email: 'a@example.com' }], deep };
+    const sealed = await encrypt(doc, { keyring, paths: ['$.contacts[*].email'], beacons: index(), limits: { maxDepth: 300 } });
+    expect(typeof (sealed.contacts as JsonObject[])[0]!.email_bidx).toBe('string');
+    const opened = await decrypt(sealed, { keyring, limits: { maxDepth: 300 } });
+    expect((opened.contacts as JsonObject[])[0]!.email).toBe('a@example.com');
+  });
+});
