@@ -14,10 +14,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../lib/database.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -28,30 +28,6 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 const { LocalKeyring, defineRowLayout, openRow, sealRow } = await import('@fieldseal/core');
 const PgClient = require('pg/lib/client.js');
 const fieldseal = join(root, 'packages/cli/dist/bin.js');
-
-async function openDatabase() {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const probe = new PgClient({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.end();
-    return { url, embedded: false, stop: async () => {} };
-  } catch {
-    await probe.end().catch(() => {});
-  }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const db = await PGlite.create();
-  const port = await new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 4 });
-  await server.start();
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, embedded: true, stop: async () => (await server.stop(), await db.close()) };
-}
 
 /** Run the CLI; resolve with its exit code and output. */
 function cli(args) {

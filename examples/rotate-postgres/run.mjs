@@ -13,11 +13,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { openDatabase } from '../lib/database.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -29,30 +29,6 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 const { LocalKeyring, decrypt, encrypt, inspect } = await import('@fieldseal/core');
 const PgClient = require('pg/lib/client.js');
 const fieldseal = join(root, 'packages/cli/dist/bin.js');
-
-async function openDatabase() {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const probe = new PgClient({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.end();
-    return { url, embedded: false, stop: async () => {} };
-  } catch {
-    await probe.end().catch(() => {});
-  }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const db = await PGlite.create();
-  const port = await new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 4 });
-  await server.start();
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, embedded: true, stop: async () => (await server.stop(), await db.close()) };
-}
 
 function cli(args) {
   const r = spawnSync(process.execPath, [fieldseal, ...args], { encoding: 'utf8' });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decrypt, encrypt, inspect, LocalKeyring, type JsonObject } from '@fieldseal/core';
 import type { CommandIo } from '@fieldseal/cli';
 import { rotate } from '../src/commands/rotate/index.js';
-import { openTestDatabase, uniqueTable } from '../../rotation/test/helpers/database.js';
+import { openTestDatabase, uniqueTable } from '../../../test/helpers/postgres.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 let dir: string;

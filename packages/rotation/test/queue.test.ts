@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspect, type JsonObject } from '@fieldseal/core';
 import type { Client } from 'pg';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 const CHILD = new URL('./fixtures/queue-child.mjs', import.meta.url).pathname;
 const ROWS = 300;

@@ -6,7 +6,7 @@ import { inspect, type JsonObject } from '@fieldseal/core';
 import { FileCheckpointStore, NdjsonStore, PostgresStore, runRotation } from '@fieldseal/rotation';
 import type { Client } from 'pg';
 import { keyrings, openRecord, plainRecord, sealMany } from './helpers/data.js';
-import { openTestDatabase, uniqueTable, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, uniqueTable, type TestDatabase } from '../../../test/helpers/postgres.js';
 
 const SETUP = new URL('./fixtures/rotation-setup.mjs', import.meta.url).href;
 
