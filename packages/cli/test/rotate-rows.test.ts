@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,24 +28,34 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Run the CLI; with `killAfterMs`, SIGKILL it then (if it is still running). */
-function cli(args: readonly string[], options: { env?: Record<string, string>; killAfterMs?: number } = {}): Promise<Run> {
+/**
+ * Run the CLI; with `killAfterCheckpoints`, SIGKILL it right after it has moved its checkpoint that
+ * many times (if it is still running), so the crash lands mid-job on a fast machine as on a slow one.
+ */
+function cli(args: readonly string[], options: { env?: Record<string, string>; killAfterCheckpoints?: { path: string; count: number } } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;
-    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => {
-      if (child.exitCode === null) {
+    const watch = options.killAfterCheckpoints;
+    const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+    let last = watch ? read(watch.path) : '';
+    let moves = 0;
+    const timer = watch === undefined ? undefined : setInterval(() => {
+      const now = read(watch.path);
+      if (now === last) return;
+      last = now;
+      if (++moves >= watch.count && child.exitCode === null) {
         killed = true;
         child.kill('SIGKILL');
       }
-    }, options.killAfterMs);
+    }, 1);
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
+      if (timer) clearInterval(timer);
       resolve({ code, killed: killed && signal === 'SIGKILL', stdout, stderr });
     });
   });
@@ -136,7 +147,8 @@ function appWriter(table: string, firstNewId: number, stored: Stored, expected: 
 /** Kill the CLI twice at random points while the writer runs, resume, then finish with --until-clean after the writer stopped. */
 async function killResumeFinish(args: readonly string[], writer: { stop(): Promise<number> }, env?: Record<string, string>): Promise<{ runs: Run[]; writes: number; final: Run }> {
   const runs: Run[] = [];
-  for (let k = 0; k < 2; k++) runs.push(await cli([...args, ...(k > 0 ? ['--resume'] : [])], { ...(env ? { env } : {}), killAfterMs: 350 + Math.floor(Math.random() * 900) }));
+  const checkpoint = args[args.indexOf('--checkpoint') + 1]!;
+  for (let k = 0; k < 2; k++) runs.push(await cli([...args, ...(k > 0 ? ['--resume'] : [])], { ...(env ? { env } : {}), killAfterCheckpoints: { path: checkpoint, count: 1 + Math.floor(Math.random() * 4) } }));
   runs.push(await cli([...args, '--resume'], env ? { env } : {}));
   const writes = await writer.stop();
   const final = await cli([...args, '--resume', '--until-clean', '--json'], env ? { env } : {});

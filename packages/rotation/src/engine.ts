@@ -6,6 +6,10 @@ import { formatShard } from './shard.js';
 import type { CommitItem, Shard, Store, StoreRecord } from './store.js';
 import { mapLimit, recordProcessor, type Outcome } from './lib/process-record.js';
 import { WorkerPool } from './lib/worker-pool.js';
+import type { RecordTransform, RecordVerifier, TransformResult } from './transform.js';
+
+// The transform contract lives in its own file so lib/ can use it without importing the engine.
+export type { RecordTransform, RecordVerifier, TransformResult } from './transform.js';
 
 export { reasonOf } from './lib/process-record.js';
 
@@ -24,22 +28,6 @@ export interface RotationWorkers {
   /** Worker threads. Default: one per core (`os.availableParallelism()`). */
   readonly count?: number;
 }
-
-/** What a {@link RecordTransform} returns. */
-export interface TransformResult {
-  /** The new document (ignored when `changed` is false). */
-  readonly document: JsonObject;
-  /** False when the document was already in the target state. */
-  readonly changed: boolean;
-  /** When `changed` is false: the reason it is counted under in `skippedByReason`. Default `unchanged`. */
-  readonly reason?: string;
-}
-
-/** Turns one sealed document into its rotated form (e.g. core's `rewrap` or `reencrypt`). */
-export type RecordTransform = (document: JsonObject, record: StoreRecord) => Promise<TransformResult>;
-
-/** Checks a rotated document before it is written; throws to reject it (the record is then left alone). */
-export type RecordVerifier = (rotated: JsonObject, original: JsonObject, record: StoreRecord) => Promise<void>;
 
 /** Progress after each batch. */
 export interface RotationProgress {

@@ -1,5 +1,5 @@
 import { inspect, isFieldsealError, type JsonObject } from '@fieldseal/core';
-import type { RecordTransform, RecordVerifier, TransformResult } from '../engine.js';
+import type { RecordTransform, RecordVerifier, TransformResult } from '../transform.js';
 import type { StoreRecord } from '../store.js';
 
 /** What the engine decided for one record (plain data: it crosses worker-thread boundaries). */
