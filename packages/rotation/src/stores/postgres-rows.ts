@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { InvalidArgumentError, type RowLayout } from '@fieldseal/core';
 import type { KeyRange } from '../queue.js';
+import { assertUniqueIdColumn, KeysetScope, shardRowCount } from './keyset.js';
 import type { CommitItem, CommitResult, Shard, Store, StoreOpenOptions, StoreRecord } from '../store.js';
 import { redactConnectionString, type PostgresClientLike } from './postgres.js';
 import { CLOAK_SQL_PATTERN, FIELD_SQL_MIN_LENGTH, FIELD_SQL_PREFIX } from '../lib/row-values.js';
@@ -177,37 +178,16 @@ export class PostgresRowStore implements Store {
     }
     const idColumn = this.#options.idColumn ?? 'id';
     this.#idType = types.get(idColumn)!;
-    const unique = await this.#client!.query(
-      `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1 AND a.attname = $2 LIMIT 1`,
-      [this.#table, idColumn],
-    );
-    if (unique.rowCount === 0) throw new InvalidArgumentError(`id column ${idColumn} of ${table} needs a primary key or unique index (keyset pagination and compare-and-swap rely on it)`);
-  }
-
-  #shardCondition(param: number): string {
-    return this.#shard === undefined ? '' : ` AND (((hashtextextended(${this.#id}::text, 0) % $${param}) + $${param}) % $${param}) = $${param + 1}`;
-  }
-
-  #upToCondition(param: number): string {
-    return this.#options.range?.upTo === undefined ? '' : ` AND ${this.#id} <= $${param}`;
-  }
-
-  #upToValues(): unknown[] {
-    return this.#options.range?.upTo === undefined ? [] : [this.#options.range.upTo];
-  }
-
-  #shardValues(): unknown[] {
-    return this.#shard === undefined ? [] : [this.#shard.count, this.#shard.index];
+    await assertUniqueIdColumn(this.#client!, this.#table, table, idColumn);
   }
 
   /** Rows of this shard (planner estimate on tables over a million rows, so a start never waits for a count). */
   async total(): Promise<number | undefined> {
-    const estimate = await this.#client!.query<{ n: string | null }>('SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = to_regclass($1)', [this.#table]);
-    const estimated = Number(estimate.rows[0]?.n ?? -1);
-    if (estimated > 1_000_000) return Math.round(estimated / (this.#shard?.count ?? 1));
-    const { rows } = await this.#client!.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.#table} WHERE true${this.#shardCondition(1)}`, this.#shardValues());
-    return Number(rows[0]!.n);
+    return shardRowCount(this.#client!, this.#table, this.#scope(), this.#shard, 'true');
+  }
+
+  #scope(): KeysetScope {
+    return new KeysetScope(this.#id, this.#shard, this.#options.range?.upTo);
   }
 
   /** The next rows after the last id read, in id order. */
@@ -217,8 +197,8 @@ export class PostgresRowStore implements Store {
     const select = `SELECT ${this.#id}::text AS fieldseal_id, ${list} FROM ${this.#table}`;
     const result =
       this.#last === undefined
-        ? await this.#client!.query<Record<string, string | null>>(`${select} WHERE true${this.#shardCondition(2)}${this.#upToCondition(this.#shard ? 4 : 2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues(), ...this.#upToValues()])
-        : await this.#client!.query<Record<string, string | null>>(`${select} WHERE ${this.#id} > $2${this.#shardCondition(3)}${this.#upToCondition(this.#shard ? 5 : 3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues(), ...this.#upToValues()]);
+        ? await this.#client!.query<Record<string, string | null>>(`${select} WHERE true${this.#scope().sql(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#scope().values()])
+        : await this.#client!.query<Record<string, string | null>>(`${select} WHERE ${this.#id} > $2${this.#scope().sql(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#scope().values()]);
     const records = result.rows.map((r) => {
       const row: Record<string, string | null> = {};
       this.#columns.forEach((c, i) => Object.defineProperty(row, c.property, { value: r[`c${i}`] ?? null, enumerable: true, writable: true, configurable: true }));

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { InvalidArgumentError } from '@fieldseal/core';
 import type { KeyRange } from '../queue.js';
+import { assertUniqueIdColumn, KeysetScope, shardRowCount } from './keyset.js';
 import type { CommitItem, CommitResult, Shard, Store, StoreOpenOptions, StoreRecord } from '../store.js';
 
 /** The column types a {@link PostgresStore} can hold sealed documents in. */
@@ -157,28 +158,7 @@ export class PostgresStore implements Store {
     const idType = rows.find((r) => r.attname === idColumn)?.type;
     if (idType === undefined) throw new InvalidArgumentError(`id column ${idColumn} not found in ${table}`);
     this.#idType = idType;
-    const unique = await this.#client!.query(
-      `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1 AND a.attname = $2 LIMIT 1`,
-      [this.#table, idColumn],
-    );
-    if (unique.rowCount === 0) throw new InvalidArgumentError(`id column ${idColumn} of ${table} needs a primary key or unique index (keyset pagination and compare-and-swap rely on it)`);
-  }
-
-  #shardCondition(param: number): string {
-    return this.#shard === undefined ? '' : ` AND (((hashtextextended(${this.#id}::text, 0) % $${param}) + $${param}) % $${param}) = $${param + 1}`;
-  }
-
-  #upToCondition(param: number): string {
-    return this.#options.range?.upTo === undefined ? '' : ` AND ${this.#id} <= $${param}`;
-  }
-
-  #upToValues(): unknown[] {
-    return this.#options.range?.upTo === undefined ? [] : [this.#options.range.upTo];
-  }
-
-  #shardValues(): unknown[] {
-    return this.#shard === undefined ? [] : [this.#shard.count, this.#shard.index];
+    await assertUniqueIdColumn(this.#client!, this.#table, table, idColumn);
   }
 
   /**
@@ -187,11 +167,11 @@ export class PostgresStore implements Store {
    * starting a run never waits for a full-table count.
    */
   async total(): Promise<number | undefined> {
-    const estimate = await this.#client!.query<{ n: string | null }>('SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = to_regclass($1)', [this.#table]);
-    const estimated = Number(estimate.rows[0]?.n ?? -1);
-    if (estimated > 1_000_000) return Math.round(estimated / (this.#shard?.count ?? 1));
-    const { rows } = await this.#client!.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.#table} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(1)}`, this.#shardValues());
-    return Number(rows[0]!.n);
+    return shardRowCount(this.#client!, this.#table, this.#scope(), this.#shard, `${this.#column} IS NOT NULL`);
+  }
+
+  #scope(): KeysetScope {
+    return new KeysetScope(this.#id, this.#shard, this.#options.range?.upTo);
   }
 
   /** The next rows after the last id read, in id order. */
@@ -201,8 +181,8 @@ export class PostgresStore implements Store {
     const select = `SELECT ${this.#id}::text AS fieldseal_id, ${this.#column}::text AS fieldseal_doc FROM ${this.#table}`;
     const result =
       this.#last === undefined
-        ? await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#shardCondition(2)}${this.#upToCondition(this.#shard ? 4 : 2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#shardValues(), ...this.#upToValues()])
-        : await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#shardCondition(3)}${this.#upToCondition(this.#shard ? 5 : 3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#shardValues(), ...this.#upToValues()]);
+        ? await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#column} IS NOT NULL${this.#scope().sql(2)} ORDER BY ${this.#id} LIMIT $1`, [limit, ...this.#scope().values()])
+        : await this.#client!.query<{ fieldseal_id: string; fieldseal_doc: string }>(`${select} WHERE ${this.#id} > $2 AND ${this.#column} IS NOT NULL${this.#scope().sql(3)} ORDER BY ${this.#id} LIMIT $1`, [limit, this.#last, ...this.#scope().values()]);
     const records = result.rows.map((r) => ({ id: r.fieldseal_id, text: r.fieldseal_doc }));
     if (records.length < limit) this.#done = true;
     if (records.length > 0) this.#last = records[records.length - 1]!.id;
