@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { CryptographyClient } from '@azure/keyvault-keys';
 import type { KeyClient, KeyClientOptions, KeyVaultKey, UnwrapResult } from '@azure/keyvault-keys';
-import { callWithRetries, dataKeyToWrap, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError, rsaOaepPublicKeyEncrypt } from '@fieldseal/core';
+import { callWithRetries, dataKeyToWrap, MAX_SERVICE_UNWRAPS_PER_KEY, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError, rsaOaepPublicKeyEncrypt } from '@fieldseal/core';
 import type { KeyUnavailableReason, Keyring, ResolvedRetryPolicy, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { ClientCache, checkTimeout, createKeyClient, keyringRetryPolicy, pipelineOptions } from './client.js';
 import type { AzureKeyVaultRetryOptions } from './client.js';
@@ -194,6 +194,7 @@ export class AzureKeyVaultKeyring implements Keyring {
     const reasons: KeyUnavailableReason[] = [];
     // One deadline for the whole unwrap, however many wrapped keys it tries.
     const deadline = Date.now() + this.retryPolicy.deadlineMs;
+    let sent = 0;
     for (const wrapped of request.wrapped) {
       if (wrapped.provider !== AZURE_KEYVAULT_PROVIDER_ID) continue;
       let candidate: AzureKeyId;
@@ -208,6 +209,12 @@ export class AzureKeyVaultKeyring implements Keyring {
         reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: version === undefined ? 'the wrapped key id has no version' : 'not the key this keyring is configured with (strict keyring)' });
         continue;
       }
+      // A forged header may list many versions of the configured key: each unwrapKey is a paid call.
+      if (sent >= MAX_SERVICE_UNWRAPS_PER_KEY) {
+        reasons.push({ provider: AZURE_KEYVAULT_PROVIDER_ID, keyId: wrapped.keyId, message: `not tried: at most ${MAX_SERVICE_UNWRAPS_PER_KEY} wrapped keys per configured key are sent to Key Vault in one unwrap` });
+        continue;
+      }
+      sent++;
       const client = this.#versionClients.get(version.toLowerCase(), () => this.#cryptographyClient(version));
       try {
         const result = await callWithRetries<UnwrapResult>(

@@ -16,7 +16,7 @@ export { describeSelector, type SelectorSegment, type SelectorStep } from './des
 export { DEFAULT_LIMITS } from './lib/limits.js';
 export { LocalKeyring, LOCAL_PROVIDER, type LocalKeyFile, type LocalKeyFileEntry } from './keyrings/local.js';
 export { MultiKeyring } from './keyrings/multi.js';
-export { callWithRetries, resolveRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type ResolvedRetryPolicy, type RetryingCall } from './keyrings/call-with-retries.js';
+export { callWithRetries, resolveRetryPolicy, DEFAULT_RETRY_POLICY, MAX_SERVICE_UNWRAPS_PER_KEY, type RetryPolicy, type ResolvedRetryPolicy, type RetryingCall } from './keyrings/call-with-retries.js';
 export { dataKeyToWrap, importRsaOaepPublicKey, rsaOaepPublicKeyEncrypt, spkiFromPem, wrapWithRsaOaepPublicKey } from './keyrings/rsa-oaep-public-key.js';
 export { RsaKeyring, type RsaKeyInput, type RsaPublicKeyringOptions, type RsaPrivateKeyringOptions, type RsaGenerateOptions } from './keyrings/rsa.js';
 export { rewrap, type RewrapOptions, type RotationResult } from './rewrap.js';

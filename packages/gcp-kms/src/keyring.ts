@@ -3,7 +3,7 @@
  * (`ENCRYPT_DECRYPT`) CryptoKey, CRC32C-checked end to end.
  * @module
  */
-import { dataKeyToWrap, encodeContext, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
+import { dataKeyToWrap, encodeContext, MAX_SERVICE_UNWRAPS_PER_KEY, InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '@fieldseal/core';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult } from '@fieldseal/core';
 import { cancelOnAbort, resolveClient, withIntegrityRetries, type GcpKmsClient, type GcpKmsClientSettings, type ResolvedClient } from './client.js';
 import { checksumValue, crc32c } from './crc32c.js';
@@ -179,6 +179,7 @@ export class GcpKmsKeyring implements Keyring {
     const reasons: KeyUnavailableReason[] = [];
     // One deadline for the whole unwrap, however many wrapped keys it tries.
     const deadline = Date.now() + this.#client.deadlineMs;
+    let sent = 0;
     for (const wrapped of wrappedKeys) {
       if (wrapped?.provider !== GCP_KMS_PROVIDER) continue;
       /* Precondition: strict keyring: only versions of the configured CryptoKey are ever sent to Decrypt. */
@@ -190,6 +191,12 @@ export class GcpKmsKeyring implements Keyring {
         reasons.push({ provider: GCP_KMS_PROVIDER, keyId: wrapped.keyId, message: 'the wrapped key has no ciphertext' });
         continue;
       }
+      // A forged header may list many versions of the configured key: each Decrypt is a paid call.
+      if (sent >= MAX_SERVICE_UNWRAPS_PER_KEY) {
+        reasons.push({ provider: GCP_KMS_PROVIDER, keyId: wrapped.keyId, message: `not tried: at most ${MAX_SERVICE_UNWRAPS_PER_KEY} wrapped keys per configured key are sent to Cloud KMS in one unwrap` });
+        continue;
+      }
+      sent++;
       try {
         return await this.#client.run({ provider: GCP_KMS_PROVIDER, keyId: wrapped.keyId, operation: 'Decrypt', signal: request.signal, deadline, discard: (late: Uint8Array) => late.fill(0) }, (signal) =>
           withIntegrityRetries(this.#client.maxAttempts, () => this.#decrypt(wrapped.keyId, wrapped.ciphertext, aad, signal), signal),

@@ -10,6 +10,7 @@ import {
   type Keyring,
   KeyUnavailableError,
   type KeyUnavailableReason,
+  MAX_SERVICE_UNWRAPS_PER_KEY,
   ProviderError,
   type ResolvedRetryPolicy,
   resolveRetryPolicy,
@@ -235,7 +236,11 @@ export class VaultTransitKeyring implements Keyring, ServiceRewrapCapable {
         throw new KeyUnavailableError('Vault transit could not unwrap the data key', reasons);
       }
     }
-    for (const { key, ciphertext } of candidates.usable) {
+    // A forged header may list many versions of the configured key: each decrypt is a Vault call.
+    for (const { key } of candidates.usable.slice(MAX_SERVICE_UNWRAPS_PER_KEY)) {
+      reasons.push({ provider: this.provider, keyId: key.keyId, message: `not tried: at most ${MAX_SERVICE_UNWRAPS_PER_KEY} wrapped keys per configured key are sent to Vault in one unwrap` });
+    }
+    for (const { key, ciphertext } of candidates.usable.slice(0, MAX_SERVICE_UNWRAPS_PER_KEY)) {
       try {
         const bind = this.contextBinding === 'derived-key' ? { context } : { associated_data: context };
         const body = await this.#call('decrypt', { ...bind, ciphertext }, key.keyId, 'decrypt', signal, deadline);

@@ -240,3 +240,11 @@ function abortedError(call: RetryingCall<unknown>, reason: unknown, last: unknow
     cause: reason ?? last,
   });
 }
+
+/**
+ * How many wrapped keys one unwrap sends to a key service for one configured key. A document's
+ * header can list up to 16 wrapped keys per group naming versions of the configured key; a genuine
+ * group has one per key-encryption key. Trying at most this many bounds the paid calls a forged
+ * header can cause (issue 23 item 9). For provider keyrings.
+ */
+export const MAX_SERVICE_UNWRAPS_PER_KEY = 2;
