@@ -182,14 +182,8 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
     keepMode = undefined;
   }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle: FileHandle;
-  try {
-    handle = await open(tmp, 'wx', keepMode ?? mode);
-  } catch (err) {
-    throw usage(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  if (keepMode !== undefined) await handle.chmod(keepMode);
   // Ctrl-C or SIGTERM mid-stream: remove the temporary file, leave the target as it was, exit 130.
+  // Hooked before the file exists, so a signal can never leave it behind.
   const onSignal = (signal: NodeJS.Signals) => {
     try {
       unlinkSync(tmp);
@@ -205,6 +199,14 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+  let handle: FileHandle;
+  try {
+    handle = await open(tmp, 'wx', keepMode ?? mode);
+  } catch (err) {
+    unhook();
+    throw usage(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (keepMode !== undefined) await handle.chmod(keepMode);
   let pending: string[] = [];
   let pendingLength = 0;
   let closed = false;
