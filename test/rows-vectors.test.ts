@@ -82,7 +82,7 @@ describe('published row vectors (FORMAT.md §9)', () => {
             },
             unwrap: () => Promise.reject(new Error('not used')),
           });
-          const again = await sealRowWith(deterministicBackend(backend, random), fromJsonRow(c, c.plaintext!), layout, { keyrings: Object.fromEntries(layout.groups.map((g) => [g, replay(g)])) });
+          const again = await sealRowWith(deterministicBackend(backend, random), fromJsonRow(c, c.plaintext!), layout, { keyrings: Object.fromEntries(layout.groups.map((g) => [g, replay(g)])) }, decoded.suite);
           expect(JSON.stringify(toJsonRow(again))).toBe(JSON.stringify(c.sealed));
         });
       }

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
 import type { Backend } from './lib/backend/types.js';
 import { contextEntries, refuseInternalContextKeys } from './lib/context.js';
+import { SUITE_NAMES, SUITE_V1, isKnownSuite } from './lib/format/constants.js';
 import { assertKeyring, callControl } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
 import { openSealed, type OpenRequest } from './lib/open.js';
@@ -33,6 +34,14 @@ export interface DecryptOptions {
    */
   readonly expectGroups?: readonly string[] | false;
   /**
+   * The oldest algorithm suite accepted (1 or 2; default 1). Suite 2, which encrypt writes, binds
+   * each key group's name into its key wrap, so a data key wrapped for one group never opens as
+   * another group's, even where groups share a key-encryption key. Set 2 once every stored document
+   * has been re-encrypted (`fieldseal rotate --mode reencrypt`; {@link inspect} shows a document's
+   * suite); an older document then fails with `ERR_FIELDSEAL_UNSUPPORTED_VERSION`.
+   */
+  readonly minSuite?: number;
+  /**
    * The context the caller expects: every pair must match the document's stored context, and the
    * values of its required-but-not-stored keys must be supplied here.
    */
@@ -60,7 +69,7 @@ export interface DecryptOptions {
   readonly keyringTimeoutMs?: number;
 }
 
-const DECRYPT_OPTIONS = ['keyring', 'keyrings', 'expectGroups', 'context', 'paths', 'groups', 'strict', 'headerName', 'limits', 'signal', 'keyringTimeoutMs'] as const;
+const DECRYPT_OPTIONS = ['keyring', 'keyrings', 'expectGroups', 'minSuite', 'context', 'paths', 'groups', 'strict', 'headerName', 'limits', 'signal', 'keyringTimeoutMs'] as const;
 
 /** @internal Snapshot a map of group names to keyrings (read once, checked). */
 export function keyringMap(value: unknown, what: string): Map<string, Keyring> | undefined {
@@ -86,6 +95,13 @@ export function keyringMap(value: unknown, what: string): Map<string, Keyring> |
   return out;
 }
 
+/** @internal The `minSuite` option: a suite this build knows, default the oldest. */
+export function minSuiteOption(value: unknown): number {
+  if (value === undefined) return SUITE_V1;
+  if (typeof value !== 'number' || !isKnownSuite(value)) throw new InvalidArgumentError(`minSuite must be one of ${Object.keys(SUITE_NAMES).join(', ')}`);
+  return value;
+}
+
 /** @internal Build the open request shared by decrypt, rewrap and reencrypt. */
 export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequest> = {}): OpenRequest {
   const o = readOptions(options, 'decrypt', DECRYPT_OPTIONS);
@@ -100,6 +116,7 @@ export function openRequestFrom(options: DecryptOptions, extra: Partial<OpenRequ
   const named = keyrings !== undefined ? [...keyrings.keys()] : [];
   const expectGroups = o.expectGroups === undefined ? named : o.expectGroups === false ? [] : selectorList(o.expectGroups, 'expectGroups');
   return {
+    minSuite: minSuiteOption(o.minSuite),
     keyringFor: (group) => keyrings?.get(group) ?? (keyring as Keyring | undefined),
     expected,
     ...(o.paths !== undefined ? { selectors: selectorList(o.paths, 'paths') } : {}),
@@ -153,7 +170,7 @@ export async function decryptWith(backend: Backend, sealed: unknown, options: De
  * @throws {IncompleteError} `ERR_FIELDSEAL_INCOMPLETE` when a field was removed, duplicated or replaced by plaintext, the header is missing, or an expected key group is missing.
  * @throws {KeyUnavailableError} `ERR_FIELDSEAL_KEY_UNAVAILABLE` when no configured keyring can unwrap a needed data key.
  * @throws {MalformedError} `ERR_FIELDSEAL_MALFORMED` for malformed input, header or field blobs.
- * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite.
+ * @throws {UnsupportedVersionError} `ERR_FIELDSEAL_UNSUPPORTED_VERSION` for an unknown format version or suite, or a suite older than `minSuite`.
  * @throws {LimitExceededError} `ERR_FIELDSEAL_LIMIT_EXCEEDED` when a limit is exceeded (e.g. wrapped keys per group).
  * @throws {ProviderError} `ERR_FIELDSEAL_PROVIDER` with `retryable: true` when a keyring call runs past `keyringTimeoutMs`.
  * @throws {AbortedError} `ERR_FIELDSEAL_ABORTED` when `signal` fires.

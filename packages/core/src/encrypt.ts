@@ -3,7 +3,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits } from './types.js';
 import type { Backend } from './lib/backend/types.js';
 import { contextEntries, refuseInternalContextKeys } from './lib/context.js';
-import { DEFAULT_GROUP } from './lib/format/constants.js';
+import { CURRENT_SUITE, DEFAULT_GROUP } from './lib/format/constants.js';
 import { cloneDocument } from './lib/json.js';
 import { assertKeyring, callControl } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
@@ -67,8 +67,11 @@ export interface EncryptOptions {
 
 const ENCRYPT_OPTIONS = ['keyring', 'paths', 'groups', 'context', 'requiredContext', 'strict', 'headerName', 'limits', 'beacons', 'signal', 'keyringTimeoutMs'] as const;
 
-/** @internal Encrypt with an explicit crypto backend (tests run both). */
-export async function encryptWith(backend: Backend, document: unknown, options: EncryptOptions): Promise<JsonObject> {
+/**
+ * @internal Encrypt with an explicit crypto backend (tests run both). `suite` is for the vector
+ * tests, which replay documents of every suite; the public API writes only the current one.
+ */
+export async function encryptWith(backend: Backend, document: unknown, options: EncryptOptions, suite: number = CURRENT_SUITE): Promise<JsonObject> {
   /* Precondition: options is an object with at least one keyring and valid selectors; each option is read once. */
   const o = readOptions(options, 'encrypt', ENCRYPT_OPTIONS);
   const limits = resolveLimits(o.limits as Partial<Limits> | undefined);
@@ -105,7 +108,7 @@ export async function encryptWith(backend: Backend, document: unknown, options: 
   if (beacons !== undefined) doc = await addBeaconsInPlace(doc, beacons);
   const plans = planSelections(doc, groups, headerName, o.strict === true, limits);
   if (beacons !== undefined) assertBeaconsNotSelected(doc, beacons, plans.flatMap((p) => p.fields), headerName);
-  return sealPlanned(backend, doc, plans, stored, required, headerName, limits, control);
+  return sealPlanned(backend, doc, plans, stored, required, headerName, limits, control, suite);
 }
 
 /**

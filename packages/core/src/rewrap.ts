@@ -5,7 +5,7 @@ import { LOCAL_PROVIDER, LocalKeyring } from './keyrings/local.js';
 import type { Backend } from './lib/backend/types.js';
 import { zeroize } from './lib/bytes.js';
 import { contextEntries, refuseInternalContextKeys } from './lib/context.js';
-import { headerMac, type GroupKeys } from './lib/format/document-keys.js';
+import { groupKeyringContext, headerMac, type GroupKeys } from './lib/format/document-keys.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './lib/format/header.js';
 import { assertKeyring, callControl, checkWrapped, guardedCall, throwIfAborted, unwrapChecked, wrapChecked } from './lib/keyring-call.js';
 import { resolveLimits } from './lib/limits.js';
@@ -115,6 +115,8 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
     for (let i = 0; i < header.groups.length; i++) {
       const g = header.groups[i]!;
       const target = checked[i]!.target;
+      // Rewrap keeps the document's suite (its field keys depend on it), so also its keyring context.
+      const keyringContext = groupKeyringContext(header.suite, ctx.record, g.name);
       let wrapped: readonly WrappedKey[] | undefined;
       const service = target as Partial<ServiceRewrapCapable>;
       if (typeof service.rewrapInService === 'function') {
@@ -123,7 +125,7 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
           fromService = await guardedCall('rewrapInService', control, (signal) =>
                 service.rewrapInService!({
                   wrapped: g.wrapped,
-                  context: ctx.record,
+                  context: keyringContext,
                   get signal() {
                     return signal();
                   },
@@ -136,18 +138,18 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
           wrapped = checkWrapped(fromService, limits, unlocked[i]!.dataKey);
           // The new wrapped keys get MAC'd into the header: make sure they hold this data key, so a
           // faulty service answer can never produce a document that no longer opens.
-          const check = await unwrapChecked(target, wrapped, ctx.record, g.name, control);
+          const check = await unwrapChecked(target, wrapped, keyringContext, g.name, control);
           const same = backend.timingSafeEqual(check, unlocked[i]!.dataKey);
           zeroize(check);
           if (!same) throw new KeyUnavailableError(`the server-side re-wrap of key group "${g.name}" returned a different data key`, [{ provider: wrapped[0]!.provider, keyId: wrapped[0]!.keyId, message: 'server-side re-wrap did not preserve the data key' }]);
         }
       }
       if (wrapped === undefined) {
-        const result = await wrapChecked(target, ctx.record, limits, unlocked[i]!.dataKey, undefined, control);
+        const result = await wrapChecked(target, keyringContext, limits, unlocked[i]!.dataKey, undefined, control);
         if (result.dataKey !== unlocked[i]!.dataKey) zeroize(result.dataKey);
         wrapped = result.wrapped;
       }
-      if (await alreadyUnderTarget(backend, target, g.wrapped, wrapped, ctx.record, unlocked[i]!.dataKey)) {
+      if (await alreadyUnderTarget(backend, target, g.wrapped, wrapped, keyringContext, unlocked[i]!.dataKey)) {
         groups.push(g);
       } else {
         changed = true;
@@ -157,7 +159,7 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
     if (!changed) {
       return { document: document, changed: false };
     }
-    const body = encodeHeaderBody({ messageId: header.messageId, storedContext: header.storedContext, requiredKeys: header.requiredKeys, groups });
+    const body = encodeHeaderBody({ suite: header.suite, messageId: header.messageId, storedContext: header.storedContext, requiredKeys: header.requiredKeys, groups });
     const macs = await Promise.all(unlocked.map((u) => headerMac(backend, u.keys.macKey, body, ctx.canonical)));
     throwIfAborted(control);
     Object.defineProperty(document, headerName, { value: headerToString(backend, body, macs), enumerable: true, writable: true, configurable: true });

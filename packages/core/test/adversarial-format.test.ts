@@ -10,7 +10,8 @@ import { encryptWith } from '../src/encrypt.js';
 import { decryptWith } from '../src/decrypt.js';
 import type { Backend } from '../src/lib/backend/types.js';
 import { encodeEntries, type ContextEntry } from '../src/lib/context.js';
-import { deriveGroupKeys, fieldAad, fieldAadPrefix, headerMac } from '../src/lib/format/document-keys.js';
+import { deriveGroupKeys, fieldAad, fieldAadPrefix, groupKeyringContext, headerMac } from '../src/lib/format/document-keys.js';
+import { CURRENT_SUITE } from '../src/lib/format/constants.js';
 import { encodeHeaderBody, headerToString } from '../src/lib/format/header.js';
 import { backends } from './helpers/backends.js';
 
@@ -55,11 +56,12 @@ async function craft(
   const macKeys: Uint8Array[] = [];
   for (const g of groups) {
     const dek = backend.randomBytes(32);
-    // Wrap with a context the local keyring accepts (the reserved-key tests bypass its check).
-    const { wrapped } = await g.keyring.wrap({ dataKey: dek, context: {} });
-    const keys = await deriveGroupKeys(backend, dek, messageId, g.name);
+    // Wrap with the group's name only: what decrypt passes for an empty context (the reserved-key
+    // tests fail before any unwrap, and bypass the keyring's own context checks this way).
+    const { wrapped } = await g.keyring.wrap({ dataKey: dek, context: groupKeyringContext(CURRENT_SUITE, {}, g.name) });
+    const keys = await deriveGroupKeys(backend, dek, messageId, g.name, CURRENT_SUITE);
     macKeys.push(keys.macKey);
-    const prefix = fieldAadPrefix(messageId, g.name, canonical);
+    const prefix = fieldAadPrefix(messageId, g.name, canonical, CURRENT_SUITE);
     for (const [pointer, plaintext] of g.fields) {
       const [blob] = await backend.sealMany(keys.encryptionKey, [{ aad: fieldAad(prefix, pointer), plaintext }]);
       const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -72,7 +74,7 @@ async function craft(
     }
     headerGroups.push({ name: g.name, wrapped, commitment: keys.commitment, pointers: g.fields.map(([p]) => p) });
   }
-  const body = encodeHeaderBody({ messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
+  const body = encodeHeaderBody({ suite: CURRENT_SUITE, messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
   const macs = await Promise.all(macKeys.map((k) => headerMac(backend, k, body, canonical)));
   doc._fieldseal = headerToString(backend, body, macs);
   return doc as JsonObject;
@@ -252,7 +254,7 @@ describe.each(backends)('adversarial format (%s backend)', (_name, backend) => {
     const h = decodeHeader(backend, sealed._fieldseal, DEFAULT_LIMITS);
     for (const len of [0, 5, 27]) {
       const groups = h.groups.map((g) => ({ ...g, wrapped: g.wrapped.map((w) => ({ ...w, ciphertext: w.ciphertext.slice(0, len) })) }));
-      const body = encodeHeaderBody({ messageId: h.messageId, storedContext: h.storedContext, requiredKeys: h.requiredKeys, groups });
+      const body = encodeHeaderBody({ suite: h.suite, messageId: h.messageId, storedContext: h.storedContext, requiredKeys: h.requiredKeys, groups });
       const doc = { ...sealed, _fieldseal: headerToString(backend, body, h.macs) };
       expect(await rejectCode(decryptWith(backend, doc, { keyring }))).toBe('ERR_FIELDSEAL_KEY_UNAVAILABLE');
       expect(await rejectCode(rewrap(doc, { keyring, to: keyring }))).toBe('ERR_FIELDSEAL_KEY_UNAVAILABLE');

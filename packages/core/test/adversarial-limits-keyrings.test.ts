@@ -155,7 +155,7 @@ describe.each(backends)('adversarial limits and keyrings (%s backend)', (_name, 
     const h = decodeHeader(backend, sealed._fieldseal, DEFAULT_LIMITS);
     for (const mutate of [(c: Uint8Array) => c.slice(0, 0 + 1), (c: Uint8Array) => c.slice(0, 100), (c: Uint8Array) => new Uint8Array(c.length + 1), (c: Uint8Array) => c.map((x) => x ^ 1)]) {
       const groups = h.groups.map((g) => ({ ...g, wrapped: g.wrapped.map((w) => ({ ...w, ciphertext: mutate(w.ciphertext) })) }));
-      const body = encodeHeaderBody({ messageId: h.messageId, storedContext: h.storedContext, requiredKeys: h.requiredKeys, groups });
+      const body = encodeHeaderBody({ suite: h.suite, messageId: h.messageId, storedContext: h.storedContext, requiredKeys: h.requiredKeys, groups });
       const doc = { ...sealed, _fieldseal: headerToString(backend, body, h.macs) };
       expect(await rejectCode(decryptWith(backend, doc, { keyring: rsa }))).toMatch(/KEY_UNAVAILABLE|DECRYPTION_FAILED/);
     }

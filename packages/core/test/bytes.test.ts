@@ -73,7 +73,7 @@ describe('allocPublic and ByteWriter on slab memory', () => {
   });
 
   test('fieldAads builds the same bytes as one fieldAad per pointer', () => {
-    const prefix = fieldAadPrefix(new Uint8Array(32).fill(9), 'default', encodeContext({ tenant: 't1' }));
+    const prefix = fieldAadPrefix(new Uint8Array(32).fill(9), 'default', encodeContext({ tenant: 't1' }), 2);
     const pointers = ['/a', '/cards/0/number', '/é~1x', ''];
     const all = fieldAads(prefix, pointers);
     pointers.forEach((p, i) => expect(Array.from(all[i]!)).toEqual([...prefix, ...reference.encode(p)]));

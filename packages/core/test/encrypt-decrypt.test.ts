@@ -45,13 +45,13 @@ describe('encrypt / decrypt', () => {
 });
 
 describe('wrap requests', () => {
-  test('encrypt tells the keyring how many plaintext bytes the group protects, and the full context', async () => {
+  test('encrypt tells the keyring how many plaintext bytes the group protects, the full context and (suite 2) the group', async () => {
     const inner = await LocalKeyring.generate({ name: 'main' });
     const seen: { plaintextBytes?: number; context: Record<string, string> }[] = [];
     const spy = { wrap: (r: { plaintextBytes?: number; context: Record<string, string> }) => (seen.push(r), inner.wrap(r)), unwrap: inner.unwrap.bind(inner) };
     await encrypt({ a: 'abc', b: 'é', n: 12 }, { keyring: spy, paths: ['$.a', '$.b', '$.n'], context: { t: '1' }, requiredContext: { row: '9' } });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.plaintextBytes).toBe(3 + 2 + 2);
-    expect({ ...seen[0]!.context }).toEqual({ row: '9', t: '1' });
+    expect({ ...seen[0]!.context }).toEqual({ row: '9', t: '1', 'fieldseal.group': 'default' });
   });
 });

@@ -324,7 +324,7 @@ describe('issue 14.5: limits cannot overflow the format', () => {
 
   test('the header encoder range-checks every count it writes (a wrapped u16 would authenticate a different header)', () => {
     const stored = contextEntries({ a: 'b' }, 'context', 10);
-    const base = { messageId: new Uint8Array(32), storedContext: stored, requiredKeys: [] as string[] };
+    const base = { suite: 2, messageId: new Uint8Array(32), storedContext: stored, requiredKeys: [] as string[] };
     const group = { name: 'default', wrapped: [{ provider: 'local', keyId: 'k', ciphertext: new Uint8Array(1) }], commitment: new Uint8Array(32), pointers: ['/a'] };
     const many = Array.from({ length: 65_536 }, () => stored[0]!);
     expect(() => encodeHeaderBody({ ...base, storedContext: many, groups: [group] })).toThrow(expect.objectContaining({ code: 'ERR_FIELDSEAL_LIMIT_EXCEEDED' }));
@@ -358,7 +358,7 @@ describe('issue 23.5: "fieldseal." context keys are reserved for documents', () 
     const wrapped = keyDoc.wrapped.map((w) => ({ provider: w.provider, keyId: w.keyId, ciphertext: new Uint8Array(Buffer.from(w.ciphertext, 'base64url')) }));
     const sealedField = (await encrypt({ a: 'x' }, { keyring, paths: ['$.a'] })).a as string;
     const stored = contextEntries({ tenant: 't1', 'fieldseal.purpose': 'beacon-root-key', 'fieldseal.beacon-key-id': keyDoc.id }, 'context', 10);
-    const body = encodeHeaderBody({ messageId: new Uint8Array(32), storedContext: stored, requiredKeys: [], groups: [{ name: 'default', wrapped, commitment: new Uint8Array(32), pointers: ['/a'] }] });
+    const body = encodeHeaderBody({ suite: 2, messageId: new Uint8Array(32), storedContext: stored, requiredKeys: [], groups: [{ name: 'default', wrapped, commitment: new Uint8Array(32), pointers: ['/a'] }] });
     const header = 'fs1h.' + Buffer.concat([body, new Uint8Array(16)]).toString('base64url');
     let calls = 0;
     const counting: Keyring = { wrap: (r) => keyring.wrap(r), unwrap: (r) => (calls++, keyring.unwrap(r)) };
@@ -409,6 +409,7 @@ describe('issue 23.9: a hostile header cannot amplify key-service calls', () => 
     const garbage = { provider: 'local', keyId, ciphertext: new Uint8Array(60).fill(1) };
     const stored = contextEntries({}, 'context', 10);
     const body = encodeHeaderBody({
+      suite: 2,
       messageId: new Uint8Array(32),
       storedContext: stored,
       requiredKeys: [],

@@ -136,7 +136,7 @@ describe('HierarchicalKeyring', () => {
       expect(e.keyring).toBe('fieldseal-hierarchy');
       expect(e.durationMs).toBeGreaterThanOrEqual(0);
       expect(e.context).toEqual({ tenant: 'acme' });
-      expect(e.contextKeys).toEqual(['secretish', 'tenant']);
+      expect(e.contextKeys).toEqual(['fieldseal.group', 'secretish', 'tenant']);
     }
     const branchKey = await kek.keyring.unwrap({ wrapped: (await store.getActive('acme'))!.wrapped, context: branchKeyContext('acme', 1) });
     const text = JSON.stringify(events);

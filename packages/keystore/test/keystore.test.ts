@@ -226,7 +226,7 @@ describe('OpenTelemetry audit hook', () => {
     const sealed = await encrypt(doc, { keyring, paths: ['$.ssn'], context: { tenant: 'acme' }, requiredContext: { rowId: 'r-secret-1' } });
     await decrypt(sealed, { keyring, context: { tenant: 'acme', rowId: 'r-secret-1' } });
     expect(spans.map((s) => s.name)).toEqual(['fieldseal.branch-key-load', 'fieldseal.wrap', 'fieldseal.unwrap']);
-    expect(spans[1]!.attributes).toMatchObject({ 'fieldseal.keyring': 'fieldseal-hierarchy', 'fieldseal.key_ids': ['acme/v1'], 'fieldseal.context_keys': ['rowId', 'tenant'], 'fieldseal.context.tenant': 'acme', 'fieldseal.outcome': 'success' });
+    expect(spans[1]!.attributes).toMatchObject({ 'fieldseal.keyring': 'fieldseal-hierarchy', 'fieldseal.key_ids': ['acme/v1'], 'fieldseal.context_keys': ['fieldseal.group', 'rowId', 'tenant'], 'fieldseal.context.tenant': 'acme', 'fieldseal.outcome': 'success' });
     expect(spans.every((s) => s.status?.code === SpanStatusCode.OK)).toBe(true);
     expect(JSON.stringify(spans)).not.toContain('r-secret-1');
     expect(JSON.stringify(spans)).not.toContain('078-05');

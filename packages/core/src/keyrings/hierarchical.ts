@@ -2,7 +2,7 @@ import { backend } from '#backend';
 import { InvalidArgumentError, KeyUnavailableError, type KeyUnavailableReason } from '../errors.js';
 import type { EncryptionContext, Keyring, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
 import { ByteWriter, zeroize } from '../lib/bytes.js';
-import { contextEntries, encodeEntries } from '../lib/context.js';
+import { MAX_KEYRING_CONTEXT_PAIRS, contextEntries, encodeEntries } from '../lib/context.js';
 import { DATA_KEY_LENGTH } from '../lib/format/constants.js';
 import { emitKeyAccess, errorCodeOf, type KeyAccessAuditOptions } from './audit.js';
 import { branchKeyContext, type BranchKeyRecord, type BranchKeyStore } from './branch-key-store.js';
@@ -220,7 +220,7 @@ export class HierarchicalKeyring implements Keyring {
     let keyId = '';
     try {
       const id = this.#select(request.context);
-      const canonical = encodeEntries(contextEntries(request.context, 'context', 0xffff));
+      const canonical = encodeEntries(contextEntries(request.context, 'context', MAX_KEYRING_CONTEXT_PAIRS));
       const { key, version } = await this.#branchKey(id, 'active', request.context);
       keyId = `${id}/v${version}`;
       const dataKey = request.dataKey === undefined ? backend.randomBytes(DATA_KEY_LENGTH) : request.dataKey.slice();
@@ -256,7 +256,7 @@ export class HierarchicalKeyring implements Keyring {
       emitKeyAccess(this.#audit, { operation: 'unwrap', keyring: this.#name, keyIds: [], outcome: 'failure', errorCode: errorCodeOf(err) ?? 'ERR_FIELDSEAL' }, request.context, startedAt);
       throw err;
     }
-    const canonical = encodeEntries(contextEntries(request.context, 'context', 0xffff));
+    const canonical = encodeEntries(contextEntries(request.context, 'context', MAX_KEYRING_CONTEXT_PAIRS));
     for (const w of request.wrapped) {
       if (w.provider !== HIERARCHY_PROVIDER) continue;
       const m = KEY_ID.exec(w.keyId);

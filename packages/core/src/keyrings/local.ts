@@ -2,7 +2,7 @@ import { backend } from '#backend';
 import { InvalidArgumentError, KeyUnavailableError, MalformedError, type KeyUnavailableReason } from '../errors.js';
 import type { Keyring, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
 import { zeroize } from '../lib/bytes.js';
-import { contextEntries, encodeEntries } from '../lib/context.js';
+import { MAX_KEYRING_CONTEXT_PAIRS, contextEntries, encodeEntries } from '../lib/context.js';
 import { DATA_KEY_LENGTH } from '../lib/format/constants.js';
 import { localUnwrap, localWrap } from '../lib/local-wrap.js';
 
@@ -238,7 +238,7 @@ export class LocalKeyring implements Keyring {
   /** Wrap (or generate and wrap) a data key under the primary version (local wrap version 2: a per-wrap key from the KEK and a random salt). */
   async wrap(request: WrapRequest): Promise<WrapResult> {
     request?.signal?.throwIfAborted();
-    const entries = contextEntries(request.context, 'context', 0xffff);
+    const entries = contextEntries(request.context, 'context', MAX_KEYRING_CONTEXT_PAIRS);
     const dataKey = request.dataKey === undefined ? backend.randomBytes(DATA_KEY_LENGTH) : request.dataKey;
     const primary = this.#keys.get(this.primaryVersion)!;
     const keyId = keyIdOf(this.name, this.primaryVersion, primary.id);
@@ -249,7 +249,7 @@ export class LocalKeyring implements Keyring {
 
   /** Unwrap with any version this keyring holds (wrap versions 1 and 2); never with a key it does not hold. */
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
-    const canonical = encodeEntries(contextEntries(request.context, 'context', 0xffff));
+    const canonical = encodeEntries(contextEntries(request.context, 'context', MAX_KEYRING_CONTEXT_PAIRS));
     const reasons: KeyUnavailableReason[] = [];
     for (const w of request.wrapped) {
       request.signal?.throwIfAborted();

@@ -13,6 +13,12 @@ export const RESERVED_CONTEXT_PREFIX = 'fieldseal:';
  */
 export const RESERVED_DOCUMENT_CONTEXT_PREFIX = 'fieldseal.';
 
+/**
+ * The most pairs a keyring is handed: a document's 65,535 (the width of its count field) plus the
+ * key group's name that suite 2 adds (`fieldseal.group`).
+ */
+export const MAX_KEYRING_CONTEXT_PAIRS = 0xffff + 1;
+
 /** Refuse document context keys reserved for fieldseal's internal wraps. */
 export function refuseInternalContextKeys(entries: readonly ContextEntry[], what: string): void {
   for (const e of entries) {

@@ -1,9 +1,9 @@
-import { ContextMismatchError, DecryptionFailedError, IncompleteError, InvalidArgumentError, InvalidSelectorError, KeyUnavailableError } from '../errors.js';
+import { ContextMismatchError, DecryptionFailedError, IncompleteError, InvalidArgumentError, InvalidSelectorError, KeyUnavailableError, UnsupportedVersionError } from '../errors.js';
 import type { EncryptionContext, JsonObject, JsonValue, Keyring, Limits } from '../types.js';
 import type { Backend } from './backend/types.js';
 import { zeroize } from './bytes.js';
 import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
-import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
+import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
 import { cloneDocument } from './json.js';
@@ -55,10 +55,10 @@ export async function unlockGroup(
   control: KeyringCallControl = DEFAULT_CALL_CONTROL,
 ): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
   const group = header.groups[groupIndex]!;
-  const dataKey = await unwrapChecked(keyring, group.wrapped, ctx.record, group.name, control);
+  const dataKey = await unwrapChecked(keyring, group.wrapped, groupKeyringContext(header.suite, ctx.record, group.name), group.name, control);
   let keys: GroupKeys | undefined;
   try {
-    keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name);
+    keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name, header.suite);
     // Key commitment (property 4), then header integrity (property 5), both constant time.
     if (!backend.timingSafeEqual(keys.commitment, group.commitment)) throw new DecryptionFailedError();
     const mac = await headerMac(backend, keys.macKey, header.body, ctx.canonical);
@@ -80,6 +80,8 @@ export interface OpenRequest {
   readonly available?: readonly string[];
   /** Groups the header must have; each is verified even when none of its fields is opened. */
   readonly expectGroups: readonly string[];
+  /** The oldest algorithm suite accepted. */
+  readonly minSuite?: number;
   /** Open every group the header lists (reencrypt: nothing may stay sealed). */
   readonly everyGroup?: boolean;
   readonly headerName: string;
@@ -241,6 +243,9 @@ function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
 /** Open a sealed document: the shared engine of decrypt, rewrap and reencrypt. */
 export async function openSealed(backend: Backend, sealed: unknown, req: OpenRequest): Promise<Opened> {
   const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
+  if (req.minSuite !== undefined && header.suite < req.minSuite) {
+    throw new UnsupportedVersionError(`the document uses algorithm suite ${header.suite}, older than the ${req.minSuite} this reader requires (re-encrypt it to upgrade)`);
+  }
   const context = resolveDocumentContext(header, req.expected);
   const expected = expectedGroups(header, req.expectGroups);
   const targets = chooseTargets(document, header, req);
@@ -267,7 +272,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
           zeroize(keys.encryptionKey, keys.macKey);
           return { pointers: [], values: [] };
         }
-        const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical);
+        const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical, header.suite);
         const aads = fieldAads(prefix, pointers);
         const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));
         try {

@@ -3,8 +3,8 @@ import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../type
 import type { Backend } from './backend/types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
 import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
-import { MESSAGE_ID_LENGTH } from './format/constants.js';
-import { deriveGroupKeys, fieldAads, fieldAadPrefix, headerMac, type GroupKeys } from './format/document-keys.js';
+import { CURRENT_SUITE, MESSAGE_ID_LENGTH } from './format/constants.js';
+import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
 import { DEFAULT_CALL_CONTROL, throwIfAborted, wrapChecked, type KeyringCallControl } from './keyring-call.js';
@@ -130,6 +130,7 @@ export async function sealPlanned(
   headerName: string,
   limits: Limits,
   control: KeyringCallControl = DEFAULT_CALL_CONTROL,
+  suite: number = CURRENT_SUITE,
 ): Promise<JsonObject> {
   // No string outside the selection may look like a field ciphertext: decrypt relies on that to
   // detect a ciphertext duplicated to an unlisted place.
@@ -141,7 +142,7 @@ export async function sealPlanned(
   }
   const full = mergeEntries(stored, required);
   const canonical = encodeEntries(full);
-  const keyringContext = entriesToRecord(full);
+  const fullRecord = entriesToRecord(full);
   const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
 
   // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
@@ -152,7 +153,7 @@ export async function sealPlanned(
   try {
     // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
     const settled = await Promise.allSettled(
-      plans.map((plan, i) => wrapChecked(plan.keyring, keyringContext, limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
+      plans.map((plan, i) => wrapChecked(plan.keyring, groupKeyringContext(suite, fullRecord, plan.name), limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
     );
     for (const r of settled) if (r.status === 'fulfilled') wrappedGroups.push(r.value);
     const failed = settled.find((r) => r.status === 'rejected');
@@ -160,10 +161,10 @@ export async function sealPlanned(
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
       const { dataKey, wrapped } = wrappedGroups[i]!;
-      const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name);
+      const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name, suite);
       zeroize(dataKey);
       sealedGroups.push({ plan, wrapped, keys, blobs: [] });
-      const prefix = fieldAadPrefix(messageId, plan.name, canonical);
+      const prefix = fieldAadPrefix(messageId, plan.name, canonical, suite);
       const aads = fieldAads(prefix, plan.fields.map((f) => f.pointer));
       const items = plan.fields.map((f, j) => ({ aad: aads[j]!, plaintext: encoded[i]![j]! }));
       sealedGroups[i]!.blobs = await backend.sealMany(keys.encryptionKey, items);
@@ -183,7 +184,7 @@ export async function sealPlanned(
       commitment: g.keys.commitment,
       pointers: g.plan.fields.map((f) => f.pointer),
     }));
-    const body = encodeHeaderBody({ messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
+    const body = encodeHeaderBody({ suite, messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
     if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
     const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
     throwIfAborted(control);

@@ -2,7 +2,7 @@ import { backend as defaultBackend } from '#backend';
 import { DecryptionFailedError, IncompleteError, InvalidArgumentError, MalformedError } from '../errors.js';
 import type { JsonValue, Keyring, Limits } from '../types.js';
 import type { Backend } from '../lib/backend/types.js';
-import { openRequestFrom } from '../decrypt.js';
+import { openRequestFrom, type DecryptOptions } from '../decrypt.js';
 import { contextEntries, refuseInternalContextKeys } from '../lib/context.js';
 import { openSealed, type OpenRequest } from '../lib/open.js';
 import { decodeColumnValue } from '../lib/rows/codec.js';
@@ -26,6 +26,8 @@ export interface OpenRowOptions extends RowKeyrings {
    * need a keyring. Default: every sealed column of the layout.
    */
   readonly columns?: readonly string[];
+  /** The oldest algorithm suite accepted (see {@link DecryptOptions.minSuite}). Default 1. */
+  readonly minSuite?: number;
   /** Override resource limits. */
   readonly limits?: Partial<Limits>;
 }
@@ -63,6 +65,7 @@ function prepareOpen(layout: RowLayout, options: OpenRowOptions): PreparedOpen {
       expectGroups: [],
       headerName: layout.header.name,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      ...(options.minSuite !== undefined ? { minSuite: options.minSuite } : {}),
     }));
   return { layout, allowPlaintext, columns: options.columns, base, columnOfPointer: new Map(layout.columns.map((c) => [c.pointer, c] as const)) };
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Keyring, Limits } from '../types.js';
 import type { Backend } from '../lib/backend/types.js';
 import { encryptWith, type KeyGroup } from '../encrypt.js';
+import { CURRENT_SUITE } from '../lib/format/constants.js';
 import { encodeColumnValue } from '../lib/rows/codec.js';
 import { assertRow, boundContext, copyRow, documentOf, ownValue, setMember } from '../lib/rows/cells.js';
 import { assertRowLayout, type RowLayout } from './layout.js';
@@ -29,8 +30,8 @@ export function keyringOfGroup(options: RowKeyrings, group: string): Keyring {
   return keyring;
 }
 
-/** @internal sealRow with an explicit crypto backend (tests run both). */
-export async function sealRowWith(backend: Backend, row: unknown, layout: RowLayout, options: SealRowOptions): Promise<Record<string, unknown>> {
+/** @internal sealRow with an explicit crypto backend (tests run both); `suite` for the vector replays. */
+export async function sealRowWith(backend: Backend, row: unknown, layout: RowLayout, options: SealRowOptions, suite: number = CURRENT_SUITE): Promise<Record<string, unknown>> {
   assertRowLayout(layout);
   assertRow(row);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('sealRow options must be an object');
@@ -60,7 +61,7 @@ export async function sealRowWith(backend: Backend, row: unknown, layout: RowLay
     headerName: layout.header.name,
     strict: true,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
-  });
+  }, suite);
   for (const column of layout.columns) if (Object.prototype.hasOwnProperty.call(sealed, column.name)) setMember(out, column.property, sealed[column.name]);
   setMember(out, layout.header.property, sealed[layout.header.name]);
   return out;

@@ -7,7 +7,24 @@ export const FORMAT_VERSION = 1;
  * HMAC-SHA256 header MAC; 256-bit key commitment.
  */
 export const SUITE_V1 = 1;
-export const SUITE_NAMES: Readonly<Record<number, string>> = { [SUITE_V1]: 'AES-256-GCM/HKDF-SHA256/HMAC-SHA256-commit' };
+/**
+ * Suite 2: suite 1's primitives, and every keyring call also receives the key group's name as the
+ * context pair `fieldseal.group` (docs/FORMAT.md §5.1), so a data key wrapped for one group never
+ * unwraps as another group's, even under a shared key-encryption key (issue 23.1).
+ */
+export const SUITE_V2 = 2;
+/** The suite encrypt writes. Readers accept every suite in {@link SUITE_NAMES}. */
+export const CURRENT_SUITE = SUITE_V2;
+export const SUITE_NAMES: Readonly<Record<number, string>> = {
+  [SUITE_V1]: 'AES-256-GCM/HKDF-SHA256/HMAC-SHA256-commit',
+  [SUITE_V2]: 'AES-256-GCM/HKDF-SHA256/HMAC-SHA256-commit, group-bound key wraps',
+};
+/** Suites a decoder accepts. */
+export function isKnownSuite(suite: number): boolean {
+  return suite === SUITE_V1 || suite === SUITE_V2;
+}
+/** The keyring-context key that carries the key group's name under suite 2. */
+export const GROUP_CONTEXT_KEY = 'fieldseal.group';
 
 /** Prefix of every field ciphertext string. */
 export const FIELD_PREFIX = 'fs1.';

@@ -1,6 +1,7 @@
 import type { Backend } from '../backend/types.js';
 import { ByteWriter, allocPublic, utf8Bytes, zeroize } from '../bytes.js';
-import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
+import type { EncryptionContext } from '../../types.js';
+import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, GROUP_CONTEXT_KEY, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
 
 /** The keys one key group uses in one document. Zero them with `zeroize` when done. */
 export interface GroupKeys {
@@ -9,19 +10,32 @@ export interface GroupKeys {
   readonly commitment: Uint8Array;
 }
 
-// `info` depends only on the (public) group name; documents use a handful of names, so build each
-// once. Bounded, dropped wholesale when full.
-const infoCache = new Map<string, Uint8Array>();
+// `info` depends only on the suite and the (public) group name; documents use a handful of names,
+// so build each once. Bounded, dropped wholesale when full.
+const infoCache = [new Map<string, Uint8Array>(), new Map<string, Uint8Array>(), new Map<string, Uint8Array>()];
 
-function keysInfo(groupName: string): Uint8Array {
-  let info = infoCache.get(groupName);
+function keysInfo(suite: number, groupName: string): Uint8Array {
+  const cache = infoCache[suite]!;
+  let info = cache.get(groupName);
   if (info === undefined) {
     const name = utf8Bytes(groupName);
-    info = new ByteWriter().bytes(LABEL_KEYS).u8(SUITE_V1).u8(name.length).bytes(name).finish();
-    if (infoCache.size >= 256) infoCache.clear();
-    infoCache.set(groupName, info);
+    info = new ByteWriter().bytes(LABEL_KEYS).u8(suite).u8(name.length).bytes(name).finish();
+    if (cache.size >= 256) cache.clear();
+    cache.set(groupName, info);
   }
   return info;
+}
+
+/**
+ * What a keyring is given as context for one key group's data key: the full context, plus under
+ * suite 2 the group's name as `fieldseal.group`. A KMS binds it like any other pair (AWS encryption
+ * context, Vault derivation context, Google AAD, the local wrap's AAD), so a wrapped key made for one
+ * group does not unwrap for another, and a key policy can grant a reader one group only
+ * (issue 23.1). Documents can never carry a `fieldseal.` key themselves, so the pair cannot collide.
+ */
+export function groupKeyringContext(suite: number, full: EncryptionContext, groupName: string): EncryptionContext {
+  if (suite === SUITE_V1) return full;
+  return { ...full, [GROUP_CONTEXT_KEY]: groupName };
 }
 
 /**
@@ -31,8 +45,8 @@ function keysInfo(groupName: string): Uint8Array {
  * DEK, so the GCM random-IV bound applies per document, not per DEK (security property 3). The
  * group name in `info` separates groups that share a DEK.
  */
-export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string): Promise<GroupKeys> {
-  const info = keysInfo(groupName);
+export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string, suite: number): Promise<GroupKeys> {
+  const info = keysInfo(suite, groupName);
   const okm = await backend.hkdfSha256(dataKey, messageId, info, DATA_KEY_LENGTH * 2 + COMMITMENT_LENGTH);
   const keys = {
     encryptionKey: okm.slice(0, 32),
@@ -48,9 +62,9 @@ export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, mes
  * "fieldseal/v1/field\0" ‖ suite ‖ message id ‖ u8 len ‖ group name ‖ u32 len ‖ canonical full context.
  * A field's AAD is this prefix followed by the UTF-8 of its JSON Pointer.
  */
-export function fieldAadPrefix(messageId: Uint8Array, groupName: string, canonicalContext: Uint8Array): Uint8Array {
+export function fieldAadPrefix(messageId: Uint8Array, groupName: string, canonicalContext: Uint8Array, suite: number): Uint8Array {
   const name = utf8Bytes(groupName);
-  return new ByteWriter(LABEL_FIELD.length + 1 + messageId.length + 1 + name.length + 4 + canonicalContext.length).bytes(LABEL_FIELD).u8(SUITE_V1).bytes(messageId).u8(name.length).bytes(name).u32(canonicalContext.length).bytes(canonicalContext).finish();
+  return new ByteWriter(LABEL_FIELD.length + 1 + messageId.length + 1 + name.length + 4 + canonicalContext.length).bytes(LABEL_FIELD).u8(suite).bytes(messageId).u8(name.length).bytes(name).u32(canonicalContext.length).bytes(canonicalContext).finish();
 }
 
 /** AAD of one field: prefix ‖ UTF-8(pointer). */

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/types.js';
 import { ByteReader, ByteWriter, allocPublic, compareBytes, utf8Bytes } from '../bytes.js';
 import { RESERVED_CONTEXT_PREFIX, RESERVED_DOCUMENT_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
 import { parsePointer } from '../pointer.js';
-import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, SUITE_V1 } from './constants.js';
+import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, isKnownSuite } from './constants.js';
 
 /** One key group as stored in the header. */
 export interface HeaderGroup {
@@ -60,8 +60,9 @@ function fits(n: number, max: number, what: string): number {
 }
 
 /** Encode everything but the MACs (the authenticated body), range-checking every count and length. */
-export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version' | 'suite'>): Uint8Array {
-  const w = new ByteWriter(512).u8(FORMAT_VERSION).u8(SUITE_V1).bytes(h.messageId);
+export function encodeHeaderBody(h: Omit<Header, 'body' | 'macs' | 'version'>): Uint8Array {
+  if (!isKnownSuite(h.suite)) throw new UnsupportedVersionError(`unsupported algorithm suite ${h.suite}`);
+  const w = new ByteWriter(512).u8(FORMAT_VERSION).u8(h.suite).bytes(h.messageId);
   w.u16(fits(h.storedContext.length, 0xffff, 'contextPairs'));
   for (const e of h.storedContext) w.u16(fits(e.keyBytes.length, 0xffff, 'contextKeyBytes')).bytes(e.keyBytes).u16(fits(e.valueBytes.length, 0xffff, 'contextValueBytes')).bytes(e.valueBytes);
   const required = h.requiredKeys.map((k) => utf8Bytes(k)).sort(compareBytes);
@@ -112,7 +113,7 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
   const version = r.u8();
   if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(`unsupported format version ${version}`);
   const suite = r.u8();
-  if (suite !== SUITE_V1) throw new UnsupportedVersionError(`unsupported algorithm suite ${suite}`);
+  if (!isKnownSuite(suite)) throw new UnsupportedVersionError(`unsupported algorithm suite ${suite}`);
   const messageId = r.bytes(MESSAGE_ID_LENGTH);
 
   const pairCount = r.u16();
