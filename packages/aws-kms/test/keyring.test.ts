@@ -357,7 +357,8 @@ describe('through core encrypt / decrypt / rewrap', () => {
     expect(kms.counters.snapshot()).toEqual({ GenerateDataKey: 1 });
     expect(JSON.stringify(sealed)).not.toContain('078-05-1120');
     expect(inspect(sealed).groups[0]!.wrappedKeys).toEqual([{ provider: 'aws-kms', keyId: keyA.arn }]);
-    expect(kms.log.at(-1)!.encryptionContext).toEqual({ tenant: 't1', rowId: '42' });
+    // Suite 2: KMS binds the key group too (docs/FORMAT.md §5.1), so a key policy can condition on it.
+    expect(kms.log.at(-1)!.encryptionContext).toEqual({ tenant: 't1', rowId: '42', 'fieldseal.group': 'default' });
     const opened = await decrypt(sealed, { keyring: k, context: { tenant: 't1', rowId: '42' } });
     expect(opened).toEqual(customer());
     expect(kms.counters.snapshot()).toEqual({ GenerateDataKey: 1, Decrypt: 1 });

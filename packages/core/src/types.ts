@@ -33,7 +33,11 @@ export interface WrapRequest {
    * fresh 32-byte key (locally from the CSPRNG, or in the KMS). The keyring must not modify or keep it.
    */
   readonly dataKey?: Uint8Array;
-  /** The full encryption context (stored and required-but-not-stored pairs). */
+  /**
+   * The keyring context: the full encryption context (stored and required-but-not-stored pairs)
+   * and, for documents of suite 2, the key group's name as `fieldseal.group` (docs/FORMAT.md §5.1).
+   * Bind all of it to the wrapped key (a KMS encryption context or AAD).
+   */
   readonly context: EncryptionContext;
   /** Fires when the caller gives up or the call's deadline passes: stop work and reject. */
   readonly signal?: AbortSignal;
@@ -59,7 +63,11 @@ export interface WrapResult {
 export interface UnwrapRequest {
   /** Every wrapped key of one key group, as stored; the keyring picks the ones it is configured for. */
   readonly wrapped: readonly WrappedKey[];
-  /** The full encryption context (stored and required-but-not-stored pairs). */
+  /**
+   * The keyring context: the full encryption context (stored and required-but-not-stored pairs)
+   * and, for documents of suite 2, the key group's name as `fieldseal.group` (docs/FORMAT.md §5.1).
+   * Bind all of it to the wrapped key (a KMS encryption context or AAD).
+   */
   readonly context: EncryptionContext;
   /** Fires when the caller gives up or the call's deadline passes: stop work and reject. */
   readonly signal?: AbortSignal;
