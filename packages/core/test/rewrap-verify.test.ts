@@ -92,7 +92,7 @@ describe('rewrap with verify', () => {
     const a = await LocalKeyring.generate({ name: 'a' });
     const sealed = await sealedUnder(a);
     const other = await encrypt({ ...doc, ssn: '999-99-9999' }, { keyring: a, paths: ['$.ssn', '$.email', '$.cards[*]'], context: { tenant: 't1' }, requiredContext: { row: '7' } });
-    const swapped = { ...sealed, ssn: other.ssn };
+    const swapped: JsonObject = { ...sealed, ssn: other.ssn! };
     const v2 = a.withNewPrimary();
     expect((await rewrap(swapped, { keyring: v2, to: v2, context })).changed).toBe(true);
     await expectVerifyFailure(rewrap(swapped, { keyring: v2, to: v2, context, verify: true }), 'ERR_FIELDSEAL_DECRYPTION_FAILED');
@@ -105,7 +105,7 @@ describe('rewrap with verify', () => {
     const { email: _email, ...removed } = sealed;
     expect((await rewrap(removed as JsonObject, { keyring: v2, to: v2, context })).changed).toBe(true);
     await expectVerifyFailure(rewrap(removed as JsonObject, { keyring: v2, to: v2, context, verify: true }), 'ERR_FIELDSEAL_INCOMPLETE');
-    const copied = { ...sealed, note: sealed.ssn };
+    const copied: JsonObject = { ...sealed, note: sealed.ssn! };
     await expectVerifyFailure(rewrap(copied, { keyring: v2, to: v2, context, verify: true }), 'ERR_FIELDSEAL_INCOMPLETE');
   });
 
