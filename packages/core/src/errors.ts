@@ -21,7 +21,8 @@ export type FieldsealErrorCode =
   | 'ERR_FIELDSEAL_LIMIT_EXCEEDED'
   | 'ERR_FIELDSEAL_PROVIDER'
   | 'ERR_FIELDSEAL_UNSUPPORTED_QUERY'
-  | 'ERR_FIELDSEAL_ABORTED';
+  | 'ERR_FIELDSEAL_ABORTED'
+  | 'ERR_FIELDSEAL_REWRAP_VERIFY';
 
 /** Base class of every fieldseal error. */
 export class FieldsealError extends Error {
@@ -291,4 +292,15 @@ export function isRetryable(err: unknown): boolean {
 export class AbortedError extends FieldsealError {
   static override readonly code = 'ERR_FIELDSEAL_ABORTED';
   override readonly code = 'ERR_FIELDSEAL_ABORTED';
+}
+
+/**
+ * `rewrap` with `verify: true` produced a document that does not open as `decrypt` with the target
+ * keyrings would open it (a target keyring that unwraps to a different data key or not at all, a
+ * field that does not authenticate, an incomplete document). Nothing was returned; what the check
+ * failed with is the `cause`.
+ */
+export class RewrapVerificationError extends FieldsealError {
+  static override readonly code = 'ERR_FIELDSEAL_REWRAP_VERIFY';
+  override readonly code = 'ERR_FIELDSEAL_REWRAP_VERIFY';
 }

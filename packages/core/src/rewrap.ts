@@ -1,5 +1,5 @@
 import { backend as defaultBackend } from '#backend';
-import { FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError } from './errors.js';
+import { AbortedError, FieldsealError, InvalidArgumentError, KeyUnavailableError, ProviderError, RewrapVerificationError } from './errors.js';
 import type { EncryptionContext, JsonObject, Keyring, Limits, ServiceRewrapCapable, WrappedKey } from './types.js';
 import { LOCAL_PROVIDER, LocalKeyring } from './keyrings/local.js';
 import type { Backend } from './lib/backend/types.js';
@@ -11,6 +11,7 @@ import { assertKeyring, callControl, checkWrapped, guardedCall, throwIfAborted, 
 import { resolveLimits } from './lib/limits.js';
 import { readSealed, resolveDocumentContext, unlockGroup } from './lib/open.js';
 import { headerNameOption, readOptions } from './lib/options.js';
+import { verifyRewrapped } from './lib/rewrap-verify.js';
 import { keyringMap } from './decrypt.js';
 
 /** Options of {@link rewrap}. */
@@ -36,10 +37,21 @@ export interface RewrapOptions {
    * has not answered by then fails with `ERR_FIELDSEAL_PROVIDER` (`retryable: true`).
    */
   readonly keyringTimeoutMs?: number;
+  /**
+   * Before returning a changed document, check that it opens as `decrypt` with the target keyrings
+   * and the same context would open it: the new header decoded from the document, each target
+   * keyring unwrapping it to the same data key, key commitment and header MACs, completeness, and
+   * every field opened. Costs one unwrap per key group and the field opens, not a second decrypt
+   * (the keys derived from the data key are reused once the target is shown to give that same
+   * key). Default false.
+   * @throws {RewrapVerificationError} `ERR_FIELDSEAL_REWRAP_VERIFY` when the check fails (its `cause` says how).
+   */
+  readonly verify?: boolean;
 }
 
 /** @internal The options rewrap and reencrypt read. */
 export const REWRAP_OPTIONS = ['keyring', 'keyrings', 'to', 'toKeyrings', 'context', 'headerName', 'limits', 'signal', 'keyringTimeoutMs'] as const;
+const REWRAP_ONLY_OPTIONS = [...REWRAP_OPTIONS, 'verify'] as const;
 
 /** What {@link rewrap} and {@link reencrypt} return. */
 export interface RotationResult {
@@ -84,7 +96,8 @@ function pick(map: ReadonlyMap<string, Keyring> | undefined, name: string, fallb
 
 /** @internal rewrap with an explicit backend. */
 export async function rewrapWith(backend: Backend, sealed: unknown, options: RewrapOptions): Promise<RotationResult> {
-  const o = readOptions(options, 'rewrap', REWRAP_OPTIONS);
+  const o = readOptions(options, 'rewrap', REWRAP_ONLY_OPTIONS);
+  if (o.verify !== undefined && typeof o.verify !== 'boolean') throw new InvalidArgumentError('verify must be a boolean');
   const limits = resolveLimits(o.limits as Partial<Limits> | undefined);
   const control = callControl(o.signal, o.keyringTimeoutMs);
   const headerName = headerNameOption(o.headerName);
@@ -163,6 +176,14 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
     const macs = await Promise.all(unlocked.map((u) => headerMac(backend, u.keys.macKey, body, ctx.canonical)));
     throwIfAborted(control);
     Object.defineProperty(document, headerName, { value: headerToString(backend, body, macs), enumerable: true, writable: true, configurable: true });
+    if (o.verify === true) {
+      try {
+        await verifyRewrapped(backend, { document, headerName, source: header, unlocked, targets: checked.map((c) => c.target), expected, keyringContext: (_h, _i, record) => record, limits, control });
+      } catch (err) {
+        if (err instanceof AbortedError) throw err;
+        throw new RewrapVerificationError('the re-wrapped document does not open with the target keyring', { cause: err });
+      }
+    }
     return { document, changed: true };
   } finally {
     for (const u of unlocked) zeroize(u.dataKey, u.keys.encryptionKey, u.keys.macKey);

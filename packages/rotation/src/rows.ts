@@ -1,4 +1,4 @@
-import { inspect, inspectRow, InvalidArgumentError, openRow, rewrap, sealRow, type JsonObject, type Keyring, type RowLayout, type WrappedKey } from '@fieldseal/core';
+import { inspect, inspectRow, InvalidArgumentError, openRow, rewrap, RewrapVerificationError, sealRow, type JsonObject, type Keyring, type RowLayout, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier, TransformResult } from './engine.js';
 import { CloakImportError, looksLikeCloak, type CloakKeychain } from './cloak.js';
 import { VerificationError } from './errors.js';
@@ -146,6 +146,7 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
     return opened;
   };
 
+  const verifying = options.verify !== false;
   const skip = (reason: string, row: Row): TransformResult => ({ document: row as JsonObject, changed: false, reason });
 
   const transform: RecordTransform = async (document) => {
@@ -172,7 +173,15 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
       }
       default: {
         if (state === 'plaintext') return skip('not-sealed', row);
-        const result = await rewrap(headerDocument(row, layout, true), { keyring, to, context: rowContext(row, layout), headerName: layout.header.name });
+        let result;
+        try {
+          // With verification, core proves the target keyring unwraps the new header to the very data
+          // key the old header was authenticated with, so the verifier need not open the old row.
+          result = await rewrap(headerDocument(row, layout, true), { keyring, to, context: rowContext(row, layout), headerName: layout.header.name, verify: verifying });
+        } catch (err) {
+          if (err instanceof RewrapVerificationError) throw new VerificationError('the new row does not open with the target keyring', { cause: err });
+          throw err;
+        }
         if (!result.changed) return skip('unchanged', row);
         const out = copy(row);
         out[layout.header.property] = result.document[layout.header.name];
@@ -185,6 +194,18 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
     const after = rotated as Row;
     const before = original as Row;
     for (const b of layout.bindings) if (own(after, b.property) !== own(before, b.property)) throw new VerificationError(`the job changed the context column "${b.name}"`);
+    if (mode === 'rewrap') {
+      // The transform's rewrap verified that the target unwraps the new header to the same data key
+      // and opens every field; unchanged ciphertext under the same key is the same plaintext. The
+      // row-level checks (no plaintext cell, each column opened by its own group, codecs) are openRow's.
+      for (const c of layout.columns) if (own(after, c.property) !== own(before, c.property)) throw new VerificationError('rewrap changed a field ciphertext');
+      try {
+        await openRow(after, layout, { keyring: to });
+      } catch (err) {
+        throw new VerificationError('the new row does not open with the target keyring', { cause: err });
+      }
+      return;
+    }
     let expected: Row;
     try {
       expected = await plaintextOf(before);
@@ -201,9 +222,6 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
         got = await openRow(after, layout, { keyring: to });
       } catch (err) {
         throw new VerificationError('the new row does not open with the target keyring', { cause: err });
-      }
-      if (mode === 'rewrap') {
-        for (const c of layout.columns) if (own(after, c.property) !== own(before, c.property)) throw new VerificationError('rewrap changed a field ciphertext');
       }
     }
     for (const c of layout.columns) {

@@ -1,4 +1,4 @@
-import { decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, type EncryptionContext, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
+import { decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, RewrapVerificationError, type EncryptionContext, type InspectResult, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier } from './engine.js';
 import { VerificationError } from './errors.js';
 import type { StoreRecord } from './store.js';
@@ -38,6 +38,8 @@ export interface CoreRotation {
   readonly transform: RecordTransform;
   readonly verify?: RecordVerifier;
   readonly needsRotation?: (document: JsonObject, record: StoreRecord) => boolean;
+  /** The `provider:keyId` of the keys a document's header names (one header decode shared with `needsRotation`). */
+  readonly keysOf: (document: JsonObject) => string[];
   /** `provider:keyId` of the keys the target keyring wraps under (learned by one probe wrap). */
   readonly targetKeys: readonly string[];
 }
@@ -63,7 +65,9 @@ function canonicalJson(value: unknown): string {
  * or `reencrypt`, ready to spread into {@link runRotation}'s options.
  *
  * Verification opens every rotated document with the target keyring before it is written. For
- * `rewrap` it also checks that everything but the header is byte-for-byte what was read; for
+ * `rewrap` that is core's `rewrap` with `verify: true` (the target keyring must unwrap the new
+ * header to the same data key, the header MACs, completeness and every field are checked, in the
+ * same pass that re-wraps), and everything but the header must be byte-for-byte what was read; for
  * `reencrypt` it decrypts the original with the source keyring and checks both plaintexts are
  * equal. A document that fails verification is left unchanged and counted as
  * `ERR_FIELDSEAL_ROTATION_VERIFY`. Plaintext exists only in memory, for that comparison.
@@ -111,22 +115,51 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
   probe.dataKey.fill(0);
   const targetKeys = [...new Set(probe.wrapped.map((k: WrappedKey) => `${k.provider}:${k.keyId}`))];
 
-  const op = mode === 'rewrap' ? rewrap : reencrypt;
-  const transform: RecordTransform = (document, record) => op(document, { keyring, to, ...ctx(record, document) });
+  const verifying = options.verify !== false;
+  const transform: RecordTransform =
+    mode === 'rewrap'
+      ? async (document, record) => {
+          try {
+            return await rewrap(document, { keyring, to, ...ctx(record, document), verify: verifying });
+          } catch (err) {
+            if (err instanceof RewrapVerificationError) throw new VerificationError('the rotated document does not open with the target keyring', { cause: err });
+            throw err;
+          }
+        }
+      : (document, record) => reencrypt(document, { keyring, to, ...ctx(record, document) });
 
   const verify: RecordVerifier = async (rotated, original, record) => {
+    if (mode === 'rewrap') {
+      // The transform opened `rotated` with the target keyring (rewrap's verify); what is left is
+      // that nothing but the header changed.
+      if (withoutHeader(rotated) !== withoutHeader(original)) throw new VerificationError('rewrap changed more than the header');
+      return;
+    }
     let opened: JsonObject;
     try {
       opened = await decrypt(rotated, { keyring: to, ...ctx(record, original) });
     } catch (err) {
       throw new VerificationError('the rotated document does not open with the target keyring', { cause: err });
     }
-    if (mode === 'rewrap') {
-      if (withoutHeader(rotated) !== withoutHeader(original)) throw new VerificationError('rewrap changed more than the header');
-    } else {
-      const before = await decrypt(original, { keyring, ...ctx(record, original) });
-      if (canonicalJson(before) !== canonicalJson(opened)) throw new VerificationError('the re-encrypted document does not decrypt to the original plaintext');
+    const before = await decrypt(original, { keyring, ...ctx(record, original) });
+    if (canonicalJson(before) !== canonicalJson(opened)) throw new VerificationError('the re-encrypted document does not decrypt to the original plaintext');
+  };
+
+  // The engine asks for the keys (per-key counts) and then the pre-filter asks whether the document
+  // is current: decode its header once for both.
+  const inspected = new WeakMap<JsonObject, InspectResult>();
+  const inspectOnce = (document: JsonObject): InspectResult => {
+    let result = inspected.get(document);
+    if (result === undefined) {
+      result = inspect(document);
+      inspected.set(document, result);
     }
+    return result;
+  };
+  const keysOf = (document: JsonObject): string[] => {
+    const keys = new Set<string>();
+    for (const g of inspectOnce(document).groups) for (const k of g.wrappedKeys) keys.add(`${k.provider}:${k.keyId}`);
+    return [...keys];
   };
 
   const skipCurrent = options.skipCurrent ?? mode === 'rewrap';
@@ -135,13 +168,14 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
   // (`main/v1`) does not say which key file it came from, so such documents go through the
   // transform, where rewrap checks that the target really opens them.
   const current = (k: { provider: string; keyId: string }) => target.has(`${k.provider}:${k.keyId}`) && (k.provider !== 'local' || LocalKeyring.isUniqueKeyId(k.keyId));
-  const needsRotation = skipCurrent ? (document: JsonObject) => !inspect(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every(current)) : undefined;
+  const needsRotation = skipCurrent ? (document: JsonObject) => !inspectOnce(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every(current)) : undefined;
 
   return {
     mode,
     transform,
     ...(options.verify !== false ? { verify } : {}),
     ...(needsRotation !== undefined ? { needsRotation } : {}),
+    keysOf,
     targetKeys,
   };
 }

@@ -2,6 +2,7 @@ import { AbortedError, FieldsealError, InvalidArgumentError, KeyUnavailableError
 import type { EncryptionContext, Keyring, Limits, WrappedKey } from '../types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
 import { DATA_KEY_LENGTH } from './format/constants.js';
+import { LocalKeyring } from '../keyrings/local.js';
 
 /**
  * Default deadline of one keyring call: long enough for a KMS call with its SDK's own retries,
@@ -172,6 +173,20 @@ export function guardedCall<T>(what: string, control: KeyringCallControl, run: (
   });
 }
 
+/**
+ * The request with its `signal` (made when first read), except for a LocalKeyring: its work is a
+ * few microseconds of CPU in this thread, and it reads the signal only to throw if it has already
+ * fired, which it cannot have at the start of a call made here (a later firing rejects the call
+ * here at once; the key it still returns is discarded and zeroed, as for any late answer). The
+ * AbortController that read made was about a tenth of a rewrap's CPU time, mostly in garbage
+ * collection (issue 18). The call stays under the deadline and the caller's signal all the same.
+ * Exact instances only: a subclass may do slower work that should see the signal.
+ */
+function withSignal<T extends object>(keyring: Keyring, request: T, signal: () => AbortSignal): T {
+  if (Object.getPrototypeOf(keyring) === LocalKeyring.prototype) return request;
+  return Object.defineProperty(request, 'signal', { get: signal, enumerable: true, configurable: true });
+}
+
 /** Zero a buffer a keyring handed over; a hostile one (a Proxy, a getter) may refuse, and holds nothing of ours. */
 function zeroTheirs(value: unknown): void {
   try {
@@ -302,14 +317,13 @@ export async function wrapChecked(
       'wrap',
       control,
       (signal) =>
-        keyring.wrap({
-          context,
-          ...(given !== undefined ? { dataKey: given } : {}),
-          ...(plaintextBytes !== undefined ? { plaintextBytes } : {}),
-          get signal() {
-            return signal();
-          },
-        }),
+        keyring.wrap(
+          withSignal(keyring, {
+            context,
+            ...(given !== undefined ? { dataKey: given } : {}),
+            ...(plaintextBytes !== undefined ? { plaintextBytes } : {}),
+          }, signal),
+        ),
       discardKey,
     );
   } catch (err) {
@@ -381,14 +395,7 @@ export async function unwrapChecked(
   const candidates = onePerKey(wrapped);
   let key: unknown;
   try {
-    key = await guardedCall('unwrap', control, (signal) =>
-        keyring.unwrap({
-          wrapped: candidates,
-          context,
-          get signal() {
-            return signal();
-          },
-        }), discardKey);
+    key = await guardedCall('unwrap', control, (signal) => keyring.unwrap(withSignal(keyring, { wrapped: candidates, context }, signal)), discardKey);
   } catch (err) {
     if (err instanceof FieldsealError) throw err;
     throw new KeyUnavailableError(`no data key for key group "${groupName}"`, [{ provider: 'keyring', message: 'the keyring threw an untyped error', cause: err }]);

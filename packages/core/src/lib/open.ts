@@ -202,7 +202,7 @@ function locate(document: JsonObject, pointer: string, parsed: readonly string[]
  * Completeness (property 6): listed fields are present and encrypted, and nothing unlisted looks
  * encrypted. Returns the targeted fields, located once for the rest of the decryption.
  */
-function checkCompleteness(document: JsonObject, header: Header, targets: Map<number, string[]>): Map<string, LocatedField> {
+export function checkCompleteness(document: JsonObject, header: Header, targets: Map<number, string[]>): Map<string, LocatedField> {
   let listedFieldLike = 0;
   const targetSet = new Set<string>();
   for (const list of targets.values()) for (const p of list) targetSet.add(p);
