@@ -10,7 +10,7 @@ export * from './errors.js';
 export type * from './types.js';
 export { encrypt, type EncryptOptions, type KeyGroup } from './encrypt.js';
 export { decrypt, type DecryptOptions } from './decrypt.js';
-export { inspect, type InspectOptions, type InspectResult, type InspectedGroup, type InspectedWrappedKey } from './inspect.js';
+export { inspect, CURRENT_SUITE_ID, type InspectOptions, type InspectResult, type InspectedGroup, type InspectedWrappedKey } from './inspect.js';
 export { encodeContext } from './lib/context.js';
 export { describeSelector, type SelectorSegment, type SelectorStep } from './describe-selector.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';

@@ -1,7 +1,16 @@
 import { backend as defaultBackend } from '#backend';
 import type { EncryptionContext, JsonObject, Limits } from './types.js';
 import { entriesToRecord } from './lib/context.js';
-import { SUITE_NAMES } from './lib/format/constants.js';
+import { CURRENT_SUITE, SUITE_NAMES } from './lib/format/constants.js';
+
+/**
+ * The algorithm suite `encrypt` writes (2: key groups bound into the key wraps, docs/FORMAT.md §5.1).
+ * A document whose `inspect(...).suite.id` is lower was written by an earlier version; `reencrypt`
+ * moves it to this suite.
+ *
+ * Importable from `@fieldseal/core`.
+ */
+export const CURRENT_SUITE_ID: number = CURRENT_SUITE;
 import { resolveLimits } from './lib/limits.js';
 import { headerNameOption, optionsObject } from './lib/options.js';
 import { FieldsealError, IncompleteError, InvalidArgumentError, MalformedError } from './errors.js';

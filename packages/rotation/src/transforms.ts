@@ -1,4 +1,4 @@
-import { decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, RewrapVerificationError, type EncryptionContext, type InspectResult, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
+import { CURRENT_SUITE_ID, decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, RewrapVerificationError, type EncryptionContext, type InspectResult, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier } from './engine.js';
 import { VerificationError } from './errors.js';
 import type { StoreRecord } from './store.js';
@@ -168,7 +168,15 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
   // (`main/v1`) does not say which key file it came from, so such documents go through the
   // transform, where rewrap checks that the target really opens them.
   const current = (k: { provider: string; keyId: string }) => target.has(`${k.provider}:${k.keyId}`) && (k.provider !== 'local' || LocalKeyring.isUniqueKeyId(k.keyId));
-  const needsRotation = skipCurrent ? (document: JsonObject) => !inspectOnce(document).groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every(current)) : undefined;
+  // Re-encryption also moves a document to the current algorithm suite, so an older suite under the
+  // target's keys is not current for it (rewrap keeps a document's suite, so there it does not count).
+  const oldSuite = (info: InspectResult) => mode === 'reencrypt' && info.suite.id < CURRENT_SUITE_ID;
+  const needsRotation = skipCurrent
+    ? (document: JsonObject) => {
+        const info = inspectOnce(document);
+        return oldSuite(info) || !info.groups.every((g) => g.wrappedKeys.length === target.size && g.wrappedKeys.every(current));
+      }
+    : undefined;
 
   return {
     mode,
