@@ -34,12 +34,12 @@ const CONTEXT_FILE: OptionSpec = { type: 'string', value: 'FILE', file: true, de
 const IN: OptionSpec = { type: 'string', value: 'FILE', file: true, description: 'read from FILE (default: stdin)' };
 const OUT: OptionSpec = { type: 'string', value: 'FILE', file: true, description: 'write to FILE atomically (temp file + rename; nothing on failure) (default: stdout)' };
 const NDJSON: OptionSpec = { type: 'boolean', description: 'one JSON document per line; blank lines are kept so output line N is input line N' };
-const ON_ERROR: OptionSpec = { type: 'string', value: 'skip|stop', description: 'NDJSON: stop at the first failed line (default), or skip it (empty output line, error on stderr, exit 5)' };
+const ON_ERROR: OptionSpec = { type: 'string', value: 'skip|stop', choices: ['skip', 'stop'], description: 'NDJSON: stop at the first failed line (default), or skip it (empty output line, error on stderr, exit 5)' };
 const COMPACT: OptionSpec = { type: 'boolean', description: 'single document: print it on one line' };
 const PRETTY: OptionSpec = { type: 'boolean', description: 'single document: print it indented (the default)' };
 const HEADER_NAME: OptionSpec = { type: 'string', value: 'NAME', description: 'name of the header property (default _fieldseal)' };
 const MAX_INPUT: OptionSpec = { type: 'string', value: 'N', description: 'largest input document (or NDJSON line) in bytes; default 268435456 (256 MiB), at most 536870848' };
-const WORKERS: OptionSpec = { type: 'string', value: 'N|auto', description: 'NDJSON: transform lines in N worker threads (auto: one per core), output in input order; default 1 (this thread, no start-up)' };
+const WORKERS: OptionSpec = { type: 'string', value: 'N|auto', choices: ['auto'], description: 'NDJSON: transform lines in N worker threads (auto: one per core), output in input order; default 1 (this thread, no start-up)' };
 const GROUP_KEYRING: OptionSpec = { type: 'string', multiple: true, value: 'NAME=SPEC', description: 'keyring of key group NAME (repeat a NAME for a multi-keyring)' };
 
 async function streamOptions(v: Values) {

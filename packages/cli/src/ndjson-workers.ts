@@ -71,7 +71,7 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
     inFlightBytes -= bytes;
   };
 
-  const dispatch = async (lines: (string | null)[], first: number, bytes: number) => {
+  const dispatch = async (lines: string[], tooLong: number[], first: number, bytes: number) => {
     // Started with the first batch, not before: an empty input starts no thread.
     pool ??= new ThreadPool<LineBatch, BatchResult>({
       count,
@@ -79,7 +79,7 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
       workerData: { module: job.module, data: job.data, maxBytes: options.maxBytes, stop: options.stop, allowInsecureKeyFile: keyFilePolicy.allowInsecure } satisfies NdjsonWorkerData,
     });
     while (inFlight.length > 0 && (inFlight.length >= count * IN_FLIGHT_PER_WORKER || inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES)) await oldestDone();
-    const batch: LineBatch = { first, lines };
+    const batch: LineBatch = { first, text: lines.join('\n'), tooLong };
     const result = pool.run(batch);
     // Awaited through the chain; this keeps a rejection behind an earlier failure from being unhandled.
     result.catch(() => undefined);
@@ -96,20 +96,23 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
       // A failure ends the run at once, also while the input is stalled (a quiet pipe).
       const next = await Promise.race([reader.next(), failure]);
       if (next.done === true) break;
-      let lines: (string | null)[] = [];
+      let lines: string[] = [];
+      let tooLong: number[] = [];
       let first = 0;
       let bytes = 0;
       for (const { line, lineNumber } of next.value) {
         if (lines.length === 0) first = lineNumber;
-        lines.push(line ?? null);
+        if (line === undefined) tooLong.push(lines.length);
+        lines.push(line ?? '');
         bytes += line?.length ?? 0;
         if (lines.length >= MAX_BATCH_LINES) {
-          await dispatch(lines, first, bytes);
+          await dispatch(lines, tooLong, first, bytes);
           lines = [];
+          tooLong = [];
           bytes = 0;
         }
       }
-      if (lines.length > 0) await dispatch(lines, first, bytes);
+      if (lines.length > 0) await dispatch(lines, tooLong, first, bytes);
     }
     await Promise.race([chain, failure]);
   } finally {
