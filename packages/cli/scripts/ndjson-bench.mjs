@@ -5,7 +5,7 @@
 // settings for ROUNDS rounds, and prints per setting the median records/s (wall, start-up
 // included) and CPU µs per record (every thread of the child: process.cpuUsage() read at exit),
 // the ratio workers 2 / workers 1, and the load average. Usage (after `npm run build`):
-//   node packages/cli/scripts/ndjson-bench.mjs [RECORDS=20000] [ROUNDS=3] [--workers-b N]
+//   node packages/cli/scripts/ndjson-bench.mjs [RECORDS=50000] [ROUNDS=3] [--workers-b N]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CONTEXT, CUSTOMER_PATHS, customerRecord } from '../../../benchmarks/lib/data.mjs';
 
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--workers-b');
-const records = Number(positional[0] ?? 20_000);
+const records = Number(positional[0] ?? 50_000);
 const rounds = Number(positional[1] ?? 3);
 const wb = process.argv.indexOf('--workers-b');
 const settings = [1, wb > 0 ? Number(process.argv[wb + 1]) : 2];

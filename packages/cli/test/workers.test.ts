@@ -250,6 +250,13 @@ describe('a worker that fails gives a typed error and an exit code, never a hang
     expect(tmpFiles()).toEqual([]);
   });
 
+  test('node run with a flag a thread cannot take (a V8 flag): the workers start without the parent\'s flags', () => {
+    const input = plainLines(60);
+    const r = spawnSync(process.execPath, ['--stack-size=984', bin, 'encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn', '--ndjson', '--workers', '2'], { input, encoding: 'utf8', cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toHaveLength(61);
+  });
+
   test('an insecure key file allowed by --allow-insecure-key-file is allowed in the workers too', () => {
     const key = p('open.json');
     writeFileSync(key, readFileSync(keys));

@@ -52,6 +52,16 @@ function workerExecArgv(): string[] {
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
+/** A worker with the parent's flags; without them when the parent runs with one a thread cannot take (`node --trace-gc`, a V8 flag). */
+function startWorker(entry: URL, workerData: unknown): Worker {
+  try {
+    return new Worker(entry, { execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS, workerData });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(entry, { execArgv: [], resourceLimits: WORKER_LIMITS, workerData });
+  }
+}
+
 interface Slot {
   readonly worker: Worker;
   readonly ready: Promise<void>;
@@ -73,7 +83,7 @@ export class ThreadPool<Request extends object, Result> {
   /** Start `count` workers (not waiting for them: the first request waits). */
   constructor(options: { count: number; entry: URL; workerData: unknown }) {
     for (let i = 0; i < options.count; i++) {
-      const worker = new Worker(options.entry, { execArgv: workerExecArgv(), resourceLimits: WORKER_LIMITS, workerData: options.workerData });
+      const worker = startWorker(options.entry, options.workerData);
       const waiting: Slot['waiting'] = new Map();
       const ready = new Promise<void>((resolve, reject) => {
         const onSetup = (msg: { ready?: boolean; setupError?: WorkerFailure }) => {
