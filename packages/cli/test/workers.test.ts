@@ -177,6 +177,16 @@ describe('encrypt and decrypt --ndjson --workers N', () => {
     expect(other.stderr).toMatch(/^fieldseal: line 1: /m);
   });
 
+  test('progress on a terminal counts the records the workers return', () => {
+    writeFileSync(p('progress.ndjson'), plainLines(300));
+    // `script` gives the command a pseudo-terminal, as an operator's shell does.
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} encrypt --keyring local:${keys} --path '$.ssn' --ndjson --workers 2 --in ${p('progress.ndjson')} --out ${p('progress.out')}`;
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', cwd: dir });
+    expect(tty.status).toBe(0);
+    const records = plainLines(300).split('\n').filter((l) => l.trim() !== '').length;
+    expect(tty.stdout).toMatch(new RegExp(`${records} records, [0-9,]+ records/s, 100%`));
+  });
+
   test('usage: --workers takes auto or 1..64, and NDJSON only', () => {
     for (const bad of ['0', '65', 'two', '1.5', '']) {
       const r = run(['encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn', '--ndjson', '--workers', bad], '{}\n');
