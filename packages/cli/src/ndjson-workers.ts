@@ -56,13 +56,13 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
   const failure = new Promise<never>((_resolve, reject) => (failWith = reject));
   failure.catch(() => undefined);
 
-  const write = async (batch: LineBatch, r: BatchResult) => {
+  const write = async (first: number, r: BatchResult) => {
     // Under skip, each failure is reported before the text that holds its empty line.
-    if (!options.stop) for (const f of r.failures) sink.skipped(batch.first + f.index, f.message);
+    if (!options.stop) for (const f of r.failures) sink.skipped(first + f.index, f.message);
     if (r.text !== '') await sink.write(r.text);
     sink.records(r.records);
-    const first = r.failures[0];
-    if (options.stop && first !== undefined) throw new LineFailedError(batch.first + first.index, first);
+    const failure = r.failures[0];
+    if (options.stop && failure !== undefined) throw new LineFailedError(first + failure.index, failure);
   };
 
   const oldestDone = async () => {
@@ -79,11 +79,11 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
       workerData: { module: job.module, data: job.data, maxBytes: options.maxBytes, stop: options.stop, allowInsecureKeyFile: keyFilePolicy.allowInsecure } satisfies NdjsonWorkerData,
     });
     while (inFlight.length > 0 && (inFlight.length >= count * IN_FLIGHT_PER_WORKER || inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES)) await oldestDone();
-    const batch: LineBatch = { first, text: lines.join('\n'), tooLong };
-    const result = pool.run(batch);
+    const result = pool.run({ first, text: lines.join('\n'), tooLong });
     // Awaited through the chain; this keeps a rejection behind an earlier failure from being unhandled.
     result.catch(() => undefined);
-    const written = chain.then(async () => write(batch, await result));
+    // Only the line number is kept, not the batch text: it would otherwise live until written.
+    const written = chain.then(async () => write(first, await result));
     written.catch(failWith);
     chain = written;
     inFlight.push({ written, bytes });
@@ -94,7 +94,10 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
   try {
     for (;;) {
       // A failure ends the run at once, also while the input is stalled (a quiet pipe).
-      const next = await Promise.race([reader.next(), failure]);
+      const read = reader.next();
+      // When the failure wins, this read may still fail later (stdin is then destroyed): not unhandled.
+      read.catch(() => undefined);
+      const next = await Promise.race([read, failure]);
       if (next.done === true) break;
       let lines: string[] = [];
       let tooLong: number[] = [];
