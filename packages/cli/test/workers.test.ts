@@ -276,6 +276,11 @@ describe('a worker that fails gives a typed error and an exit code, never a hang
     const allowed = run(['encrypt', '--keyring', `local:${key}`, '--path', '$.ssn', '--ndjson', '--workers', '2', '--allow-insecure-key-file'], plainLines(20));
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stdout.split('\n')).toHaveLength(21);
+    // fieldseal rotate --workers builds its job in threads too: the override reaches them as well.
+    writeFileSync(p('rotate-open.ndjson'), allowed.stdout);
+    const rotated = run(['rotate', '--keyring', `local:${key}`, '--store', `ndjson:${p('rotate-open.ndjson')}`, '--mode', 'reencrypt', '--workers', '2', '--allow-insecure-key-file']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toContain(`rotated ${plainLines(20).split('\n').filter((l) => l.trim() !== '').length},`);
   });
 
   const fixture = (name: string) => pathToFileURL(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))).href;

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { EncryptionContext } from '@fieldseal/core';
 import { EXIT_FAILURE, EXIT_PARTIAL, ExitError, usage } from '../../exit-error.js';
 import { processIo, type CommandIo } from '../../io.js';
+import { keyFilePolicy } from '../../keyring-spec.js';
 import { documentJob, workerJobModule, type DocumentJobData } from './worker-job.js';
 import { progressReporter, summary } from './progress.js';
 import { defaultCheckpointPath, EXIT_INTERRUPTED, loadRotation, type RotateCommandOptions } from './options.js';
@@ -66,7 +67,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
     return [pair.slice(0, i), pair.slice(i + 1)];
   });
   const workers = positive(options.workers, '--workers');
-  const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true };
+  const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true, allowInsecureKeyFile: keyFilePolicy.allowInsecure };
   // The main thread builds the job too: it checks the keyrings before any worker starts and names the target keys.
   let job;
   try {
