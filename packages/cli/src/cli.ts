@@ -34,16 +34,20 @@ const CONTEXT_FILE: OptionSpec = { type: 'string', value: 'FILE', file: true, de
 const IN: OptionSpec = { type: 'string', value: 'FILE', file: true, description: 'read from FILE (default: stdin)' };
 const OUT: OptionSpec = { type: 'string', value: 'FILE', file: true, description: 'write to FILE atomically (temp file + rename; nothing on failure) (default: stdout)' };
 const NDJSON: OptionSpec = { type: 'boolean', description: 'one JSON document per line; blank lines are kept so output line N is input line N' };
-const ON_ERROR: OptionSpec = { type: 'string', value: 'skip|stop', description: 'NDJSON: stop at the first failed line (default), or skip it (empty output line, error on stderr, exit 5)' };
+const ON_ERROR: OptionSpec = { type: 'string', value: 'skip|stop', choices: ['skip', 'stop'], description: 'NDJSON: stop at the first failed line (default), or skip it (empty output line, error on stderr, exit 5)' };
 const COMPACT: OptionSpec = { type: 'boolean', description: 'single document: print it on one line' };
 const PRETTY: OptionSpec = { type: 'boolean', description: 'single document: print it indented (the default)' };
 const HEADER_NAME: OptionSpec = { type: 'string', value: 'NAME', description: 'name of the header property (default _fieldseal)' };
 const MAX_INPUT: OptionSpec = { type: 'string', value: 'N', description: 'largest input document (or NDJSON line) in bytes; default 268435456 (256 MiB), at most 536870848' };
+const WORKERS: OptionSpec = { type: 'string', value: 'N|auto', choices: ['auto'], description: 'NDJSON: transform lines in N worker threads (auto: one per core), output in input order; default 1 (this thread, no start-up)' };
 const GROUP_KEYRING: OptionSpec = { type: 'string', multiple: true, value: 'NAME=SPEC', description: 'keyring of key group NAME (repeat a NAME for a multi-keyring)' };
 
 async function streamOptions(v: Values) {
   const maxInputBytes = int(v, 'max-input-bytes');
   const onError = str(v['on-error']);
+  const w = str(v.workers);
+  if (w !== undefined && w !== 'auto' && !/^[0-9]+$/.test(w)) throw usage(`--workers must be auto or a positive integer, got "${w.slice(0, 20)}"`);
+  const workers = w === 'auto' ? ('auto' as const) : w !== undefined ? Number(w) : undefined;
   const context = await loadContext(list(v.context), str(v['context-file']));
   return {
     ...(str(v.in) !== undefined ? { in: str(v.in)! } : {}),
@@ -53,6 +57,7 @@ async function streamOptions(v: Values) {
     compact: v.compact === true,
     pretty: v.pretty === true,
     ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     ...(str(v['header-name']) !== undefined ? { headerName: str(v['header-name'])! } : {}),
     ...(context ? { context } : {}),
   };
@@ -75,7 +80,7 @@ export const commands: Record<string, CommandSpec> = {
   },
   encrypt: {
     summary: 'encrypt selected fields of a JSON document (or NDJSON stream)',
-    usage: "fieldseal encrypt --keyring SPEC --path '$.ssn' [--path …] [--group-keyring NAME=SPEC --group-path NAME=SEL …] [--context k=v …] [--required-context k=v …] [--in FILE] [--out FILE] [--ndjson]",
+    usage: "fieldseal encrypt --keyring SPEC --path '$.ssn' [--path …] [--group-keyring NAME=SPEC --group-path NAME=SEL …] [--context k=v …] [--required-context k=v …] [--in FILE] [--out FILE] [--ndjson [--workers N|auto]]",
     options: {
       keyring: KEYRING,
       path: { type: 'string', multiple: true, value: 'SEL', description: 'JSONPath selector of a field to encrypt in the default key group; repeatable' },
@@ -86,7 +91,7 @@ export const commands: Record<string, CommandSpec> = {
       'required-context': { type: 'string', multiple: true, value: 'k=v', description: 'context pair bound but not stored (decrypt must supply it), split at the first "="; repeatable' },
       strict: { type: 'boolean', description: 'a selector that matches nothing is an error' },
       'header-name': HEADER_NAME,
-      in: IN, out: OUT, ndjson: NDJSON, 'on-error': ON_ERROR, compact: COMPACT, pretty: PRETTY, 'max-input-bytes': MAX_INPUT,
+      in: IN, out: OUT, ndjson: NDJSON, 'on-error': ON_ERROR, workers: WORKERS, compact: COMPACT, pretty: PRETTY, 'max-input-bytes': MAX_INPUT,
     },
     notes: ["key groups: fieldseal encrypt --keyring local:main.json --path '$.email' --group-keyring restricted=local:restricted.json --group-path 'restricted=$.ssn'"],
     async run(v, io) {
@@ -97,7 +102,7 @@ export const commands: Record<string, CommandSpec> = {
   },
   decrypt: {
     summary: 'decrypt a sealed document (or NDJSON stream), entirely or only --path selections',
-    usage: 'fieldseal decrypt --keyring SPEC [--group-keyring NAME=SPEC …] [--context k=v …] [--path …] [--in FILE] [--out FILE] [--ndjson]',
+    usage: 'fieldseal decrypt --keyring SPEC [--group-keyring NAME=SPEC …] [--context k=v …] [--path …] [--in FILE] [--out FILE] [--ndjson [--workers N|auto]]',
     options: {
       keyring: KEYRING,
       'group-keyring': { ...GROUP_KEYRING, description: 'keyring of key group NAME; without --keyring only the named groups are opened' },
@@ -105,7 +110,7 @@ export const commands: Record<string, CommandSpec> = {
       context: CONTEXT,
       'context-file': CONTEXT_FILE,
       'header-name': HEADER_NAME,
-      in: IN, out: { ...OUT, description: 'write to FILE atomically; a new file gets mode 0600 (it holds plaintext) (default: stdout)' }, ndjson: NDJSON, 'on-error': ON_ERROR, compact: COMPACT, pretty: PRETTY, 'max-input-bytes': MAX_INPUT,
+      in: IN, out: { ...OUT, description: 'write to FILE atomically; a new file gets mode 0600 (it holds plaintext) (default: stdout)' }, ndjson: NDJSON, 'on-error': ON_ERROR, workers: WORKERS, compact: COMPACT, pretty: PRETTY, 'max-input-bytes': MAX_INPUT,
     },
     async run(v, io) {
       const { decrypt } = await import('./commands/decrypt/index.js');

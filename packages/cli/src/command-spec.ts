@@ -18,6 +18,8 @@ export interface OptionSpec {
   readonly value?: string;
   /** Shell completion completes a file name for the value. */
   readonly file?: boolean;
+  /** Words shell completion offers for the value (`auto`, `skip stop`); other values may still be valid. */
+  readonly choices?: readonly string[];
 }
 
 /** One CLI command: its flags, its help, and a lazy import of the code that runs it. */

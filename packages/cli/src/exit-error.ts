@@ -11,7 +11,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_KEY_UNAVAILABLE = 3;
 /** A key service or database could not be reached or asked to retry (throttled, 5xx, timeout, connection refused): retry later. */
 export const EXIT_RETRYABLE = 4;
-/** An NDJSON stream finished under `--on-error skip` but some lines failed (each named on stderr). */
+/** A job ran to its end but some items failed: an NDJSON stream under `--on-error skip` (lines named on stderr), or `fieldseal rotate` (records left unchanged, named in its report). */
 export const EXIT_PARTIAL = 5;
 /** `fieldseal rotate` was interrupted after finishing its batch; rerun with `--resume`. */
 export const EXIT_INTERRUPTED_CODE = 130;
@@ -23,7 +23,7 @@ export const EXIT_CODE_TABLE: readonly (readonly [number, string])[] = [
   [EXIT_USAGE, 'usage error (bad flag, missing or unwritable file, insecure key file)'],
   [EXIT_KEY_UNAVAILABLE, 'key unavailable: no configured key opens it, or the key service refused (denied, disabled, not found)'],
   [EXIT_RETRYABLE, 'key service or database unreachable or throttled: retrying later can succeed'],
-  [EXIT_PARTIAL, 'partial failure: an NDJSON stream under --on-error skip had failed lines (named on stderr)'],
+  [EXIT_PARTIAL, 'partial failure: an NDJSON stream under --on-error skip had failed lines (named on stderr), or fieldseal rotate finished with failed records (left unchanged, listed in its report)'],
   [EXIT_INTERRUPTED_CODE, 'fieldseal rotate was interrupted; rerun with --resume'],
 ];
 

@@ -9,3 +9,5 @@ export { keyringFromSpec, keyringFromSpecs, keyFilePolicy } from './keyring-spec
 export { parseContextFlags, loadContext } from './context-flags.js';
 export { completionScript } from './completion.js';
 export type { CommandIo } from './io.js';
+export { WorkerThreadError } from './lib/thread-pool.js';
+export { LineFailedError } from './ndjson-workers.js';

@@ -76,6 +76,15 @@ export async function writeJsonPretty(out: { write(text: string): Promise<void> 
  * yielded with `line: undefined`. `onBytes` reports progress in input bytes.
  */
 export async function* readLines(path: string | undefined, stdin: NodeJS.ReadableStream = process.stdin, maxLineBytes = DEFAULT_MAX_INPUT_BYTES, onBytes?: (n: number) => void): AsyncGenerator<InputLine> {
+  for await (const group of readLineGroups(path, stdin, maxLineBytes, onBytes)) yield* group;
+}
+
+/**
+ * {@link readLines}, one array per input chunk: the lines that chunk completed (possibly none).
+ * A consumer that batches lines can send each group on at once, so a slow pipe (`tail -f`) never
+ * leaves a line waiting for a batch to fill.
+ */
+export async function* readLineGroups(path: string | undefined, stdin: NodeJS.ReadableStream = process.stdin, maxLineBytes = DEFAULT_MAX_INPUT_BYTES, onBytes?: (n: number) => void): AsyncGenerator<InputLine[]> {
   const input = path !== undefined && path !== '-' ? createReadStream(path) : stdin;
   if (input !== stdin) {
     await new Promise<void>((resolve, reject) => {
@@ -102,6 +111,7 @@ export async function* readLines(path: string | undefined, stdin: NodeJS.Readabl
     for await (const c of input) {
       const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       onBytes?.(chunk.length);
+      const group: InputLine[] = [];
       let start = 0;
       for (;;) {
         const nl = chunk.indexOf(10, start);
@@ -117,11 +127,12 @@ export async function* readLines(path: string | undefined, stdin: NodeJS.Readabl
           }
         }
         if (nl < 0) break;
-        yield finish();
+        group.push(finish());
         start = nl + 1;
       }
+      yield group;
     }
-    if (partBytes > 0 || overLimit) yield finish();
+    if (partBytes > 0 || overLimit) yield [finish()];
   } finally {
     if (input !== stdin) (input as ReturnType<typeof createReadStream>).destroy();
   }

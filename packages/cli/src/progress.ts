@@ -35,8 +35,9 @@ export function progressReporter(stderr: Writable, totalBytes: number | undefine
     bytes(n: number) {
       bytes += n;
     },
-    record() {
-      records++;
+    /** `count` more records done (a batch from a worker thread at once). */
+    record(count = 1) {
+      records += count;
       if (!tty) return;
       const t = now();
       if (t - last >= 200) {

@@ -93,6 +93,11 @@ describe('help, version, completion', () => {
     expect(complete('fieldseal', 'rotate', '--fi')).toEqual(['--field-context']);
     expect(complete('fieldseal', 'keystore', 'sh')).toEqual(['shred']);
     expect(complete('fieldseal', 'decrypt', '--in', 'keys')).toEqual(['keys.json']);
+    // Values with choices: --workers offers auto, --on-error its two values; other values nothing.
+    expect(complete('fieldseal', 'encrypt', '--workers', '')).toEqual(['auto']);
+    expect(complete('fieldseal', 'decrypt', '--on-error', '')).toEqual(['skip', 'stop']);
+    expect(complete('fieldseal', 'decrypt', '--max-input-bytes', '')).toEqual(['']);
+    expect(complete('fieldseal', 'rotate', '--workers', '')).toEqual(['']);
     for (const [name, spec] of Object.entries(commands)) expect(complete('fieldseal', name, '--')).toEqual(expect.arrayContaining(Object.keys(spec.options).map((o) => `--${o}`)));
   });
 
@@ -105,6 +110,7 @@ describe('help, version, completion', () => {
       for (const flag of Object.keys(spec.options)) expect(z.stdout).toMatch(new RegExp(`'\\*?--${flag}\\[`));
     }
     expect(z.stdout).toContain("'1:action:(create rotate rewrap shred list)'");
+    expect(z.stdout).toMatch(/'--workers\[NDJSON\\: [^']*\]:N\|auto:\(auto\)'/);
     expect(run(['completion', 'fish']).code).toBe(2);
   });
 });

@@ -281,13 +281,13 @@ describe('fieldseal rotate on rows', () => {
     expect(noKeys.stderr).toContain('PRISMA_FIELD_ENCRYPTION_KEY');
   });
 
-  test('import-cloak: a value under an unknown cloak key fails its row (exit 1, reported by id), the row is left exactly as it was', async () => {
+  test('import-cloak: a value under an unknown cloak key fails its row (exit 5, partial, reported by id), the row is left exactly as it was', async () => {
     const table = await newTable('cli_cloak_fail');
     const known = generateKey();
     await insertUsers(table, [1, 2, 3], (v, _c, id) => encryptStringSync(v, id === 2 ? generateKey() : known));
     const before = await readUsers(admin, table);
     const run = await cli([...base(table), '--mode', 'import-cloak'], { env: { PRISMA_FIELD_ENCRYPTION_KEY: known } });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stdout).toContain('first failed ids: 2 (ERR_FIELDSEAL_ROTATION_CLOAK:unknown-key)');
     expect(run.stdout).toMatch(/of which cloak ciphertext 2/);
     const after = await readUsers(admin, table);

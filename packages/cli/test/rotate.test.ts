@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,11 +85,16 @@ describe('fieldseal rotate', () => {
     expect((await readFile(path)).equals(before)).toBe(true);
   });
 
-  test('records that fail are left unchanged and make the exit code 1; usage errors are exit code 2', async () => {
+  test('a job that completes with failed records (left unchanged) exits 5 (partial); one stopped by --max-failures exits 1; usage errors exit 2', async () => {
     const path = await sealedFile('c.ndjson', 4);
     const io = memoryIo();
     // Without the row id the documents do not open: every record fails, none is changed.
-    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}` }, io)).rejects.toMatchObject({ exitCode: 1 });
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${path}` }, io)).rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining('4 record(s) could not be rotated') });
+    // Through the binary as well: the exit code scripts see.
+    const viaBin = spawnSync(process.execPath, [bin, 'rotate', '--keyring', `local:${keys}`, '--store', `ndjson:${path}`], { encoding: 'utf8' });
+    expect(viaBin.status, viaBin.stderr).toBe(5);
+    const stopped = await sealedFile('c-stop.ndjson', 4);
+    await expect(rotate({ keyring: `local:${keys}`, store: `ndjson:${stopped}`, maxFailures: 1, batch: 1 }, memoryIo())).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining('--max-failures 1') });
     expect(io.out()).toContain('failed ERR_FIELDSEAL_CONTEXT_MISMATCH: 4');
     expect((await docsOf(path)).every((d) => inspect(d).groups[0]!.wrappedKeys[0]!.keyId === v1.keyIds[0])).toBe(true);
     await expect(rotate({ keyring: `local:${keys}`, store: 'mysql://x' }, memoryIo())).rejects.toMatchObject({ exitCode: 2 });

@@ -108,6 +108,33 @@ describe('NDJSON store', () => {
     expect(JSON.stringify(report)).not.toContain('customer');
   });
 
+  test('trailing blank lines survive when the record count is a multiple of the batch size (output line N = input line N)', async () => {
+    const { v1, v2 } = await keyrings();
+    const docs = (await sealMany(6, v1)).map((d) => JSON.stringify(d));
+    const job = await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf });
+    const cases: [string, string][] = [
+      ['blank lines with newlines', docs.join('\n') + '\n\n\n'],
+      ['a last blank line without a newline', docs.join('\n') + '\n\n  '],
+      ['blank lines between batches and at the end', [...docs.slice(0, 3), '', ' ', ...docs.slice(3), '', ''].join('\n') + '\n'],
+      ['only blank lines', '\n \n\n'],
+    ];
+    for (const [name, text] of cases) {
+      for (const batchSize of [3, 6]) {
+        const path = join(dir, `trailing-${batchSize}.ndjson`);
+        await writeFile(path, text);
+        const report = await runRotation({ store: new NdjsonStore({ path }), ...job, batchSize });
+        expect(report.complete, name).toBe(true);
+        const before = text.split('\n');
+        const after = (await readFile(path, 'utf8')).split('\n');
+        expect(after.length, `${name}, batch ${batchSize}`).toBe(before.length);
+        for (let i = 0; i < before.length; i++) {
+          if (before[i]!.trim() === '') expect(after[i], `${name}, batch ${batchSize}, line ${i + 1}`).toBe(before[i]);
+          else expect(inspect(JSON.parse(after[i]!) as JsonObject).groups[0]!.wrappedKeys[0]!.keyId, `${name}, line ${i + 1}`).toBe(v2.keyIds[0]);
+        }
+      }
+    }
+  });
+
   test('an abort stops after the current batch; without resume the checkpoint blocks; resume finishes with nothing lost', async () => {
     const { v1, v2 } = await keyrings();
     const path = join(dir, 'data.ndjson');

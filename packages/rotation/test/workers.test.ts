@@ -44,9 +44,10 @@ describe('read-ahead: a store read one batch ahead commits the position of the b
     const second = await store.next(2);
     expect(second.map((r) => r.id)).toEqual(['5', '7']);
     const c1 = await store.commit(first.map((record) => ({ record, replacement: undefined })));
-    expect(JSON.parse(c1.position)).toMatchObject({ line: 3 });
+    // A batch ends after the blank lines that follow its last record (so trailing ones are kept).
+    expect(JSON.parse(c1.position)).toMatchObject({ line: 4 });
     const c2 = await store.commit(second.map((record) => ({ record, replacement: '{"x":1}' })));
-    expect(JSON.parse(c2.position)).toMatchObject({ line: 7 });
+    expect(JSON.parse(c2.position)).toMatchObject({ line: 8 });
     await store.close();
     // The temporary file holds batch 1 unchanged (blank lines included), then batch 2 replaced.
     const tmp = await readFile(store.tempPath, 'utf8');

@@ -195,7 +195,7 @@ export class NdjsonStore implements Store {
     const records: StoreRecord[] = [];
     const batch = { lines: [] as Line[], offset: this.#offset, line: this.#line };
     this.#pending.push(batch);
-    while (records.length < limit) {
+    for (;;) {
       let nl = this.#buffer.indexOf(NEWLINE);
       while (nl < 0 && !this.#eof) {
         await this.#fill();
@@ -203,6 +203,10 @@ export class NdjsonStore implements Store {
       }
       if (nl < 0 && this.#buffer.length === 0) break;
       const end = nl < 0 ? this.#buffer.length : nl;
+      // A full batch still takes the blank lines that follow it: left for the next call, blank
+      // lines at the end of the file would land in a batch without records, which is never
+      // committed, and the rewritten file would lose them.
+      if (records.length >= limit && !isBlank(this.#buffer.subarray(0, end))) break;
       // Copy the line out so the read buffer is not pinned by a batch.
       const raw = Buffer.from(this.#buffer.subarray(0, end));
       this.#buffer = this.#buffer.subarray(nl < 0 ? end : end + 1);
@@ -231,22 +235,31 @@ export class NdjsonStore implements Store {
       parts.push(replacement !== undefined ? Buffer.from(replacement, 'utf8') : line.raw);
       if (line.newline) parts.push(Buffer.from('\n'));
     }
-    const data = Buffer.concat(parts);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.#output.write(data, done, data.length - done, this.#written + done);
-      done += bytesWritten;
-    }
+    await this.#writeAt(Buffer.concat(parts));
     await this.#output.datasync();
-    this.#written += data.length;
     const position: Position = { offset: batch.offset, written: this.#written, line: batch.line, input: this.#identity! };
     return { outcomes: items.map((i) => (i.replacement !== undefined ? 'written' : 'kept')), position: JSON.stringify(position) };
+  }
+
+  /** Append `data` to the temporary file at the written position. */
+  async #writeAt(data: Buffer): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.#output!.write(data, done, data.length - done, this.#written + done);
+      done += bytesWritten;
+    }
+    this.#written += data.length;
   }
 
   /** Swap the new file in (atomic rename), after checking nobody else changed the original. Idempotent. */
   async complete(): Promise<void> {
     if (this.#dryRun && !this.#finished) return;
     if (this.#output !== undefined) {
+      // A file of blank lines only has no record, so no batch was committed: copy its lines now.
+      for (const batch of this.#pending.splice(0)) {
+        const data = Buffer.concat(batch.lines.flatMap((line) => (line.newline ? [line.raw, Buffer.from('\n')] : [line.raw])));
+        await this.#writeAt(data);
+      }
       await this.#output.sync();
       await this.#output.close();
       this.#output = undefined;
@@ -315,6 +328,15 @@ export class NdjsonStore implements Store {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
+}
+
+/** Whether a line holds only whitespace (what `next` keeps as a blank line, not a record). */
+function isBlank(raw: Buffer): boolean {
+  for (const b of raw) {
+    // Most lines start with "{": decided at the first byte, without decoding a long line.
+    if (b < 0x80 && b !== 0x20 && (b < 0x09 || b > 0x0d)) return false;
+  }
+  return raw.toString('utf8').trim() === '';
 }
 
 function processExists(pid: number): boolean {

@@ -1,9 +1,9 @@
-import { encrypt as encryptDocument, type EncryptionContext, type KeyGroup } from '@fieldseal/core';
+import type { EncryptionContext } from '@fieldseal/core';
 import { usage } from '../../exit-error.js';
 import { checkOutputPath, processIo, type CommandIo } from '../../io.js';
-import { groupsFromFlags } from '../../key-groups.js';
-import { keyringFromSpecs } from '../../keyring-spec.js';
+import { contextPairs } from '../../lib/context-pairs.js';
 import { checkStreams, transformDocuments, type DocumentStreams } from '../../transform-documents.js';
+import encryptJob, { encryptJobModule, type EncryptJobData } from './job.js';
 
 /** Options of `fieldseal encrypt`. */
 export interface EncryptCommandOptions extends DocumentStreams {
@@ -20,7 +20,7 @@ export interface EncryptCommandOptions extends DocumentStreams {
   readonly strict?: boolean;
 }
 
-/** `fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--group-keyring n=SPEC --group-path n=SEL] [--context k=v] [--in F] [--out F] [--ndjson]`. */
+/** `fieldseal encrypt --keyring local:keys.json --path '$.ssn' [--group-keyring n=SPEC --group-path n=SEL] [--context k=v] [--in F] [--out F] [--ndjson [--workers N|auto]]`. */
 export async function encrypt(options: EncryptCommandOptions, io: CommandIo = processIo): Promise<void> {
   checkStreams(options);
   // A bad --out fails before any key is loaded or any key service is called.
@@ -30,17 +30,17 @@ export async function encrypt(options: EncryptCommandOptions, io: CommandIo = pr
   if (specs.length === 0 && groupKeyrings.length === 0) throw usage('encrypt needs --keyring (or key groups with --group-keyring and --group-path)');
   if (specs.length > 0 && options.paths.length === 0) throw usage('encrypt needs at least one --path selector for --keyring');
   if (specs.length === 0 && options.paths.length > 0) throw usage('--path selects fields of the default key group, which needs --keyring');
-  const keyring = specs.length > 0 ? await keyringFromSpecs(specs) : undefined;
-  const { keyrings, paths } = await groupsFromFlags(groupKeyrings, options.groupPaths ?? [], true);
-  const groups: KeyGroup[] = Object.keys(keyrings).map((name) => ({ name, keyring: keyrings[name]!, paths: paths[name]! }));
-  await transformDocuments(options, io, (doc) =>
-    encryptDocument(doc, {
-      ...(keyring !== undefined ? { keyring, paths: options.paths } : {}),
-      ...(groups.length > 0 ? { groups } : {}),
-      ...(options.headerName !== undefined ? { headerName: options.headerName } : {}),
-      ...(options.context ? { context: options.context } : {}),
-      ...(options.requiredContext ? { requiredContext: options.requiredContext } : {}),
-      strict: options.strict === true,
-    }),
-  );
+  const data: EncryptJobData = {
+    keyring: specs,
+    paths: options.paths,
+    groupKeyrings,
+    groupPaths: options.groupPaths ?? [],
+    headerName: options.headerName,
+    context: contextPairs(options.context),
+    requiredContext: contextPairs(options.requiredContext),
+    strict: options.strict === true,
+  };
+  // Built here even with --workers: bad specs and key files fail before any output or thread.
+  const transform = await encryptJob(data);
+  await transformDocuments(options, io, transform, 0o666, { module: encryptJobModule(), data });
 }

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { EncryptionContext } from '@fieldseal/core';
-import { EXIT_FAILURE, ExitError, usage } from '../../exit-error.js';
+import { EXIT_FAILURE, EXIT_PARTIAL, ExitError, usage } from '../../exit-error.js';
 import { processIo, type CommandIo } from '../../io.js';
+import { keyFilePolicy } from '../../keyring-spec.js';
 import { documentJob, workerJobModule, type DocumentJobData } from './worker-job.js';
 import { progressReporter, summary } from './progress.js';
 import { defaultCheckpointPath, EXIT_INTERRUPTED, loadRotation, type RotateCommandOptions } from './options.js';
@@ -66,7 +67,7 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
     return [pair.slice(0, i), pair.slice(i + 1)];
   });
   const workers = positive(options.workers, '--workers');
-  const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true };
+  const jobData: DocumentJobData = { mode, keyring: options.keyring, to: options.to, context: options.context, idContext: options.idContext, fieldContext, all: options.all === true, allowInsecureKeyFile: keyFilePolicy.allowInsecure };
   // The main thread builds the job too: it checks the keyrings before any worker starts and names the target keys.
   let job;
   try {
@@ -126,7 +127,8 @@ export async function rotate(options: RotateCommandOptions, io: CommandIo = proc
       `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then rerun with --resume: it continues after the last batch, then retries the records that failed (reported by id)`,
     );
   }
-  if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be rotated and were left unchanged`);
+  // The job ran to its end: a partial failure, not a stop (the exit-code table's 5).
+  if (report.failed > 0) throw new ExitError(EXIT_PARTIAL, `${report.failed} record(s) could not be rotated and were left unchanged`);
 }
 
 /** `--queue URL --role coordinator|worker`: a rotation of a PostgreSQL JSON column across processes and machines. */
@@ -194,5 +196,7 @@ async function rotateThroughQueue(
       : `${result.ranges} ranges: ${counts.scanned} scanned, ${counts.rotated} rotated, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.conflicts} conflicts\n`,
   );
   if (abort.signal.aborted) throw new ExitError(EXIT_INTERRUPTED, 'interrupted: the current range was handed back to the queue');
-  if (counts.failed > 0 || result.failedRanges > 0) throw new ExitError(EXIT_FAILURE, `${counts.failed} record(s) could not be rotated and were left unchanged; ${result.failedRanges} range(s) handed back for a retry`);
+  // A range handed back is unfinished work (1); records that failed in finished ranges are a partial failure (5).
+  if (result.failedRanges > 0) throw new ExitError(EXIT_FAILURE, `${counts.failed} record(s) could not be rotated and were left unchanged; ${result.failedRanges} range(s) handed back for a retry`);
+  if (counts.failed > 0) throw new ExitError(EXIT_PARTIAL, `${counts.failed} record(s) could not be rotated and were left unchanged`);
 }

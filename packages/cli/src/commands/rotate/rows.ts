@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { defineRowLayout, type EncryptionContext, type JsonObject, type RowLayout } from '@fieldseal/core';
 import type { RotationReport, RowValueCounts } from '@fieldseal/rotation';
-import { EXIT_FAILURE, ExitError, usage } from '../../exit-error.js';
+import { EXIT_FAILURE, EXIT_PARTIAL, ExitError, usage } from '../../exit-error.js';
 import type { CommandIo } from '../../io.js';
 import { keyringFromSpec } from '../../keyring-spec.js';
 import { progressReporter, summary } from './progress.js';
@@ -241,6 +241,7 @@ export async function rotateRows(options: RotateCommandOptions, io: CommandIo): 
   if (options.json) io.stdout.write(JSON.stringify({ ...report, passes: reports.length, remaining: last!.remaining, values: last!.values }, null, 2) + '\n');
   if (!report.complete && report.stopReason === 'aborted') throw new ExitError(EXIT_INTERRUPTED, 'interrupted: checkpoint saved; rerun with --resume to continue');
   if (!report.complete) throw new ExitError(EXIT_FAILURE, `stopped after ${report.failed} failures (--max-failures ${maxFailures}). Fix the cause, then rerun with --resume, or delete ${checkpointPath} and rerun`);
-  if (report.failed > 0) throw new ExitError(EXIT_FAILURE, `${report.failed} record(s) could not be processed and were left exactly as they were`);
+  // --until-clean promised a clean table: values left are a failure (1), not a partial success.
   if (options.untilClean === true && options.dryRun !== true && last!.remaining > 0) throw new ExitError(EXIT_FAILURE, `${last!.remaining} value(s) are still left after ${reports.length} pass(es)`);
+  if (report.failed > 0) throw new ExitError(EXIT_PARTIAL, `${report.failed} record(s) could not be processed and were left exactly as they were`);
 }

@@ -2,7 +2,7 @@
 // job as the main thread, from the keyring specs (so keys are loaded in the worker and never
 // cross the message channel). Context rules arrive as data, since functions cannot.
 import type { EncryptionContext, JsonObject } from '@fieldseal/core';
-import { keyringFromSpec } from '../../keyring-spec.js';
+import { keyFilePolicy, keyringFromSpec } from '../../keyring-spec.js';
 
 /** What the main thread sends each worker. */
 export interface DocumentJobData {
@@ -13,6 +13,8 @@ export interface DocumentJobData {
   readonly idContext?: string | undefined;
   readonly fieldContext: readonly (readonly [string, string])[];
   readonly all: boolean;
+  /** `--allow-insecure-key-file` of the command: module state, so a worker thread needs it passed. */
+  readonly allowInsecureKeyFile?: boolean;
 }
 
 /** The context of a record: static pairs, the record id under `idContext`, and top-level fields. */
@@ -33,6 +35,7 @@ export function documentContext(data: Pick<DocumentJobData, 'context' | 'idConte
 
 /** Build the document job (transform, verifier, pre-filter) from `data`. */
 export async function documentJob(data: DocumentJobData) {
+  if (data.allowInsecureKeyFile === true) keyFilePolicy.allowInsecure = true;
   const { coreRotation } = await import('@fieldseal/rotation');
   const keyring = await keyringFromSpec(data.keyring);
   const to = data.to === undefined || data.to === data.keyring ? keyring : await keyringFromSpec(data.to);
