@@ -172,6 +172,16 @@ export function guardedCall<T>(what: string, control: KeyringCallControl, run: (
   });
 }
 
+/**
+ * A keyring request whose `signal` is an own, enumerable getter (a keyring may spread the request)
+ * that makes the AbortController only when read. Defined on the plain object rather than written as
+ * a getter in an object literal: V8 builds such a literal on a slow path and the keyring then reads
+ * a dictionary-mode object, which cost several microseconds per cached unwrap (issue 18).
+ */
+export function withSignal<T extends object>(request: T, signal: () => AbortSignal): T & { readonly signal: AbortSignal } {
+  return Object.defineProperty(request, 'signal', { get: signal, enumerable: true }) as T & { readonly signal: AbortSignal };
+}
+
 /** Zero a buffer a keyring handed over; a hostile one (a Proxy, a getter) may refuse, and holds nothing of ours. */
 function zeroTheirs(value: unknown): void {
   try {
@@ -301,15 +311,12 @@ export async function wrapChecked(
     raw = await guardedCall(
       'wrap',
       control,
-      (signal) =>
-        keyring.wrap({
-          context,
-          ...(given !== undefined ? { dataKey: given } : {}),
-          ...(plaintextBytes !== undefined ? { plaintextBytes } : {}),
-          get signal() {
-            return signal();
-          },
-        }),
+      (signal) => {
+        const request: { context: EncryptionContext; dataKey?: Uint8Array; plaintextBytes?: number } = { context };
+        if (given !== undefined) request.dataKey = given;
+        if (plaintextBytes !== undefined) request.plaintextBytes = plaintextBytes;
+        return keyring.wrap(withSignal(request, signal));
+      },
       discardKey,
     );
   } catch (err) {
@@ -381,14 +388,7 @@ export async function unwrapChecked(
   const candidates = onePerKey(wrapped);
   let key: unknown;
   try {
-    key = await guardedCall('unwrap', control, (signal) =>
-        keyring.unwrap({
-          wrapped: candidates,
-          context,
-          get signal() {
-            return signal();
-          },
-        }), discardKey);
+    key = await guardedCall('unwrap', control, (signal) => keyring.unwrap(withSignal({ wrapped: candidates, context }, signal)), discardKey);
   } catch (err) {
     if (err instanceof FieldsealError) throw err;
     throw new KeyUnavailableError(`no data key for key group "${groupName}"`, [{ provider: 'keyring', message: 'the keyring threw an untyped error', cause: err }]);
