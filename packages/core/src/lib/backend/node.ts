@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import { DecryptionFailedError } from '../../errors.js';
 import { IV_LENGTH, TAG_LENGTH, type Backend, type OpenItem, type SealItem } from './types.js';
 
@@ -65,45 +65,6 @@ export function strictBase64urlDecode(text: string): Uint8Array | undefined {
   return toUint8(bytes);
 }
 
-const SHA256_LENGTH = 32;
-
-/**
- * HKDF-SHA256 (RFC 5869 §2.2-2.3) composed from node:crypto HMACs with raw key bytes. hkdfSync
- * gives the same bytes but turns its key into a KeyObject on every call, whose native handle the
- * garbage collector has to finalise: one per document, which made HKDF plus its GC share the
- * largest cost of a cached one-field decrypt (issue 18). Intermediate keys are zeroed.
- * Checked against RFC 5869's test cases and against hkdfSync (test/backend-hkdf.test.ts).
- */
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  if (!Number.isSafeInteger(length) || length < 1 || length > 255 * SHA256_LENGTH) throw new RangeError('HKDF-SHA256 output length must be 1 to 8160 bytes');
-  // An empty salt is HashLen zero bytes (RFC 5869 §2.2): HMAC pads any short key with zeros, so
-  // the empty key is the same key.
-  const prk = createHmac('sha256', asBuffer(salt)).update(ikm).digest();
-  const blocks = Math.ceil(length / SHA256_LENGTH);
-  const out = new Uint8Array(blocks * SHA256_LENGTH);
-  const counter = new Uint8Array(1);
-  let previous: Buffer | undefined;
-  try {
-    for (let i = 1; i <= blocks; i++) {
-      const h = createHmac('sha256', prk);
-      if (previous !== undefined) h.update(previous);
-      h.update(info);
-      counter[0] = i;
-      const t = h.update(counter).digest();
-      out.set(t, (i - 1) * SHA256_LENGTH);
-      previous?.fill(0);
-      previous = t;
-    }
-  } finally {
-    previous?.fill(0);
-    prk.fill(0);
-  }
-  if (out.length === length) return out;
-  const exact = out.slice(0, length);
-  out.fill(0);
-  return exact;
-}
-
 /** node:crypto backend: synchronous primitives behind the async seam. */
 export const backend: Backend = {
   name: 'node',
@@ -114,7 +75,7 @@ export const backend: Backend = {
     return randomFillSync(new Uint8Array(length));
   },
   async hkdfSha256(ikm, salt, info, length) {
-    return hkdfSha256(ikm, salt, info, length);
+    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
   async hmacSha256(key, data) {
     return toUint8(createHmac('sha256', asBuffer(key)).update(data).digest());
