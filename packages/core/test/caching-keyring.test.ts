@@ -430,6 +430,68 @@ describe('CachingKeyring: observability and lifecycle', () => {
     expect(keyring.stats().wrap.entries).toBe(1);
   });
 
+  it('a sweep that keeps younger keys still evicts each of them once it expires (encrypt side)', async () => {
+    const inner = await CountingKeyring.create(0);
+    const c = clock();
+    const keyring = new CachingKeyring({ keyring: inner, encrypt: { maxAgeMs: 100 }, now: c.now });
+    await keyring.wrap({ context: { t: 'a' } }); // created at +0
+    c.t += 50;
+    await keyring.wrap({ context: { t: 'b' } }); // created at +50
+    c.t += 50;
+    await keyring.wrap({ context: { t: 'c' } }); // +100: a expires, b stays
+    expect(inner.issued.map(isZero)).toEqual([true, false, false]);
+    c.t += 20;
+    // A hit re-orders the cache (least recently used last) but never makes a key younger.
+    await keyring.wrap({ context: { t: 'b' } });
+    await keyring.wrap({ context: { t: 'd' } }); // +120: nothing expired yet
+    expect(inner.issued.map(isZero)).toEqual([true, false, false, false]);
+    c.t += 30;
+    await keyring.wrap({ context: { t: 'e' } }); // +150: b expires
+    expect(inner.issued.map(isZero)).toEqual([true, true, false, false, false]);
+    expect(keyring.stats().wrap.entries).toBe(3);
+    keyring.clear();
+    c.t += 1000;
+    await keyring.wrap({ context: { t: 'f' } }); // after clear(): an empty cache, nothing to sweep
+    expect(keyring.stats().wrap.entries).toBe(1);
+  });
+
+  it('a sweep that keeps younger keys still evicts each of them once it expires (decrypt side)', async () => {
+    const inner = await CountingKeyring.create(0);
+    const c = clock();
+    const keyring = new CachingKeyring({ keyring: inner, encrypt: false, decrypt: { maxAgeMs: 100 }, now: c.now });
+    const sealed = await Promise.all(['a', 'b', 'c', 'd'].map((t) => inner.wrap({ context: { t } })));
+    inner.issued.length = 0;
+    await keyring.unwrap({ wrapped: sealed[0]!.wrapped, context: { t: 'a' } }); // +0
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[1]!.wrapped, context: { t: 'b' } }); // +50
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[2]!.wrapped, context: { t: 'c' } }); // +100: a expires
+    expect(inner.issued.map(isZero)).toEqual([true, false, false]);
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[3]!.wrapped, context: { t: 'd' } }); // +150: b expires
+    expect(inner.issued.map(isZero)).toEqual([true, true, false, false]);
+    expect(keyring.stats().unwrap).toMatchObject({ entries: 2, evictions: 2 });
+  });
+
+  it('hands every listener the same frozen event, so one listener cannot change what the next sees', async () => {
+    const inner = await CountingKeyring.create(0);
+    const seen: CachingKeyringEvent[] = [];
+    const keyring = new CachingKeyring({
+      keyring: inner,
+      onEvent: (e) => {
+        (e as { type: string }).type = 'tampered';
+      },
+    });
+    keyring.subscribe((e) => seen.push(e));
+    await keyring.wrap({ context: ctx });
+    await keyring.wrap({ context: ctx });
+    expect(seen.map((e) => [e.type, e.operation])).toEqual([
+      ['miss', 'wrap'],
+      ['hit', 'wrap'],
+    ]);
+    expect(seen.every((e) => Object.isFrozen(e))).toBe(true);
+  });
+
   it('rejects bad options with a typed error', () => {
     const k = { wrap: async () => ({}) as WrapResult, unwrap: async () => new Uint8Array(32) };
     const bad: unknown[] = [

@@ -110,6 +110,24 @@ interface DecryptEntry {
   readonly createdAt: number;
 }
 
+// The data-free events, built once: a cache hit is the hot path of every cached document, and
+// building an event object per hit for a cache nobody listens to was pure allocation (issue 18).
+// Frozen, so one listener cannot change what the next one sees.
+const SIMPLE_EVENTS = Object.freeze({
+  wrap: Object.freeze({
+    hit: Object.freeze({ type: 'hit', operation: 'wrap' } as const),
+    miss: Object.freeze({ type: 'miss', operation: 'wrap' } as const),
+    coalesced: Object.freeze({ type: 'coalesced', operation: 'wrap' } as const),
+    bypass: Object.freeze({ type: 'bypass', operation: 'wrap' } as const),
+  }),
+  unwrap: Object.freeze({
+    hit: Object.freeze({ type: 'hit', operation: 'unwrap' } as const),
+    miss: Object.freeze({ type: 'miss', operation: 'unwrap' } as const),
+    coalesced: Object.freeze({ type: 'coalesced', operation: 'unwrap' } as const),
+    bypass: Object.freeze({ type: 'bypass', operation: 'unwrap' } as const),
+  }),
+});
+
 type MutableCounters = { -readonly [K in keyof CachingKeyringCounters]: CachingKeyringCounters[K] };
 
 const newCounters = (): MutableCounters => ({ hits: 0, misses: 0, coalesced: 0, bypassed: 0, innerCalls: 0, innerErrors: 0, evictions: 0, entries: 0 });
@@ -171,6 +189,14 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   readonly #decEntries = new Map<string, DecryptEntry>();
   readonly #decPending = new Map<string, Pending<Uint8Array>>();
   readonly #counters = { wrap: newCounters(), unwrap: newCounters() };
+  /*
+   * A lower bound of the creation times of each side's cached keys (exact after each sweep, lowered
+   * by each insert, never raised by an eviction): while it is younger than maxAgeMs nothing can
+   * have expired, so a fill skips the walk over up to maxEntries keys. Each of 1,000 rows with its
+   * own data key used to walk the whole cache (issue 18).
+   */
+  #encOldest = Infinity;
+  #decOldest = Infinity;
   /* Keys the decrypt-cache index, so index values cannot be precomputed from documents. */
   readonly #indexKey = backend.randomBytes(32);
 
@@ -257,14 +283,14 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     const limits = this.#enc;
     if (limits === undefined || request.dataKey !== undefined) {
       // Another keyring chose this data key; there is nothing to reuse.
-      this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
+      this.#count('wrap', 'bypassed', SIMPLE_EVENTS.wrap.bypass);
       return this.#innerWrap(request, request.signal);
     }
     const bytes = request.plaintextBytes ?? 0;
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('CachingKeyring: plaintextBytes must be a non-negative integer');
     if (bytes > limits.maxBytes) {
       // Larger than one key may protect: a key of its own, and the cached key stays for smaller documents.
-      this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
+      this.#count('wrap', 'bypassed', SIMPLE_EVENTS.wrap.bypass);
       return this.#innerWrap({ context: request.context }, request.signal);
     }
     const key = contextKey(request.context);
@@ -278,7 +304,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
           entry.bytes += bytes;
           this.#encEntries.delete(key);
           this.#encEntries.set(key, entry);
-          this.#count('wrap', waited ? 'coalesced' : 'hits', { type: waited ? 'coalesced' : 'hit', operation: 'wrap' });
+          this.#count('wrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.wrap.coalesced : SIMPLE_EVENTS.wrap.hit);
           return { dataKey: entry.dataKey.slice(), wrapped: copyWrapped(entry.wrapped) };
         }
         this.#evictEnc(key, entry, spent);
@@ -289,7 +315,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         await join(this.#encPending, key, pending, request.signal);
         continue;
       }
-      this.#count('wrap', 'misses', { type: 'miss', operation: 'wrap' });
+      this.#count('wrap', 'misses', SIMPLE_EVENTS.wrap.miss);
       const controller = new AbortController();
       const fill: Pending<WrapResult> = { promise: this.#fillEnc(key, request.context, bytes, limits, controller.signal), controller, waiters: 0 };
       this.#encPending.set(key, fill);
@@ -315,10 +341,11 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const limits = this.#dec;
     if (limits === undefined) {
-      this.#count('unwrap', 'bypassed', { type: 'bypass', operation: 'unwrap' });
+      this.#count('unwrap', 'bypassed', SIMPLE_EVENTS.unwrap.bypass);
       return this.#innerUnwrap(request, request.signal);
     }
-    const key = await unwrapKey(request, this.#indexKey);
+    // The common small request is indexed without an await (one less hop per cached document).
+    const key = exactUnwrapKey(request) ?? (await hashedUnwrapKey(request, this.#indexKey));
     let waited = false;
     for (;;) {
       const entry = this.#decEntries.get(key);
@@ -326,7 +353,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         if (this.#now() - entry.createdAt < limits.maxAgeMs) {
           this.#decEntries.delete(key);
           this.#decEntries.set(key, entry);
-          this.#count('unwrap', waited ? 'coalesced' : 'hits', { type: waited ? 'coalesced' : 'hit', operation: 'unwrap' });
+          this.#count('unwrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.unwrap.coalesced : SIMPLE_EVENTS.unwrap.hit);
           return entry.dataKey.slice();
         }
         this.#evictDec(key, entry, 'expired');
@@ -337,7 +364,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         await join(this.#decPending, key, pending, request.signal);
         continue;
       }
-      this.#count('unwrap', 'misses', { type: 'miss', operation: 'unwrap' });
+      this.#count('unwrap', 'misses', SIMPLE_EVENTS.unwrap.miss);
       const controller = new AbortController();
       const fill: Pending<Uint8Array> = { promise: this.#fillDec(key, request, limits, controller.signal), controller, waiters: 0 };
       this.#decPending.set(key, fill);
@@ -376,6 +403,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         this.#evictEnc(oldKey, oldEntry, 'capacity');
       }
       this.#encEntries.set(key, entry);
+      if (entry.createdAt < this.#encOldest) this.#encOldest = entry.createdAt;
     } else {
       entry.dataKey.fill(0);
     }
@@ -393,7 +421,9 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const [oldKey, oldEntry] = this.#decEntries.entries().next().value as [string, DecryptEntry];
       this.#evictDec(oldKey, oldEntry, 'capacity');
     }
-    this.#decEntries.set(key, { dataKey, createdAt: this.#now() });
+    const createdAt = this.#now();
+    this.#decEntries.set(key, { dataKey, createdAt });
+    if (createdAt < this.#decOldest) this.#decOldest = createdAt;
     return copy;
   }
 
@@ -448,10 +478,22 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     // (a batch of 1,000 new rows made 1,000 copies of a cache of up to 1,000 entries; issue 18).
     if (operation === 'wrap') {
       const maxAge = this.#enc!.maxAgeMs;
-      for (const [key, entry] of this.#encEntries) if (now - entry.createdAt >= maxAge) this.#evictEnc(key, entry, 'expired');
+      if (now - this.#encOldest < maxAge) return;
+      let oldest = Infinity;
+      for (const [key, entry] of this.#encEntries) {
+        if (now - entry.createdAt >= maxAge) this.#evictEnc(key, entry, 'expired');
+        else if (entry.createdAt < oldest) oldest = entry.createdAt;
+      }
+      this.#encOldest = oldest;
     } else {
       const maxAge = this.#dec!.maxAgeMs;
-      for (const [key, entry] of this.#decEntries) if (now - entry.createdAt >= maxAge) this.#evictDec(key, entry, 'expired');
+      if (now - this.#decOldest < maxAge) return;
+      let oldest = Infinity;
+      for (const [key, entry] of this.#decEntries) {
+        if (now - entry.createdAt >= maxAge) this.#evictDec(key, entry, 'expired');
+        else if (entry.createdAt < oldest) oldest = entry.createdAt;
+      }
+      this.#decOldest = oldest;
     }
   }
 
@@ -544,7 +586,18 @@ function copyWrapped(list: readonly WrappedKey[]): WrappedKey[] {
 /** An injective string for a context: its pairs sorted by key. Only used as a map key, never stored. */
 function contextKey(context: EncryptionContext): string {
   if (context === null || typeof context !== 'object') throw new InvalidArgumentError('CachingKeyring: context must be an object of strings');
-  const keys = Object.keys(context).sort();
+  const keys = Object.keys(context);
+  // Insertion sort (by UTF-16 code units, as sort() without a comparator): a context has a few
+  // keys, and sort() allocated its work space on every cached document (issue 18).
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
   const parts: string[] = new Array(keys.length * 2);
   for (let i = 0; i < keys.length; i++) {
     const v = context[keys[i]!];
@@ -565,21 +618,24 @@ const EXACT_INDEX_MAX_CHARS = 4096;
  * 64 KiB) by an HMAC-SHA256 under a per-cache random key over a length-prefixed encoding, so that
  * 1,000 cached entries never hold gigabytes of index. The `x`/`h` prefixes keep the two apart.
  */
-async function unwrapKey(request: UnwrapRequest, indexKey: Uint8Array): Promise<string> {
+function exactUnwrapKey(request: UnwrapRequest): string | undefined {
   if (request === null || typeof request !== 'object' || !Array.isArray(request.wrapped) || !request.wrapped.every(isWrappedKey)) {
     throw new InvalidArgumentError('CachingKeyring: unwrap needs an array of wrapped keys');
   }
   const context = contextKey(request.context);
   let chars = context.length;
   for (const w of request.wrapped) chars += w.provider.length + w.keyId.length + Math.ceil((w.ciphertext.length * 4) / 3) + 16;
-  if (chars <= EXACT_INDEX_MAX_CHARS) {
-    return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
-  }
+  if (chars > EXACT_INDEX_MAX_CHARS) return undefined;
+  return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
+}
+
+/** The index of a request {@link exactUnwrapKey} found too large (already checked by it). */
+async function hashedUnwrapKey(request: UnwrapRequest, indexKey: Uint8Array): Promise<string> {
   const parts: Uint8Array[] = [u32(request.wrapped.length)];
   for (const w of request.wrapped) {
     for (const field of [utf8Bytes(w.provider), utf8Bytes(w.keyId), w.ciphertext]) parts.push(u32(field.length), field);
   }
-  parts.push(utf8Bytes(context));
+  parts.push(utf8Bytes(contextKey(request.context)));
   return 'h' + backend.base64urlEncode(await backend.hmacSha256(indexKey, concatBytes(...parts)));
 }
 
