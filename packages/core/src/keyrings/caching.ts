@@ -6,7 +6,7 @@ import { backend } from '#backend';
 import { InvalidArgumentError } from '../errors.js';
 import type { EncryptionContext, Keyring, ServiceRewrapCapable, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
 import { concatBytes, utf8Bytes } from '../lib/bytes.js';
-import { assertKeyring } from '../lib/keyring-call.js';
+import { assertKeyring, registerCacheHits } from '../lib/keyring-call.js';
 
 const DATA_KEY_BYTES = 32;
 
@@ -234,6 +234,12 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     }
     if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidArgumentError('CachingKeyring: now must be a function');
     this.#now = options.now ?? Date.now;
+    registerCacheHits(this, {
+      unwrap: CachingKeyring.prototype.unwrap,
+      wrap: CachingKeyring.prototype.wrap,
+      unwrapHit: (wrapped, context) => this.#unwrapHit(wrapped, context),
+      wrapHit: (context, plaintextBytes) => this.#wrapHit(context, plaintextBytes),
+    });
   }
 
   /**
@@ -299,14 +305,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const entry = this.#encEntries.get(key);
       if (entry !== undefined) {
         const spent = this.#spent(entry, bytes, limits);
-        if (spent === undefined) {
-          entry.documents += 1;
-          entry.bytes += bytes;
-          this.#encEntries.delete(key);
-          this.#encEntries.set(key, entry);
-          this.#count('wrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.wrap.coalesced : SIMPLE_EVENTS.wrap.hit);
-          return { dataKey: entry.dataKey.slice(), wrapped: copyWrapped(entry.wrapped) };
-        }
+        if (spent === undefined) return this.#useEnc(key, entry, bytes, waited);
         this.#evictEnc(key, entry, spent);
       }
       const pending = this.#encPending.get(key);
@@ -350,12 +349,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     for (;;) {
       const entry = this.#decEntries.get(key);
       if (entry !== undefined) {
-        if (this.#now() - entry.createdAt < limits.maxAgeMs) {
-          this.#decEntries.delete(key);
-          this.#decEntries.set(key, entry);
-          this.#count('unwrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.unwrap.coalesced : SIMPLE_EVENTS.unwrap.hit);
-          return entry.dataKey.slice();
-        }
+        if (this.#now() - entry.createdAt < limits.maxAgeMs) return this.#useDec(key, entry, waited);
         this.#evictDec(key, entry, 'expired');
       }
       const pending = this.#decPending.get(key);
@@ -390,6 +384,44 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     const inner = this.keyring as Partial<ServiceRewrapCapable>;
     if (typeof inner.rewrapInService !== 'function') return undefined;
     return inner.rewrapInService(request);
+  }
+
+  /** A copy of a cached data key still within its limits, counted as used (most recently). */
+  #useEnc(key: string, entry: EncryptEntry, bytes: number, waited: boolean): WrapResult {
+    entry.documents += 1;
+    entry.bytes += bytes;
+    this.#encEntries.delete(key);
+    this.#encEntries.set(key, entry);
+    this.#count('wrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.wrap.coalesced : SIMPLE_EVENTS.wrap.hit);
+    return { dataKey: entry.dataKey.slice(), wrapped: copyWrapped(entry.wrapped) };
+  }
+
+  #useDec(key: string, entry: DecryptEntry, waited: boolean): Uint8Array {
+    this.#decEntries.delete(key);
+    this.#decEntries.set(key, entry);
+    this.#count('unwrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.unwrap.coalesced : SIMPLE_EVENTS.unwrap.hit);
+    return entry.dataKey.slice();
+  }
+
+  /** What `wrap` answers at once when it has a usable cached key; undefined for anything else. */
+  #wrapHit(context: EncryptionContext, plaintextBytes: number | undefined): WrapResult | undefined {
+    const limits = this.#enc;
+    const bytes = plaintextBytes ?? 0;
+    if (limits === undefined || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > limits.maxBytes) return undefined;
+    const key = contextKey(context);
+    const entry = this.#encEntries.get(key);
+    if (entry === undefined || this.#spent(entry, bytes, limits) !== undefined) return undefined;
+    return this.#useEnc(key, entry, bytes, false);
+  }
+
+  /** What `unwrap` answers at once when it holds the key; undefined for anything else. */
+  #unwrapHit(wrapped: readonly WrappedKey[], context: EncryptionContext): Uint8Array | undefined {
+    const limits = this.#dec;
+    if (limits === undefined) return undefined;
+    const key = exactUnwrapKey({ wrapped, context });
+    const entry = key === undefined ? undefined : this.#decEntries.get(key);
+    if (key === undefined || entry === undefined || this.#now() - entry.createdAt >= limits.maxAgeMs) return undefined;
+    return this.#useDec(key, entry, false);
   }
 
   async #fillEnc(key: string, context: EncryptionContext, bytes: number, limits: Required<CachingKeyringEncryptOptions>, signal: AbortSignal): Promise<WrapResult> {

@@ -242,10 +242,9 @@ type Unlocked = { keys: GroupKeys; dataKey: Uint8Array };
 
 /**
  * Unlock the groups concurrently (KMS latency); when one fails, the keys the others got are zeroed
- * and its error is thrown. A single group is awaited directly (no allSettled per document).
+ * and its error is thrown.
  */
 async function unlockAll(backend: Backend, header: Header, indices: readonly number[], keyrings: readonly Keyring[], context: DocumentContext, control: KeyringCallControl | undefined): Promise<Unlocked[]> {
-  if (indices.length === 1) return [await unlockGroup(backend, header, indices[0]!, keyrings[0]!, context, control)];
   const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context, control)));
   const failure = unlocked.find((u) => u.status === 'rejected');
   if (failure !== undefined) {
@@ -268,7 +267,8 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   const indices = [...targets.keys()];
   for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
-  const unlocked = await unlockAll(backend, header, indices, keyrings, context, req.control);
+  // One group (the common case) is awaited directly: no allSettled, no extra async hop.
+  const unlocked = indices.length === 1 ? [await unlockGroup(backend, header, indices[0]!, keyrings[0]!, context, req.control)] : await unlockAll(backend, header, indices, keyrings, context, req.control);
   try {
     const openGroup = async (gi: number, n: number): Promise<{ pointers: readonly string[]; values: JsonValue[] }> => {
       const { keys, dataKey } = unlocked[n]!;
@@ -288,7 +288,6 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
         zeroize(keys.encryptionKey, keys.macKey);
       }
     };
-    // One group (the common case) needs no Promise.all and its per-group closures.
     const results = indices.length === 1 ? [await openGroup(indices[0]!, 0)] : await Promise.all(indices.map(openGroup));
     for (const { pointers, values } of results) {
       pointers.forEach((p, i) => {
