@@ -506,27 +506,8 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   /** Drop expired entries, so keys of contexts that are never used again do not linger until capacity pushes them out. */
   #sweep(operation: CachingKeyringOperation): void {
     const now = this.#now();
-    // Deleting the entry being visited is well defined for a Map: no copy of the cache per fill
-    // (a batch of 1,000 new rows made 1,000 copies of a cache of up to 1,000 entries; issue 18).
-    if (operation === 'wrap') {
-      const maxAge = this.#enc!.maxAgeMs;
-      if (now - this.#encOldest < maxAge) return;
-      let oldest = Infinity;
-      for (const [key, entry] of this.#encEntries) {
-        if (now - entry.createdAt >= maxAge) this.#evictEnc(key, entry, 'expired');
-        else if (entry.createdAt < oldest) oldest = entry.createdAt;
-      }
-      this.#encOldest = oldest;
-    } else {
-      const maxAge = this.#dec!.maxAgeMs;
-      if (now - this.#decOldest < maxAge) return;
-      let oldest = Infinity;
-      for (const [key, entry] of this.#decEntries) {
-        if (now - entry.createdAt >= maxAge) this.#evictDec(key, entry, 'expired');
-        else if (entry.createdAt < oldest) oldest = entry.createdAt;
-      }
-      this.#decOldest = oldest;
-    }
+    if (operation === 'wrap') this.#encOldest = sweepExpired(this.#encEntries, now, this.#enc!.maxAgeMs, this.#encOldest, (key, entry) => this.#evictEnc(key, entry, 'expired'));
+    else this.#decOldest = sweepExpired(this.#decEntries, now, this.#dec!.maxAgeMs, this.#decOldest, (key, entry) => this.#evictDec(key, entry, 'expired'));
   }
 
   #evictEnc(key: string, entry: EncryptEntry, reason: CachingKeyringEvictionReason): void {
@@ -551,6 +532,22 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       }
     }
   }
+}
+
+/**
+ * Evict the expired entries unless `oldest` (a lower bound of their creation times) shows none can
+ * be; returns the new bound, exact over the entries kept.
+ */
+function sweepExpired<E extends { readonly createdAt: number }>(entries: Map<string, E>, now: number, maxAge: number, oldest: number, evict: (key: string, entry: E) => void): number {
+  if (now - oldest < maxAge) return oldest;
+  let next = Infinity;
+  // Deleting the entry being visited is well defined for a Map: no copy of the cache per fill
+  // (a batch of 1,000 new rows made 1,000 copies of a cache of up to 1,000 entries; issue 18).
+  for (const [key, entry] of entries) {
+    if (now - entry.createdAt >= maxAge) evict(key, entry);
+    else if (entry.createdAt < next) next = entry.createdAt;
+  }
+  return next;
 }
 
 /** One in-flight inner call, shared by every concurrent caller that needs the same entry. */

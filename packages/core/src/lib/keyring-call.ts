@@ -205,23 +205,14 @@ export function registerCacheHits(keyring: object, hits: CacheHits): void {
   cacheHits.set(keyring, hits);
 }
 
-function cachedUnwrap(keyring: Keyring, wrapped: readonly WrappedKey[], context: EncryptionContext): Uint8Array | undefined {
+/** A registered keyring's synchronous answer, when `method` is still the one registered; else undefined. */
+function cacheHit<T>(keyring: Keyring, method: 'wrap' | 'unwrap', hit: (hits: CacheHits) => T | undefined): T | undefined {
   const hits = cacheHits.get(keyring);
   if (hits === undefined) return undefined;
   try {
-    return keyring.unwrap === hits.unwrap ? hits.unwrapHit(wrapped, context) : undefined;
+    return keyring[method] === hits[method] ? hit(hits) : undefined;
   } catch {
     // Whatever failed is met again, and typed, by the ordinary call.
-    return undefined;
-  }
-}
-
-function cachedWrap(keyring: Keyring, context: EncryptionContext, plaintextBytes: number | undefined): WrapResult | undefined {
-  const hits = cacheHits.get(keyring);
-  if (hits === undefined) return undefined;
-  try {
-    return keyring.wrap === hits.wrap ? hits.wrapHit(context, plaintextBytes) : undefined;
-  } catch {
     return undefined;
   }
 }
@@ -350,7 +341,7 @@ export async function wrapChecked(
   throwIfAborted(control);
   // The keyring must not modify the key it is given; a copy makes sure it cannot.
   const given = dataKey?.slice();
-  let raw: unknown = given === undefined ? cachedWrap(keyring, context, plaintextBytes) : undefined;
+  let raw: unknown = given === undefined ? cacheHit(keyring, 'wrap', (hits) => hits.wrapHit(context, plaintextBytes)) : undefined;
   if (raw === undefined) try {
     raw = await guardedCall(
       'wrap',
@@ -430,7 +421,7 @@ export async function unwrapChecked(
 ): Promise<Uint8Array> {
   throwIfAborted(control);
   const candidates = onePerKey(wrapped);
-  let key: unknown = cachedUnwrap(keyring, candidates, context);
+  let key: unknown = cacheHit(keyring, 'unwrap', (hits) => hits.unwrapHit(candidates, context));
   if (key === undefined) try {
     key = await guardedCall('unwrap', control, (signal) => keyring.unwrap(withSignal({ wrapped: candidates, context }, signal)), discardKey);
   } catch (err) {
