@@ -99,14 +99,15 @@ export const backend: Backend = {
     return out;
   },
   async openMany(key, items: readonly OpenItem[]) {
-    // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation.
-    const keyBytes = asBuffer(key);
+    // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation. The
+    // cipher takes the key, IV, AAD, tag and ciphertext as any Uint8Array: no Buffer view is made
+    // of them (one per field and key was a measurable share of a two-column row; issue 18).
     const out: Uint8Array[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      const blob = asBuffer(item.blob);
+      const blob = item.blob;
       if (blob.length < IV_LENGTH + TAG_LENGTH) throw new DecryptionFailedError();
-      const decipher = createDecipheriv('aes-256-gcm', keyBytes, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
+      const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
       decipher.setAAD(item.aad);
       decipher.setAuthTag(blob.subarray(blob.length - TAG_LENGTH));
       const head = decipher.update(blob.subarray(IV_LENGTH, blob.length - TAG_LENGTH));
