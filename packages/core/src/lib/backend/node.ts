@@ -78,18 +78,17 @@ export const backend: Backend = {
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
   async hmacSha256(key, data) {
-    return toUint8(createHmac('sha256', asBuffer(key)).update(data).digest());
+    return toUint8(createHmac('sha256', key).update(data).digest());
   },
   async sealMany(key, items: readonly SealItem[]) {
     // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation.
-    const keyBytes = asBuffer(key);
     const out: Uint8Array[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const blob = Buffer.allocUnsafe(IV_LENGTH + item.plaintext.length + TAG_LENGTH);
       if (item.iv === undefined) takeRandomInto(blob, IV_LENGTH);
       else asBuffer(item.iv).copy(blob, 0);
-      const cipher = createCipheriv('aes-256-gcm', keyBytes, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
+      const cipher = createCipheriv('aes-256-gcm', key, blob.subarray(0, IV_LENGTH), { authTagLength: TAG_LENGTH });
       cipher.setAAD(item.aad);
       let offset = IV_LENGTH + cipher.update(item.plaintext).copy(blob, IV_LENGTH);
       offset += cipher.final().copy(blob, offset);
