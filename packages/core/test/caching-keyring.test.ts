@@ -430,6 +430,133 @@ describe('CachingKeyring: observability and lifecycle', () => {
     expect(keyring.stats().wrap.entries).toBe(1);
   });
 
+  it('a sweep that keeps younger keys still evicts each of them once it expires (encrypt side)', async () => {
+    const inner = await CountingKeyring.create(0);
+    const c = clock();
+    const keyring = new CachingKeyring({ keyring: inner, encrypt: { maxAgeMs: 100 }, now: c.now });
+    await keyring.wrap({ context: { t: 'a' } }); // created at +0
+    c.t += 50;
+    await keyring.wrap({ context: { t: 'b' } }); // created at +50
+    c.t += 50;
+    await keyring.wrap({ context: { t: 'c' } }); // +100: a expires, b stays
+    expect(inner.issued.map(isZero)).toEqual([true, false, false]);
+    c.t += 20;
+    // A hit re-orders the cache (least recently used last) but never makes a key younger.
+    await keyring.wrap({ context: { t: 'b' } });
+    await keyring.wrap({ context: { t: 'd' } }); // +120: nothing expired yet
+    expect(inner.issued.map(isZero)).toEqual([true, false, false, false]);
+    c.t += 30;
+    await keyring.wrap({ context: { t: 'e' } }); // +150: b expires
+    expect(inner.issued.map(isZero)).toEqual([true, true, false, false, false]);
+    expect(keyring.stats().wrap.entries).toBe(3);
+    keyring.clear();
+    c.t += 1000;
+    await keyring.wrap({ context: { t: 'f' } }); // after clear(): an empty cache, nothing to sweep
+    expect(keyring.stats().wrap.entries).toBe(1);
+  });
+
+  it('a sweep that keeps younger keys still evicts each of them once it expires (decrypt side)', async () => {
+    const inner = await CountingKeyring.create(0);
+    const c = clock();
+    const keyring = new CachingKeyring({ keyring: inner, encrypt: false, decrypt: { maxAgeMs: 100 }, now: c.now });
+    const sealed = await Promise.all(['a', 'b', 'c', 'd'].map((t) => inner.wrap({ context: { t } })));
+    inner.issued.length = 0;
+    await keyring.unwrap({ wrapped: sealed[0]!.wrapped, context: { t: 'a' } }); // +0
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[1]!.wrapped, context: { t: 'b' } }); // +50
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[2]!.wrapped, context: { t: 'c' } }); // +100: a expires
+    expect(inner.issued.map(isZero)).toEqual([true, false, false]);
+    c.t += 50;
+    await keyring.unwrap({ wrapped: sealed[3]!.wrapped, context: { t: 'd' } }); // +150: b expires
+    expect(inner.issued.map(isZero)).toEqual([true, true, false, false]);
+    expect(keyring.stats().unwrap).toMatchObject({ entries: 2, evictions: 2 });
+  });
+
+  it('hands every listener the same frozen event, so one listener cannot change what the next sees', async () => {
+    const inner = await CountingKeyring.create(0);
+    const seen: CachingKeyringEvent[] = [];
+    const keyring = new CachingKeyring({
+      keyring: inner,
+      onEvent: (e) => {
+        (e as { type: string }).type = 'tampered';
+      },
+    });
+    keyring.subscribe((e) => seen.push(e));
+    await keyring.wrap({ context: ctx });
+    await keyring.wrap({ context: ctx });
+    expect(seen.map((e) => [e.type, e.operation])).toEqual([
+      ['miss', 'wrap'],
+      ['hit', 'wrap'],
+    ]);
+    expect(seen.every((e) => Object.isFrozen(e))).toBe(true);
+  });
+
+  it('answers cache hits without a keyring call, but never past the limits, and counts them as hits', async () => {
+    const inner = await CountingKeyring.create(0);
+    const c = clock();
+    const keyring = new CachingKeyring({ keyring: inner, encrypt: { maxDocuments: 3, maxAgeMs: 1000 }, decrypt: { maxAgeMs: 1000 }, now: c.now });
+    const sealed = [];
+    for (let i = 0; i < 4; i++) sealed.push(await encrypt({ a: String(i) }, { keyring, paths: ['$.a'], context: ctx }));
+    // maxDocuments 3: the fourth document got a new data key.
+    expect(inner.wraps).toBe(2);
+    expect(keyring.stats().wrap).toMatchObject({ hits: 2, misses: 2 });
+    for (const s of sealed) await decrypt(s, { keyring, context: ctx });
+    expect(inner.unwraps).toBe(2);
+    expect(keyring.stats().unwrap).toMatchObject({ hits: 2, misses: 2 });
+    // Expired: the cached key is not used, the inner keyring is asked again.
+    c.t += 1000;
+    expect(await decrypt(sealed[0]!, { keyring, context: ctx })).toEqual({ a: '0' });
+    expect(inner.unwraps).toBe(3);
+    await encrypt({ a: 'x' }, { keyring, paths: ['$.a'], context: ctx });
+    expect(inner.wraps).toBe(3);
+  });
+
+  it('a cache hit still has the caller\'s signal checked, and the document\'s MAC and fields verified', async () => {
+    const inner = await CountingKeyring.create(0);
+    const keyring = new CachingKeyring({ keyring: inner });
+    const sealed = await encrypt({ a: 'secret', b: 'other' }, { keyring, paths: ['$.a', '$.b'], context: ctx });
+    await decrypt(sealed, { keyring, context: ctx });
+    const aborted = AbortSignal.abort();
+    expect((await rejection(decrypt(sealed, { keyring, context: ctx, signal: aborted }))).code).toBe('ERR_FIELDSEAL_ABORTED');
+    expect((await rejection(encrypt({ a: 'x' }, { keyring, paths: ['$.a'], context: ctx, signal: aborted }))).code).toBe('ERR_FIELDSEAL_ABORTED');
+    // Fields swapped under the same (cached) data key: their AADs bind the pointers.
+    expect((await rejection(decrypt({ ...sealed, a: sealed.b, b: sealed.a }, { keyring, context: ctx }))).code).toBe('ERR_FIELDSEAL_DECRYPTION_FAILED');
+    // The header MAC flipped (the wrapped key, and so the cache entry, unchanged): refused.
+    const header = Buffer.from((sealed._fieldseal as string).slice('fs1h.'.length), 'base64url');
+    header[header.length - 1]! ^= 1;
+    const forged = { ...sealed, _fieldseal: 'fs1h.' + header.toString('base64url') };
+    expect((await rejection(decrypt(forged, { keyring, context: ctx }))).code).toBe('ERR_FIELDSEAL_DECRYPTION_FAILED');
+    expect(inner.unwraps).toBe(1);
+    expect(keyring.stats().unwrap.hits).toBe(2);
+  });
+
+  it('a subclass or an instance that overrides wrap/unwrap is called, cache hit or not', async () => {
+    const inner = await CountingKeyring.create(0);
+    const calls: string[] = [];
+    class Audited extends CachingKeyring {
+      override async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
+        calls.push('unwrap');
+        return super.unwrap(request);
+      }
+    }
+    const audited = new Audited({ keyring: inner });
+    const sealed = await encrypt({ a: '1' }, { keyring: audited, paths: ['$.a'], context: ctx });
+    await decrypt(sealed, { keyring: audited, context: ctx });
+    await decrypt(sealed, { keyring: audited, context: ctx });
+    expect(calls).toEqual(['unwrap', 'unwrap']);
+    const patched = new CachingKeyring({ keyring: inner });
+    const original = patched.wrap.bind(patched);
+    patched.wrap = async (request) => {
+      calls.push('wrap');
+      return original(request);
+    };
+    await encrypt({ a: '1' }, { keyring: patched, paths: ['$.a'], context: ctx });
+    await encrypt({ a: '2' }, { keyring: patched, paths: ['$.a'], context: ctx });
+    expect(calls.slice(2)).toEqual(['wrap', 'wrap']);
+    expect(patched.stats().wrap).toMatchObject({ hits: 1, misses: 1 });
+  });
+
   it('rejects bad options with a typed error', () => {
     const k = { wrap: async () => ({}) as WrapResult, unwrap: async () => new Uint8Array(32) };
     const bad: unknown[] = [

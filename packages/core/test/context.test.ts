@@ -4,6 +4,27 @@ import { decrypt, encodeContext, encrypt, FieldsealError, LocalKeyring } from '@
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 describe('canonical encryption context (security property 7)', () => {
+  test('any number of pairs, in any insertion order, encodes in UTF-8 byte order (short lists are sorted in place)', () => {
+    const alphabet = ['a', 'B', 'é', '😀', 'ﬀ', 'Z', 'ä', '0', '~', 'aa', 'a\u0000', 'ＡＢ', '\uFFFF'];
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let round = 0; round < 200; round++) {
+      const size = 1 + (round % 24);
+      const ctx: Record<string, string> = {};
+      while (Object.keys(ctx).length < size) ctx[alphabet[next(alphabet.length)]! + alphabet[next(alphabet.length)]! + String(next(50))] = String(next(1000));
+      const expected = Object.keys(ctx).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      const parts: Buffer[] = [Buffer.from([0, 0, 0, size])];
+      for (const k of expected) {
+        for (const b of [Buffer.from(k), Buffer.from(ctx[k]!)]) {
+          const len = Buffer.alloc(4);
+          len.writeUInt32BE(b.length);
+          parts.push(len, b);
+        }
+      }
+      expect(hex(encodeContext(ctx))).toBe(Buffer.concat(parts).toString('hex'));
+    }
+  });
+
   test('known answer: sorted by UTF-8 bytes (not UTF-16, not locale), length-prefixed', () => {
     // Computed independently (Python: sorted by key.encode("utf-8"), struct ">I" prefixes).
     const ctx = { b: '2', a: '1', é: 'x', '😀': 'smile', ﬀ: 'lig', Z: 'upper', ä: 'ü' };

@@ -102,6 +102,29 @@ describe('row layout: seal and open', () => {
     const opened = await openRow(sealed, layout, { keyring });
     expect(JSON.stringify(opened)).toBe(JSON.stringify({ ...row, h: sealed.h }));
   });
+
+  test('members named like Object.prototype members, or like a setter a polluted prototype carries, are own data', async () => {
+    const layout = defineRowLayout({ columns: ['constructor', 'toString', 'email'], header: 'hasOwnProperty', id: 'id' });
+    const keyring = await LocalKeyring.generate({ name: 'k' });
+    const row = { id: 1, constructor: 'c', toString: 't', email: 'e', valueOf: 'v', plan: 'p' };
+    const setterCalls: unknown[] = [];
+    // Copying the row's other members must not run a setter a polluted prototype carries.
+    Object.defineProperty(Object.prototype, 'plan', { set: (v) => setterCalls.push(v), get: () => undefined, configurable: true });
+    try {
+      const sealed = await sealRow(row, layout, { keyring });
+      for (const key of ['constructor', 'toString', 'email', 'valueOf', 'hasOwnProperty', 'plan']) {
+        expect(Object.getOwnPropertyDescriptor(sealed, key), key).toMatchObject({ enumerable: true, writable: true, configurable: true });
+      }
+      expect(String(sealed.email)).toMatch(/^fs1\./);
+      const opened = await openRow(sealed, layout, { keyring });
+      expect(Object.getOwnPropertyDescriptor(opened, 'email')).toMatchObject({ value: 'e', enumerable: true, writable: true });
+      expect(Object.getOwnPropertyDescriptor(opened, 'plan')).toMatchObject({ value: 'p', enumerable: true, writable: true });
+      expect({ constructor: opened.constructor, toString: opened.toString, valueOf: opened.valueOf }).toEqual({ constructor: 'c', toString: 't', valueOf: 'v' });
+      expect(setterCalls).toEqual([]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).plan;
+    }
+  });
 });
 
 describe('row layout: what must fail', () => {

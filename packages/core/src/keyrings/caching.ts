@@ -6,7 +6,7 @@ import { backend } from '#backend';
 import { InvalidArgumentError } from '../errors.js';
 import type { EncryptionContext, Keyring, ServiceRewrapCapable, UnwrapRequest, WrapRequest, WrapResult, WrappedKey } from '../types.js';
 import { concatBytes, utf8Bytes } from '../lib/bytes.js';
-import { assertKeyring } from '../lib/keyring-call.js';
+import { assertKeyring, registerCacheHits } from '../lib/keyring-call.js';
 
 const DATA_KEY_BYTES = 32;
 
@@ -110,6 +110,24 @@ interface DecryptEntry {
   readonly createdAt: number;
 }
 
+// The data-free events, built once: a cache hit is the hot path of every cached document, and
+// building an event object per hit for a cache nobody listens to was pure allocation (issue 18).
+// Frozen, so one listener cannot change what the next one sees.
+const SIMPLE_EVENTS = Object.freeze({
+  wrap: Object.freeze({
+    hit: Object.freeze({ type: 'hit', operation: 'wrap' } as const),
+    miss: Object.freeze({ type: 'miss', operation: 'wrap' } as const),
+    coalesced: Object.freeze({ type: 'coalesced', operation: 'wrap' } as const),
+    bypass: Object.freeze({ type: 'bypass', operation: 'wrap' } as const),
+  }),
+  unwrap: Object.freeze({
+    hit: Object.freeze({ type: 'hit', operation: 'unwrap' } as const),
+    miss: Object.freeze({ type: 'miss', operation: 'unwrap' } as const),
+    coalesced: Object.freeze({ type: 'coalesced', operation: 'unwrap' } as const),
+    bypass: Object.freeze({ type: 'bypass', operation: 'unwrap' } as const),
+  }),
+});
+
 type MutableCounters = { -readonly [K in keyof CachingKeyringCounters]: CachingKeyringCounters[K] };
 
 const newCounters = (): MutableCounters => ({ hits: 0, misses: 0, coalesced: 0, bypassed: 0, innerCalls: 0, innerErrors: 0, evictions: 0, entries: 0 });
@@ -171,6 +189,14 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   readonly #decEntries = new Map<string, DecryptEntry>();
   readonly #decPending = new Map<string, Pending<Uint8Array>>();
   readonly #counters = { wrap: newCounters(), unwrap: newCounters() };
+  /*
+   * A lower bound of the creation times of each side's cached keys (exact after each sweep, lowered
+   * by each insert, never raised by an eviction): while it is younger than maxAgeMs nothing can
+   * have expired, so a fill skips the walk over up to maxEntries keys. Each of 1,000 rows with its
+   * own data key used to walk the whole cache (issue 18).
+   */
+  #encOldest = Infinity;
+  #decOldest = Infinity;
   /* Keys the decrypt-cache index, so index values cannot be precomputed from documents. */
   readonly #indexKey = backend.randomBytes(32);
 
@@ -208,6 +234,12 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     }
     if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidArgumentError('CachingKeyring: now must be a function');
     this.#now = options.now ?? Date.now;
+    registerCacheHits(this, {
+      unwrap: CachingKeyring.prototype.unwrap,
+      wrap: CachingKeyring.prototype.wrap,
+      unwrapHit: (wrapped, context) => this.#unwrapHit(wrapped, context),
+      wrapHit: (context, plaintextBytes) => this.#wrapHit(context, plaintextBytes),
+    });
   }
 
   /**
@@ -257,14 +289,14 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     const limits = this.#enc;
     if (limits === undefined || request.dataKey !== undefined) {
       // Another keyring chose this data key; there is nothing to reuse.
-      this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
+      this.#count('wrap', 'bypassed', SIMPLE_EVENTS.wrap.bypass);
       return this.#innerWrap(request, request.signal);
     }
     const bytes = request.plaintextBytes ?? 0;
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('CachingKeyring: plaintextBytes must be a non-negative integer');
     if (bytes > limits.maxBytes) {
       // Larger than one key may protect: a key of its own, and the cached key stays for smaller documents.
-      this.#count('wrap', 'bypassed', { type: 'bypass', operation: 'wrap' });
+      this.#count('wrap', 'bypassed', SIMPLE_EVENTS.wrap.bypass);
       return this.#innerWrap({ context: request.context }, request.signal);
     }
     const key = contextKey(request.context);
@@ -273,14 +305,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const entry = this.#encEntries.get(key);
       if (entry !== undefined) {
         const spent = this.#spent(entry, bytes, limits);
-        if (spent === undefined) {
-          entry.documents += 1;
-          entry.bytes += bytes;
-          this.#encEntries.delete(key);
-          this.#encEntries.set(key, entry);
-          this.#count('wrap', waited ? 'coalesced' : 'hits', { type: waited ? 'coalesced' : 'hit', operation: 'wrap' });
-          return { dataKey: entry.dataKey.slice(), wrapped: copyWrapped(entry.wrapped) };
-        }
+        if (spent === undefined) return this.#useEnc(key, entry, bytes, waited);
         this.#evictEnc(key, entry, spent);
       }
       const pending = this.#encPending.get(key);
@@ -289,7 +314,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         await join(this.#encPending, key, pending, request.signal);
         continue;
       }
-      this.#count('wrap', 'misses', { type: 'miss', operation: 'wrap' });
+      this.#count('wrap', 'misses', SIMPLE_EVENTS.wrap.miss);
       const controller = new AbortController();
       const fill: Pending<WrapResult> = { promise: this.#fillEnc(key, request.context, bytes, limits, controller.signal), controller, waiters: 0 };
       this.#encPending.set(key, fill);
@@ -315,20 +340,16 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   async unwrap(request: UnwrapRequest): Promise<Uint8Array> {
     const limits = this.#dec;
     if (limits === undefined) {
-      this.#count('unwrap', 'bypassed', { type: 'bypass', operation: 'unwrap' });
+      this.#count('unwrap', 'bypassed', SIMPLE_EVENTS.unwrap.bypass);
       return this.#innerUnwrap(request, request.signal);
     }
-    const key = await unwrapKey(request, this.#indexKey);
+    // The common small request is indexed without an await (one less hop per cached document).
+    const key = exactUnwrapKey(request) ?? (await hashedUnwrapKey(request, this.#indexKey));
     let waited = false;
     for (;;) {
       const entry = this.#decEntries.get(key);
       if (entry !== undefined) {
-        if (this.#now() - entry.createdAt < limits.maxAgeMs) {
-          this.#decEntries.delete(key);
-          this.#decEntries.set(key, entry);
-          this.#count('unwrap', waited ? 'coalesced' : 'hits', { type: waited ? 'coalesced' : 'hit', operation: 'unwrap' });
-          return entry.dataKey.slice();
-        }
+        if (this.#now() - entry.createdAt < limits.maxAgeMs) return this.#useDec(key, entry, waited);
         this.#evictDec(key, entry, 'expired');
       }
       const pending = this.#decPending.get(key);
@@ -337,7 +358,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         await join(this.#decPending, key, pending, request.signal);
         continue;
       }
-      this.#count('unwrap', 'misses', { type: 'miss', operation: 'unwrap' });
+      this.#count('unwrap', 'misses', SIMPLE_EVENTS.unwrap.miss);
       const controller = new AbortController();
       const fill: Pending<Uint8Array> = { promise: this.#fillDec(key, request, limits, controller.signal), controller, waiters: 0 };
       this.#decPending.set(key, fill);
@@ -365,6 +386,44 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
     return inner.rewrapInService(request);
   }
 
+  /** A copy of a cached data key still within its limits, counted as used (most recently). */
+  #useEnc(key: string, entry: EncryptEntry, bytes: number, waited: boolean): WrapResult {
+    entry.documents += 1;
+    entry.bytes += bytes;
+    this.#encEntries.delete(key);
+    this.#encEntries.set(key, entry);
+    this.#count('wrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.wrap.coalesced : SIMPLE_EVENTS.wrap.hit);
+    return { dataKey: entry.dataKey.slice(), wrapped: copyWrapped(entry.wrapped) };
+  }
+
+  #useDec(key: string, entry: DecryptEntry, waited: boolean): Uint8Array {
+    this.#decEntries.delete(key);
+    this.#decEntries.set(key, entry);
+    this.#count('unwrap', waited ? 'coalesced' : 'hits', waited ? SIMPLE_EVENTS.unwrap.coalesced : SIMPLE_EVENTS.unwrap.hit);
+    return entry.dataKey.slice();
+  }
+
+  /** What `wrap` answers at once when it has a usable cached key; undefined for anything else. */
+  #wrapHit(context: EncryptionContext, plaintextBytes: number | undefined): WrapResult | undefined {
+    const limits = this.#enc;
+    const bytes = plaintextBytes ?? 0;
+    if (limits === undefined || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > limits.maxBytes) return undefined;
+    const key = contextKey(context);
+    const entry = this.#encEntries.get(key);
+    if (entry === undefined || this.#spent(entry, bytes, limits) !== undefined) return undefined;
+    return this.#useEnc(key, entry, bytes, false);
+  }
+
+  /** What `unwrap` answers at once when it holds the key; undefined for anything else. */
+  #unwrapHit(wrapped: readonly WrappedKey[], context: EncryptionContext): Uint8Array | undefined {
+    const limits = this.#dec;
+    if (limits === undefined) return undefined;
+    const key = exactUnwrapKey({ wrapped, context });
+    const entry = key === undefined ? undefined : this.#decEntries.get(key);
+    if (key === undefined || entry === undefined || this.#now() - entry.createdAt >= limits.maxAgeMs) return undefined;
+    return this.#useDec(key, entry, false);
+  }
+
   async #fillEnc(key: string, context: EncryptionContext, bytes: number, limits: Required<CachingKeyringEncryptOptions>, signal: AbortSignal): Promise<WrapResult> {
     const result = await this.#innerWrap({ context }, signal);
     const entry: EncryptEntry = { dataKey: result.dataKey, wrapped: copyWrapped(result.wrapped), createdAt: this.#now(), documents: 1, bytes };
@@ -376,6 +435,7 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
         this.#evictEnc(oldKey, oldEntry, 'capacity');
       }
       this.#encEntries.set(key, entry);
+      if (entry.createdAt < this.#encOldest) this.#encOldest = entry.createdAt;
     } else {
       entry.dataKey.fill(0);
     }
@@ -393,7 +453,9 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       const [oldKey, oldEntry] = this.#decEntries.entries().next().value as [string, DecryptEntry];
       this.#evictDec(oldKey, oldEntry, 'capacity');
     }
-    this.#decEntries.set(key, { dataKey, createdAt: this.#now() });
+    const createdAt = this.#now();
+    this.#decEntries.set(key, { dataKey, createdAt });
+    if (createdAt < this.#decOldest) this.#decOldest = createdAt;
     return copy;
   }
 
@@ -444,15 +506,8 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
   /** Drop expired entries, so keys of contexts that are never used again do not linger until capacity pushes them out. */
   #sweep(operation: CachingKeyringOperation): void {
     const now = this.#now();
-    // Deleting the entry being visited is well defined for a Map: no copy of the cache per fill
-    // (a batch of 1,000 new rows made 1,000 copies of a cache of up to 1,000 entries; issue 18).
-    if (operation === 'wrap') {
-      const maxAge = this.#enc!.maxAgeMs;
-      for (const [key, entry] of this.#encEntries) if (now - entry.createdAt >= maxAge) this.#evictEnc(key, entry, 'expired');
-    } else {
-      const maxAge = this.#dec!.maxAgeMs;
-      for (const [key, entry] of this.#decEntries) if (now - entry.createdAt >= maxAge) this.#evictDec(key, entry, 'expired');
-    }
+    if (operation === 'wrap') this.#encOldest = sweepExpired(this.#encEntries, now, this.#enc!.maxAgeMs, this.#encOldest, (key, entry) => this.#evictEnc(key, entry, 'expired'));
+    else this.#decOldest = sweepExpired(this.#decEntries, now, this.#dec!.maxAgeMs, this.#decOldest, (key, entry) => this.#evictDec(key, entry, 'expired'));
   }
 
   #evictEnc(key: string, entry: EncryptEntry, reason: CachingKeyringEvictionReason): void {
@@ -477,6 +532,22 @@ export class CachingKeyring implements Keyring, ServiceRewrapCapable {
       }
     }
   }
+}
+
+/**
+ * Evict the expired entries unless `oldest` (a lower bound of their creation times) shows none can
+ * be; returns the new bound, exact over the entries kept.
+ */
+function sweepExpired<E extends { readonly createdAt: number }>(entries: Map<string, E>, now: number, maxAge: number, oldest: number, evict: (key: string, entry: E) => void): number {
+  if (now - oldest < maxAge) return oldest;
+  let next = Infinity;
+  // Deleting the entry being visited is well defined for a Map: no copy of the cache per fill
+  // (a batch of 1,000 new rows made 1,000 copies of a cache of up to 1,000 entries; issue 18).
+  for (const [key, entry] of entries) {
+    if (now - entry.createdAt >= maxAge) evict(key, entry);
+    else if (entry.createdAt < next) next = entry.createdAt;
+  }
+  return next;
 }
 
 /** One in-flight inner call, shared by every concurrent caller that needs the same entry. */
@@ -544,7 +615,18 @@ function copyWrapped(list: readonly WrappedKey[]): WrappedKey[] {
 /** An injective string for a context: its pairs sorted by key. Only used as a map key, never stored. */
 function contextKey(context: EncryptionContext): string {
   if (context === null || typeof context !== 'object') throw new InvalidArgumentError('CachingKeyring: context must be an object of strings');
-  const keys = Object.keys(context).sort();
+  const keys = Object.keys(context);
+  // Insertion sort (by UTF-16 code units, as sort() without a comparator): a context has a few
+  // keys, and sort() allocated its work space on every cached document (issue 18).
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
   const parts: string[] = new Array(keys.length * 2);
   for (let i = 0; i < keys.length; i++) {
     const v = context[keys[i]!];
@@ -565,21 +647,24 @@ const EXACT_INDEX_MAX_CHARS = 4096;
  * 64 KiB) by an HMAC-SHA256 under a per-cache random key over a length-prefixed encoding, so that
  * 1,000 cached entries never hold gigabytes of index. The `x`/`h` prefixes keep the two apart.
  */
-async function unwrapKey(request: UnwrapRequest, indexKey: Uint8Array): Promise<string> {
+function exactUnwrapKey(request: UnwrapRequest): string | undefined {
   if (request === null || typeof request !== 'object' || !Array.isArray(request.wrapped) || !request.wrapped.every(isWrappedKey)) {
     throw new InvalidArgumentError('CachingKeyring: unwrap needs an array of wrapped keys');
   }
   const context = contextKey(request.context);
   let chars = context.length;
   for (const w of request.wrapped) chars += w.provider.length + w.keyId.length + Math.ceil((w.ciphertext.length * 4) / 3) + 16;
-  if (chars <= EXACT_INDEX_MAX_CHARS) {
-    return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
-  }
+  if (chars > EXACT_INDEX_MAX_CHARS) return undefined;
+  return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
+}
+
+/** The index of a request {@link exactUnwrapKey} found too large (already checked by it). */
+async function hashedUnwrapKey(request: UnwrapRequest, indexKey: Uint8Array): Promise<string> {
   const parts: Uint8Array[] = [u32(request.wrapped.length)];
   for (const w of request.wrapped) {
     for (const field of [utf8Bytes(w.provider), utf8Bytes(w.keyId), w.ciphertext]) parts.push(u32(field.length), field);
   }
-  parts.push(utf8Bytes(context));
+  parts.push(utf8Bytes(contextKey(request.context)));
   return 'h' + backend.base64urlEncode(await backend.hmacSha256(indexKey, concatBytes(...parts)));
 }
 

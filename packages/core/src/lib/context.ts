@@ -66,7 +66,26 @@ export function contextEntries(context: unknown, what: string, maxPairs: number)
     if (keyBytes.length > 0xffff || valueBytes.length > 0xffff) throw new LimitExceededError(`${what}: keys and values are limited to 65,535 UTF-8 bytes`, 'contextValueBytes');
     entries.push({ key, value, keyBytes, valueBytes });
   }
-  return entries.sort((a, b) => compareBytes(a.keyBytes, b.keyBytes));
+  return sortEntries(entries);
+}
+
+/**
+ * Sort entries by the UTF-8 bytes of their keys, in place. A context has a handful of pairs: an
+ * insertion sort allocates nothing, where Array.prototype.sort with a comparator allocated its work
+ * space on every document (issue 18); long lists still go to the engine's sort.
+ */
+function sortEntries<T extends { readonly keyBytes: Uint8Array }>(entries: T[]): T[] {
+  if (entries.length > 16) return entries.sort((a, b) => compareBytes(a.keyBytes, b.keyBytes));
+  for (let i = 1; i < entries.length; i++) {
+    const e = entries[i]!;
+    let j = i - 1;
+    while (j >= 0 && compareBytes(entries[j]!.keyBytes, e.keyBytes) > 0) {
+      entries[j + 1] = entries[j]!;
+      j--;
+    }
+    entries[j + 1] = e;
+  }
+  return entries;
 }
 
 /** Canonical encoding: u32 count, then per pair u32 key length, key, u32 value length, value. */
@@ -80,7 +99,9 @@ export function encodeEntries(entries: readonly ContextEntry[]): Uint8Array {
 
 /** Merge two sorted entry lists with disjoint keys, keeping canonical order. */
 export function mergeEntries(a: readonly ContextEntry[], b: readonly ContextEntry[]): ContextEntry[] {
-  return [...a, ...b].sort((x, y) => compareBytes(x.keyBytes, y.keyBytes));
+  if (b.length === 0) return a.slice();
+  if (a.length === 0) return b.slice();
+  return sortEntries([...a, ...b]);
 }
 
 /** Entries back to a frozen plain record (with a null prototype, so `__proto__` is plain data). */

@@ -240,6 +240,22 @@ function groupKeyring(req: OpenRequest, group: HeaderGroup): Keyring {
   return keyring;
 }
 
+type Unlocked = { keys: GroupKeys; dataKey: Uint8Array };
+
+/**
+ * Unlock the groups concurrently (KMS latency); when one fails, the keys the others got are zeroed
+ * and its error is thrown.
+ */
+async function unlockAll(backend: Backend, header: Header, indices: readonly number[], keyrings: readonly Keyring[], context: DocumentContext, control: KeyringCallControl | undefined): Promise<Unlocked[]> {
+  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context, control)));
+  const failure = unlocked.find((u) => u.status === 'rejected');
+  if (failure !== undefined) {
+    for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
+    throw (failure as PromiseRejectedResult).reason;
+  }
+  return unlocked.map((u) => (u as PromiseFulfilledResult<Unlocked>).value);
+}
+
 /** Open a sealed document: the shared engine of decrypt, rewrap and reencrypt. */
 export async function openSealed(backend: Backend, sealed: unknown, req: OpenRequest): Promise<Opened> {
   const { document, header } = readSealed(backend, sealed, req.headerName, req.limits);
@@ -256,33 +272,28 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
   const indices = [...targets.keys()];
   for (const gi of expected) if (!targets.has(gi)) indices.push(gi);
   const keyrings = indices.map((gi) => groupKeyring(req, header.groups[gi]!));
-  const unlocked = await Promise.allSettled(indices.map((gi, n) => unlockGroup(backend, header, gi, keyrings[n]!, context, req.control)));
-  const failure = unlocked.find((u) => u.status === 'rejected');
-  if (failure !== undefined) {
-    for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
-    throw (failure as PromiseRejectedResult).reason;
-  }
+  // One group (the common case) is awaited directly: no allSettled, no extra async hop.
+  const unlocked = indices.length === 1 ? [await unlockGroup(backend, header, indices[0]!, keyrings[0]!, context, req.control)] : await unlockAll(backend, header, indices, keyrings, context, req.control);
   try {
-    const results = await Promise.all(
-      indices.map(async (gi, n) => {
-        const { keys, dataKey } = (unlocked[n] as PromiseFulfilledResult<{ keys: GroupKeys; dataKey: Uint8Array }>).value;
-        zeroize(dataKey);
-        const pointers = targets.get(gi);
-        if (pointers === undefined) {
-          zeroize(keys.encryptionKey, keys.macKey);
-          return { pointers: [], values: [] };
-        }
-        const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical, header.suite);
-        const aads = fieldAads(prefix, pointers);
-        const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));
-        try {
-          const plaintexts = await backend.openMany(keys.encryptionKey, items);
-          return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(backend, pt)) };
-        } finally {
-          zeroize(keys.encryptionKey, keys.macKey);
-        }
-      }),
-    );
+    const openGroup = async (gi: number, n: number): Promise<{ pointers: readonly string[]; values: JsonValue[] }> => {
+      const { keys, dataKey } = unlocked[n]!;
+      zeroize(dataKey);
+      const pointers = targets.get(gi);
+      if (pointers === undefined) {
+        zeroize(keys.encryptionKey, keys.macKey);
+        return { pointers: [], values: [] };
+      }
+      const prefix = fieldAadPrefix(header.messageId, header.groups[gi]!.name, context.canonical, header.suite);
+      const aads = fieldAads(prefix, pointers);
+      const items = pointers.map((p, i) => ({ aad: aads[i]!, blob: fieldFromString(backend, located.get(p)!.value as string, req.limits.maxFieldBytes) }));
+      try {
+        const plaintexts = await backend.openMany(keys.encryptionKey, items);
+        return { pointers, values: plaintexts.map((pt) => decodeFieldPlaintext(backend, pt)) };
+      } finally {
+        zeroize(keys.encryptionKey, keys.macKey);
+      }
+    };
+    const results = indices.length === 1 ? [await openGroup(indices[0]!, 0)] : await Promise.all(indices.map(openGroup));
     for (const { pointers, values } of results) {
       pointers.forEach((p, i) => {
         const { tokens, parent } = located.get(p)!;
@@ -294,7 +305,7 @@ export async function openSealed(backend: Backend, sealed: unknown, req: OpenReq
       });
     }
   } catch (err) {
-    for (const u of unlocked) if (u.status === 'fulfilled') zeroize(u.value.dataKey, u.value.keys.encryptionKey, u.value.keys.macKey);
+    for (const u of unlocked) zeroize(u.dataKey, u.keys.encryptionKey, u.keys.macKey);
     throw err;
   }
   let openedCount = 0;

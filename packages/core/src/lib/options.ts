@@ -21,7 +21,10 @@ export function optionsObject<T>(options: T | undefined, what: string): T {
  */
 export function readOptions<K extends string>(options: unknown, what: string, keys: readonly K[]): { readonly [P in K]?: unknown } {
   optionsObject(options, what);
-  const out: Record<string, unknown> = Object.create(null);
+  // A plain object, written with every listed key: each read below is an own data property, so
+  // the prototype is never consulted. Object.create(null) made a dictionary-mode object on every
+  // call (issue 18).
+  const out: Record<string, unknown> = {};
   for (const k of keys) {
     try {
       out[k] = (options as Record<string, unknown>)[k];

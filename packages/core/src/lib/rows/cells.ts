@@ -43,17 +43,26 @@ export function boundContext(row: Record<string, unknown>, layout: RowLayout): E
 /** A null-prototype-free JSON object with one member per sealed column, safe for any column name. */
 export function documentOf(entries: readonly (readonly [string, unknown])[]): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
-  for (const [name, value] of entries) Object.defineProperty(doc, name, { value, enumerable: true, writable: true, configurable: true });
+  for (const [name, value] of entries) setMember(doc, name, value);
   return doc;
 }
 
 /** A shallow copy of the row that keeps every own member, `__proto__` included, as data. */
 export function copyRow(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(row)) Object.defineProperty(out, key, { value: row[key], enumerable: true, writable: true, configurable: true });
+  for (const key of Object.keys(row)) setMember(out, key, row[key]);
   return out;
 }
 
+/**
+ * Set an own, enumerable, writable data member of a plain object (one whose prototype is
+ * Object.prototype), whatever its name. A name Object.prototype does not have (neither its own
+ * members nor anything added to it) is assigned: that can only create or update an own data
+ * member, and costs a fraction of defineProperty, called a dozen times per row (issue 18). Any
+ * other name (`__proto__`, `constructor`, a name a polluted prototype carries, perhaps as a
+ * setter) is defined, never assigned.
+ */
 export function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (!(key in Object.prototype) && (Object.prototype.hasOwnProperty.call(target, key) || Object.isExtensible(target))) target[key] = value;
+  else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
