@@ -102,7 +102,7 @@ export const commands: Record<string, CommandSpec> = {
   },
   decrypt: {
     summary: 'decrypt a sealed document (or NDJSON stream), entirely or only --path selections',
-    usage: 'fieldseal decrypt --keyring SPEC [--group-keyring NAME=SPEC …] [--context k=v …] [--path …] [--in FILE] [--out FILE] [--ndjson [--workers N|auto]]',
+    usage: 'fieldseal decrypt --keyring SPEC [--group-keyring NAME=SPEC …] [--context k=v …] [--path …] [--min-suite 2] [--in FILE] [--out FILE] [--ndjson [--workers N|auto]]',
     options: {
       keyring: KEYRING,
       'group-keyring': { ...GROUP_KEYRING, description: 'keyring of key group NAME; without --keyring only the named groups are opened' },
@@ -110,11 +110,14 @@ export const commands: Record<string, CommandSpec> = {
       context: CONTEXT,
       'context-file': CONTEXT_FILE,
       'header-name': HEADER_NAME,
+      'min-suite': { type: 'string', value: '1|2', choices: ['1', '2'], description: 'refuse documents of an older algorithm suite (2 binds key groups into the key wraps; set it once everything is re-encrypted) (default 1)' },
       in: IN, out: { ...OUT, description: 'write to FILE atomically; a new file gets mode 0600 (it holds plaintext) (default: stdout)' }, ndjson: NDJSON, 'on-error': ON_ERROR, workers: WORKERS, compact: COMPACT, pretty: PRETTY, 'max-input-bytes': MAX_INPUT,
     },
     async run(v, io) {
       const { decrypt } = await import('./commands/decrypt/index.js');
-      await decrypt({ ...(await streamOptions(v)), keyring: list(v.keyring), groupKeyrings: list(v['group-keyring']), paths: list(v.path) }, io);
+      const minSuite = str(v['min-suite']);
+      if (minSuite !== undefined && minSuite !== '1' && minSuite !== '2') throw usage(`--min-suite must be 1 or 2, got "${minSuite.slice(0, 20)}"`);
+      await decrypt({ ...(await streamOptions(v)), keyring: list(v.keyring), groupKeyrings: list(v['group-keyring']), paths: list(v.path), ...(minSuite !== undefined ? { minSuite: Number(minSuite) } : {}) }, io);
     },
   },
   inspect: {

@@ -14,6 +14,8 @@ export interface DecryptCommandOptions extends DocumentStreams {
   readonly headerName?: string;
   readonly context?: EncryptionContext;
   readonly paths?: readonly string[];
+  /** The oldest algorithm suite accepted (core's `minSuite`). */
+  readonly minSuite?: number;
 }
 
 /** `fieldseal decrypt --keyring local:keys.json [--group-keyring n=SPEC] [--context k=v] [--path ...] [--in F] [--out F] [--ndjson [--workers N|auto]]`. */
@@ -24,7 +26,7 @@ export async function decrypt(options: DecryptCommandOptions, io: CommandIo = pr
   const specs = options.keyring === undefined ? [] : typeof options.keyring === 'string' ? [options.keyring] : options.keyring;
   const groupKeyrings = options.groupKeyrings ?? [];
   if (specs.length === 0 && groupKeyrings.length === 0) throw usage('decrypt needs --keyring (or --group-keyring NAME=SPEC per key group)');
-  const data: DecryptJobData = { keyring: specs, groupKeyrings, headerName: options.headerName, context: contextPairs(options.context), paths: options.paths ?? [] };
+  const data: DecryptJobData = { keyring: specs, groupKeyrings, headerName: options.headerName, context: contextPairs(options.context), paths: options.paths ?? [], minSuite: options.minSuite };
   // Built here even with --workers: bad specs and key files fail before any output or thread.
   const transform = await decryptJob(data);
   // Decrypted output is plaintext PII: a new output file is readable by its owner only.

@@ -16,6 +16,7 @@ export interface DecryptJobData {
   readonly headerName?: string | undefined;
   readonly context?: ContextPairs | undefined;
   readonly paths: readonly string[];
+  readonly minSuite?: number | undefined;
 }
 
 /** Build the keyrings from their specs and return the opening transform. */
@@ -30,6 +31,7 @@ export default async function decryptJob(data: DecryptJobData): Promise<Document
     ...(data.headerName !== undefined ? { headerName: data.headerName } : {}),
     ...(context ? { context } : {}),
     ...(data.paths.length > 0 ? { paths: data.paths } : {}),
+    ...(data.minSuite !== undefined ? { minSuite: data.minSuite } : {}),
   };
   return (doc) => decryptDocument(doc, options);
 }
