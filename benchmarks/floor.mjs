@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // What a document would cost if fieldseal did nothing but its mandatory cryptography (see
-// lib/floor.mjs), for W1 (eight fields) and for a one-field row (one 16-byte value, the ORM case).
+// lib/floor.mjs), for W1 (eight fields), W3 (eight fields, a fresh data key each) and for a
+// one-field row (one 16-byte value, the ORM case).
 // Compares each floor with (a) in CPU time (best of 30 alternating batches).
 //   node benchmarks/floor.mjs
 import { blobRecord, customerPii, customerRecord } from './lib/data.mjs';
 import { makeFloor } from './lib/floor.mjs';
-import { baseline } from './lib/subjects.mjs';
+import { baseline, baselineEnvelope } from './lib/subjects.mjs';
 
 async function cpuPerOp(fn, n) {
   const start = process.cpuUsage();
@@ -18,6 +19,8 @@ const record = customerRecord();
 const tiny = blobRecord(16);
 for (const [name, a, floor] of [
   ['W1', baseline({ shape: 'customer', record }), makeFloor(customerPii(record))],
+  // W3: a fresh data key per record, wrapped by a local KEK; (a) does the same envelope work.
+  ['W3', baselineEnvelope({ shape: 'customer', record }), makeFloor(customerPii(record), { freshDataKey: true })],
   ['one field (16 B)', baseline({ shape: 'blob', record: tiny }), makeFloor([tiny.data])],
 ]) {
   for (const op of ['encrypt', 'decrypt']) {

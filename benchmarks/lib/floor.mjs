@@ -5,8 +5,13 @@
 // Not a fieldseal implementation: it skips binding, validation, the header and the cache on purpose.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 
-/** Floor `{ encrypt, decrypt }` over the given string values (one document each call). */
-export function makeFloor(strings) {
+/**
+ * Floor `{ encrypt, decrypt }` over the given string values (one document each call). With
+ * `freshDataKey` (W3), each document also draws a data key and wraps it, or unwraps it, the way a
+ * local wrap of version 2 must (docs/FORMAT.md §7): one HKDF of 44 bytes and one AES-256-GCM
+ * operation on the 32-byte key; encrypt draws the key and the wrap's salt unpooled.
+ */
+export function makeFloor(strings, { freshDataKey = false } = {}) {
   const dek = randomBytes(32);
   const info = Buffer.from('fieldseal/v1/keys\0\x01\x07default');
   const aad = randomBytes(140);
@@ -22,7 +27,27 @@ export function makeFloor(strings) {
     return iv;
   };
   const values = strings.map((v) => Buffer.from(v));
+  const kek = randomBytes(32);
+  const wrapInfo = Buffer.from('fieldseal/v1/local-wrap-key\0');
+  const wrapAad = randomBytes(120);
+  const wrapDataKey = () => {
+    const dataKey = randomBytes(32);
+    const salt = randomBytes(16);
+    const okm = Buffer.from(hkdfSync('sha256', kek, salt, wrapInfo, 44));
+    const c = createCipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+    c.setAAD(wrapAad);
+    return { dataKey, wrapped: Buffer.concat([salt, c.update(dataKey), c.final(), c.getAuthTag()]) };
+  };
+  const unwrapDataKey = ({ wrapped }) => {
+    const okm = Buffer.from(hkdfSync('sha256', kek, wrapped.subarray(0, 16), wrapInfo, 44));
+    const d = createDecipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+    d.setAAD(wrapAad);
+    d.setAuthTag(wrapped.subarray(48));
+    return Buffer.concat([d.update(wrapped.subarray(16, 48)), d.final()]);
+  };
+  const sampleWrap = wrapDataKey();
   const seal = (messageId) => {
+    if (freshDataKey) wrapDataKey();
     const okm = Buffer.from(hkdfSync('sha256', dek, messageId, info, 96));
     const key = okm.subarray(0, 32);
     const out = [];
@@ -40,6 +65,7 @@ export function makeFloor(strings) {
   const sealedValues = seal(sampleId);
   const decrypt = async () => {
     const messageId = Buffer.from(sampleId);
+    if (freshDataKey) unwrapDataKey(sampleWrap);
     const okm = Buffer.from(hkdfSync('sha256', dek, messageId, info, 96));
     createHmac('sha256', okm.subarray(32, 64)).update(aad).update(aad).digest();
     const key = okm.subarray(0, 32);
