@@ -265,6 +265,11 @@ describe('a worker that fails gives a typed error and an exit code, never a hang
     const r = spawnSync(process.execPath, ['--stack-size=984', bin, 'encrypt', '--keyring', `local:${keys}`, '--path', '$.ssn', '--ndjson', '--workers', '2'], { input, encoding: 'utf8', cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toHaveLength(61);
+    // fieldseal rotate --workers starts its threads the same way.
+    writeFileSync(p('rotate-flags.ndjson'), r.stdout);
+    const rotated = spawnSync(process.execPath, ['--stack-size=984', bin, 'rotate', '--keyring', `local:${keys}`, '--store', `ndjson:${p('rotate-flags.ndjson')}`, '--mode', 'reencrypt', '--workers', '2'], { encoding: 'utf8', cwd: dir });
+    expect(rotated.status, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toContain(`rotated ${input.split('\n').filter((l) => l.trim() !== '').length}, skipped 0, conflicts 0, failed 0`);
   });
 
   test('an insecure key file allowed by --allow-insecure-key-file is allowed in the workers too', () => {

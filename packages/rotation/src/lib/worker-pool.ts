@@ -36,6 +36,20 @@ function workerExecArgv(): string[] {
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
+/**
+ * A worker with the parent's flags, or without them when the parent runs with one a thread cannot
+ * take (a V8 flag such as `node --stack-size=…`): Node refuses those in a worker's execArgv, which
+ * used to fail every `--workers` run started that way.
+ */
+function startWorker(options: { resourceLimits: { maxYoungGenerationSizeMb?: number; maxOldGenerationSizeMb?: number }; workerData: unknown }): Worker {
+  try {
+    return new Worker(workerEntry(), { execArgv: workerExecArgv(), ...options });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(workerEntry(), { execArgv: [], ...options });
+  }
+}
+
 interface Slot {
   readonly worker: Worker;
   readonly waiting: Map<number, { resolve: (o: Outcome[]) => void; reject: (e: Error) => void }>;
@@ -58,7 +72,7 @@ export class WorkerPool {
     try {
       await Promise.all(
         Array.from({ length: options.count }, async () => {
-          const worker = new Worker(workerEntry(), { execArgv: workerExecArgv(), resourceLimits: options.resourceLimits ?? WORKER_LIMITS, workerData: { module: options.module, data: options.data, attempts: options.attempts, concurrency: options.concurrency } });
+          const worker = startWorker({ resourceLimits: options.resourceLimits ?? WORKER_LIMITS, workerData: { module: options.module, data: options.data, attempts: options.attempts, concurrency: options.concurrency } });
           const slot: Slot = { worker, waiting: new Map() };
           pool.#slots.push(slot);
           await new Promise<void>((resolve, reject) => {
