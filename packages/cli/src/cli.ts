@@ -39,7 +39,7 @@ const COMPACT: OptionSpec = { type: 'boolean', description: 'single document: pr
 const PRETTY: OptionSpec = { type: 'boolean', description: 'single document: print it indented (the default)' };
 const HEADER_NAME: OptionSpec = { type: 'string', value: 'NAME', description: 'name of the header property (default _fieldseal)' };
 const MAX_INPUT: OptionSpec = { type: 'string', value: 'N', description: 'largest input document (or NDJSON line) in bytes; default 268435456 (256 MiB), at most 536870848' };
-const WORKERS: OptionSpec = { type: 'string', value: 'N|auto', choices: ['auto'], description: 'NDJSON: transform lines in N worker threads (auto: one per core), output in input order; default 1 (this thread, no start-up)' };
+const WORKERS: OptionSpec = { type: 'string', value: 'N|auto', choices: ['auto'], description: 'NDJSON: transform lines in N threads, this one and N-1 workers (auto: one per core), output in input order; default 1 (this thread, no start-up)' };
 const GROUP_KEYRING: OptionSpec = { type: 'string', multiple: true, value: 'NAME=SPEC', description: 'keyring of key group NAME (repeat a NAME for a multi-keyring)' };
 
 async function streamOptions(v: Values) {

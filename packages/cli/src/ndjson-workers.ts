@@ -1,7 +1,7 @@
 import { ExitError } from './exit-error.js';
 import type { InputLine } from './io.js';
 import { keyFilePolicy } from './keyring-spec.js';
-import type { BatchResult, LineBatch, LineFailure } from './lib/ndjson-batch.js';
+import { transformBatch, type BatchResult, type DocumentTransform, type LineBatch, type LineFailure } from './lib/ndjson-batch.js';
 import type { NdjsonWorkerData } from './lib/ndjson-worker.js';
 import { compiledUrl, ThreadPool } from './lib/thread-pool.js';
 
@@ -38,15 +38,20 @@ const IN_FLIGHT_PER_WORKER = 2;
 const MAX_IN_FLIGHT_BYTES = 16 << 20;
 
 /**
- * Transform NDJSON lines in `count` worker threads. The main thread reads, hands each input
- * chunk's lines to the least busy worker as one batch, and writes each result as soon as it and
- * every earlier one are in, strictly in input order, so output line N is input line N and a slow
- * pipe sees its lines without waiting for more input. At most IN_FLIGHT_PER_WORKER batches per
+ * Transform NDJSON lines in `count` threads: this one and `count - 1` workers. The main thread
+ * reads, hands each input chunk's lines to the least busy worker as one batch, transforms a batch
+ * itself (with `inline`, the same transform the workers build) whenever every worker already has
+ * its queue full, and writes each result as soon as it and every earlier one are in, strictly in
+ * input order, so output line N is input line N and a slow pipe sees its lines without waiting for
+ * more input. Working on the main thread too saves an isolate: with a thread per core for the
+ * workers alone, three isolates' garbage collection and compilation shared two cores and cost
+ * 20–35% more CPU per line than one thread (docs/BENCHMARKS.md). At most IN_FLIGHT_PER_WORKER batches per
  * worker and MAX_IN_FLIGHT_BYTES of input are out at once (reading waits), which bounds memory.
  * Under `stop`, the first failed line by line order ends the run with a {@link LineFailedError},
  * even while the input is stalled; the workers are terminated on every exit path.
  */
-export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, count: number, job: WorkerJob, options: { maxBytes: number; stop: boolean }, sink: LineSink): Promise<void> {
+export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, count: number, job: WorkerJob, options: { maxBytes: number; stop: boolean }, sink: LineSink, inline: DocumentTransform): Promise<void> {
+  const threads = Math.max(1, count - 1);
   let pool: ThreadPool<LineBatch, BatchResult> | undefined;
   const inFlight: { written: Promise<void>; bytes: number }[] = [];
   let inFlightBytes = 0;
@@ -74,12 +79,23 @@ export async function transformInWorkers(groups: AsyncIterable<InputLine[]>, cou
   const dispatch = async (lines: string[], tooLong: number[], first: number, bytes: number) => {
     // Started with the first batch, not before: an empty input starts no thread.
     pool ??= new ThreadPool<LineBatch, BatchResult>({
-      count,
+      count: threads,
       entry: new URL(compiledUrl(new URL(`./lib/ndjson-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href)),
       workerData: { module: job.module, data: job.data, maxBytes: options.maxBytes, stop: options.stop, allowInsecureKeyFile: keyFilePolicy.allowInsecure } satisfies NdjsonWorkerData,
     });
     while (inFlight.length > 0 && (inFlight.length >= count * IN_FLIGHT_PER_WORKER || inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES)) await oldestDone();
-    const result = pool.run({ first, text: lines.join('\n'), tooLong });
+    const batch = { first, text: lines.join('\n'), tooLong };
+    let result: Promise<BatchResult>;
+    if (pool.saturated(IN_FLIGHT_PER_WORKER)) {
+      // Every worker has a batch queued behind the one it is on: this thread takes this one now.
+      result = transformBatch(batch, inline, options.maxBytes, options.stop);
+      await result.catch(() => undefined);
+      // Let the workers' answers in (they wait as messages behind this batch), so the next batch
+      // goes to a worker that has room rather than to this thread again while the worker idles.
+      await new Promise((resolve) => setImmediate(resolve));
+    } else {
+      result = pool.run(batch);
+    }
     // Awaited through the chain; this keeps a rejection behind an earlier failure from being unhandled.
     result.catch(() => undefined);
     // Only the line number is kept, not the batch text: it would otherwise live until written.

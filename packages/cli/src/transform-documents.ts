@@ -113,7 +113,7 @@ export async function transformDocuments(streams: DocumentStreams, io: CommandIo
         }
       };
       try {
-        await transformInWorkers(groups(), workers, job!, { maxBytes, stop: streams.onError !== 'skip' }, { write: (text) => out.write(text), records: (n) => progress.record(n), skipped });
+        await transformInWorkers(groups(), workers, job!, { maxBytes, stop: streams.onError !== 'skip' }, { write: (text) => out.write(text), records: (n) => progress.record(n), skipped }, transform);
       } catch (err) {
         // A read of stdin may still be waiting (a quiet pipe): end it, or it would keep the process alive.
         if (streams.in === undefined || streams.in === '-') (io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();

@@ -289,6 +289,18 @@ describe('a worker that fails gives a typed error and an exit code, never a hang
   });
 
   const fixture = (name: string) => pathToFileURL(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))).href;
+
+  test('the main thread transforms batches too when the workers are busy, and output stays in input order', async () => {
+    const io = memoryIo();
+    const out = p('tagged.out');
+    // Over 1,024 lines make several batches, even when the stream hands them over as one chunk.
+    io.stdin.end(Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i + 1 }) + '\n').join(''));
+    await transformDocuments({ ndjson: true, workers: 2, out }, io, async (d) => ({ ...d, by: 'main' }), 0o600, { module: fixture('tagging-job.mjs'), data: {} });
+    const docs = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number; by: string });
+    expect(docs.map((d) => d.n)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+    const by = new Set(docs.map((d) => d.by));
+    expect(by).toEqual(new Set(['main', 'worker']));
+  });
   for (const [name, mode, expected] of [
     ['exits in the middle of a batch', 'exit', /a worker thread exited unexpectedly \(exit code 7\)/],
     ['throws an uncaught error', 'throw', /a worker thread crashed \(ERR_TEST_CRASH\)/],

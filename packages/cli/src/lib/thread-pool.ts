@@ -129,6 +129,11 @@ export class ThreadPool<Request extends object, Result> {
     }
   }
 
+  /** Whether every worker already has at least `depth` requests waiting (none is about to idle). */
+  saturated(depth: number): boolean {
+    return this.#slots.every((s) => s.waiting.size >= depth);
+  }
+
   /** Send one request to the least busy worker; its result, or the pool's first failure. */
   async run(request: Request): Promise<Result> {
     if (this.#failure !== undefined) throw this.#failure;
