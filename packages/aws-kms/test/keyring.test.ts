@@ -404,6 +404,22 @@ describe('through core encrypt / decrypt / rewrap', () => {
     }
   });
 
+  it('rewrap with verify: the verification is the one check of a server-side re-wrap (no third KMS call), and a corrupted ReEncrypt answer is still refused', async () => {
+    const oldKeys = keyring([keyA.arn]);
+    const newKeys = keyring([keyB.arn]);
+    const sealed = await encrypt(customer(), { keyring: oldKeys, paths: ['$.ssn'], context: { tenant: 't1' } });
+    kms.counters.reset();
+    const { document, changed } = await rewrap(structuredClone(sealed), { keyring: oldKeys, to: newKeys, context: { tenant: 't1' }, verify: true });
+    expect(changed).toBe(true);
+    // One Decrypt to unlock the header MAC key, one ReEncrypt, one Decrypt by the verification.
+    expect(kms.counters.snapshot()).toEqual({ Decrypt: 2, ReEncrypt: 1 });
+    expect(await decrypt(document, { keyring: newKeys, context: { tenant: 't1' } })).toEqual(customer());
+    for (const verify of [true, false]) {
+      kms.faults.inject({ kind: 'corrupt-response', operation: 'ReEncrypt' });
+      await expect(rewrap(structuredClone(sealed), { keyring: oldKeys, to: newKeys, context: { tenant: 't1' }, verify })).rejects.toMatchObject({ code: verify ? 'ERR_FIELDSEAL_REWRAP_VERIFY' : 'ERR_FIELDSEAL_KEY_UNAVAILABLE' });
+    }
+  });
+
   it('rewrapInService: falls back (undefined) when no source is usable, throws when KMS is unavailable', async () => {
     const target = keyring([keyB.arn]);
     const { wrapped } = await keyring([keyA.arn]).wrap({ context: ctx });

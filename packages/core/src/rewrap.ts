@@ -149,8 +149,12 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
         }
         if (fromService !== undefined) {
           wrapped = checkWrapped(fromService, limits, unlocked[i]!.dataKey);
-          // The new wrapped keys get MAC'd into the header: make sure they hold this data key, so a
-          // faulty service answer can never produce a document that no longer opens.
+        }
+        // The new wrapped keys get MAC'd into the header: make sure they hold this data key, so a
+        // faulty service answer can never produce a document that no longer opens. With `verify`
+        // the verification makes that same unwrap and comparison before anything is returned, so
+        // it is not paid twice (a KMS call per group and document).
+        if (wrapped !== undefined && o.verify !== true) {
           const check = await unwrapChecked(target, wrapped, keyringContext, g.name, control);
           const same = backend.timingSafeEqual(check, unlocked[i]!.dataKey);
           zeroize(check);
