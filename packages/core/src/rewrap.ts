@@ -182,7 +182,7 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
     Object.defineProperty(document, headerName, { value: headerToString(backend, body, macs), enumerable: true, writable: true, configurable: true });
     if (o.verify === true) {
       try {
-        await verifyRewrapped(backend, { document, headerName, source: header, unlocked, targets: checked.map((c) => c.target), expected, keyringContext: (h, i, record) => groupKeyringContext(h.suite, record, h.groups[i]!.name), limits, control });
+        await verifyRewrapped(backend, { document, headerName, source: header, unlocked, targets: checked.map((c) => c.target), expected, limits, control });
       } catch (err) {
         if (err instanceof AbortedError) throw err;
         throw new RewrapVerificationError('the re-wrapped document does not open with the target keyring', { cause: err });

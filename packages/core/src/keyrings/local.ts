@@ -5,6 +5,7 @@ import { zeroize } from '../lib/bytes.js';
 import { MAX_KEYRING_CONTEXT_PAIRS, contextEntries, encodeEntries } from '../lib/context.js';
 import { DATA_KEY_LENGTH } from '../lib/format/constants.js';
 import { localUnwrap, localWrap } from '../lib/local-wrap.js';
+import { registerSignalFree } from '../lib/keyring-call.js';
 
 /** The provider id LocalKeyring writes into wrapped keys. */
 export const LOCAL_PROVIDER = 'local';
@@ -282,3 +283,6 @@ export class LocalKeyring implements Keyring {
     return { provider: LOCAL_PROVIDER, name: this.name, primary: keyIdOf(this.name, this.primaryVersion, this.#keys.get(this.primaryVersion)!.id), keyIds: this.keyIds };
   }
 }
+
+// Its work is microseconds of CPU in this thread: core's keyring calls hand it no lazily made signal.
+registerSignalFree(LocalKeyring.prototype);

@@ -2,7 +2,6 @@ import { AbortedError, FieldsealError, InvalidArgumentError, KeyUnavailableError
 import type { EncryptionContext, Keyring, Limits, WrapResult, WrappedKey } from '../types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
 import { DATA_KEY_LENGTH } from './format/constants.js';
-import { LocalKeyring } from '../keyrings/local.js';
 
 /**
  * Default deadline of one keyring call: long enough for a KMS call with its SDK's own retries,
@@ -173,6 +172,17 @@ export function guardedCall<T>(what: string, control: KeyringCallControl, run: (
   });
 }
 
+// Prototypes of keyrings whose calls are a few microseconds of CPU in the calling thread.
+const signalFree = new WeakSet<object>();
+
+/**
+ * @internal Register a keyring class's prototype as needing no signal (LocalKeyring's module does):
+ * see {@link withSignal}. A registry, so this layer does not import the keyrings built on it.
+ */
+export function registerSignalFree(prototype: object): void {
+  signalFree.add(prototype);
+}
+
 /**
  * A keyring request whose `signal` is an own, enumerable getter (a keyring may spread the request)
  * that makes the AbortController only when read. Defined on the plain object rather than written as
@@ -184,11 +194,11 @@ export function guardedCall<T>(what: string, control: KeyringCallControl, run: (
  * here (a later firing rejects the call here at once; the key it still returns is discarded and
  * zeroed, as for any late answer). The AbortController that read made was about a tenth of a
  * rewrap's CPU time, mostly in garbage collection. The call stays under the deadline and the
- * caller's signal all the same. Exact instances only: a subclass may do slower work that should see
- * the signal.
+ * caller's signal all the same. Exact instances only (the keyring's prototype is the registered
+ * one): a subclass may do slower work that should see the signal.
  */
 export function withSignal<T extends object>(keyring: Keyring, request: T, signal: () => AbortSignal): T & { readonly signal?: AbortSignal } {
-  if (Object.getPrototypeOf(keyring) === LocalKeyring.prototype) return request;
+  if (signalFree.has(Object.getPrototypeOf(keyring) as object)) return request;
   return Object.defineProperty(request, 'signal', { get: signal, enumerable: true }) as T & { readonly signal: AbortSignal };
 }
 

@@ -1,9 +1,9 @@
 import { DecryptionFailedError } from '../errors.js';
-import type { EncryptionContext, JsonObject, Keyring, Limits } from '../types.js';
+import type { JsonObject, Keyring, Limits } from '../types.js';
 import type { Backend } from './backend/types.js';
 import { zeroize } from './bytes.js';
 import type { ContextEntry } from './context.js';
-import { fieldAadPrefix, fieldAads, headerMac, type GroupKeys } from './format/document-keys.js';
+import { fieldAadPrefix, fieldAads, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { decodeFieldPlaintext, fieldFromString } from './format/field.js';
 import { decodeHeader, type Header } from './format/header.js';
 import { unwrapChecked, type KeyringCallControl } from './keyring-call.js';
@@ -21,8 +21,6 @@ export interface RewrappedState {
   readonly targets: readonly Keyring[];
   /** The caller's expected context entries (as decrypt would get them). */
   readonly expected: readonly ContextEntry[];
-  /** The keyring context of group `i` (what unwrap is called with). */
-  readonly keyringContext: (header: Header, groupIndex: number, record: EncryptionContext) => EncryptionContext;
   readonly limits: Limits;
   readonly control: KeyringCallControl;
 }
@@ -52,7 +50,7 @@ export async function verifyRewrapped(backend: Backend, s: RewrappedState): Prom
     const group = fresh.groups[i]!;
     if (group.name !== s.source.groups[i]!.name) throw new DecryptionFailedError();
     const { keys, dataKey } = s.unlocked[i]!;
-    const opened = await unwrapChecked(s.targets[i]!, group.wrapped, s.keyringContext(fresh, i, ctx.record), group.name, s.control);
+    const opened = await unwrapChecked(s.targets[i]!, group.wrapped, groupKeyringContext(fresh.suite, ctx.record, group.name), group.name, s.control);
     const same = backend.timingSafeEqual(opened, dataKey);
     zeroize(opened);
     if (!same) throw new DecryptionFailedError();
