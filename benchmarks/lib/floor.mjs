@@ -3,7 +3,7 @@
 // seal per value with pooled IVs, one HMAC-SHA256 over a header-sized input. Decrypt: one HKDF,
 // one HMAC, one base64url decode and AES-256-GCM open per value.
 // Not a fieldseal implementation: it skips binding, validation, the header and the cache on purpose.
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Floor `{ encrypt, decrypt }` over the given string values (one document each call). With
@@ -80,4 +80,96 @@ export function makeFloor(strings, { freshDataKey = false } = {}) {
     return out;
   };
   return { encrypt: async () => seal(randomBytes(32)), decrypt };
+}
+
+/**
+ * The floor of one verified rewrap of a stored record (the rotation job's unit of work), with local
+ * keys: the record's line is parsed; its header decoded; the data key unwrapped (HKDF of 44 bytes,
+ * AES-256-GCM); the document keys derived (HKDF of 96 bytes) and the stored header MAC checked
+ * (HMAC-SHA256); the data key wrapped under the target (a fresh salt, HKDF, AES-256-GCM); the new
+ * header MAC'd and encoded; then the verification that rotation requires before a write: the new
+ * wrapped key unwrapped again and compared, the new MAC checked, every field opened; and the
+ * record serialised. Input and output are NDJSON lines shaped like `rewrap-bench.mjs`'s records
+ * (three sealed values, a 321-character header). Not fieldseal: no validation, no real header.
+ */
+export function makeRewrapFloor() {
+  const kekFrom = randomBytes(32);
+  const kekTo = randomBytes(32);
+  const wrapInfo = Buffer.from('fieldseal/v1/local-wrap-key\0');
+  const keysInfo = Buffer.from('fieldseal/v1/keys\0\x02\x07default');
+  const wrapAad = randomBytes(60);
+  const wrap = (kek, dataKey) => {
+    const salt = randomBytes(16);
+    const okm = Buffer.from(hkdfSync('sha256', kek, salt, wrapInfo, 44));
+    const c = createCipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+    c.setAAD(wrapAad);
+    return Buffer.concat([salt, c.update(dataKey), c.final(), c.getAuthTag()]);
+  };
+  const unwrap = (kek, wrapped) => {
+    const okm = Buffer.from(hkdfSync('sha256', kek, wrapped.subarray(0, 16), wrapInfo, 44));
+    const d = createDecipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32, 44));
+    d.setAAD(wrapAad);
+    d.setAuthTag(wrapped.subarray(48));
+    return Buffer.concat([d.update(wrapped.subarray(16, 48)), d.final()]);
+  };
+  const keysOf = (dataKey, messageId) => Buffer.from(hkdfSync('sha256', dataKey, messageId, keysInfo, 96));
+  const fieldAad = randomBytes(80);
+  const sealValue = (key, text) => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(fieldAad);
+    return `fs1.${Buffer.concat([iv, c.update(text), c.final(), c.getAuthTag()]).toString('base64url')}`;
+  };
+  const openValue = (key, value) => {
+    const blob = Buffer.from(value.slice(4), 'base64url');
+    const d = createDecipheriv('aes-256-gcm', key, blob.subarray(0, 12));
+    d.setAAD(fieldAad);
+    d.setAuthTag(blob.subarray(blob.length - 16));
+    return d.update(blob.subarray(12, blob.length - 16), undefined, 'utf8') + d.final('utf8');
+  };
+  // The header: message id (32) ‖ body (about 120 bytes) ‖ wrapped key (65) ‖ MAC (16, truncated).
+  const encodeHeader = (messageId, body, wrapped, mac) => `fs1h.${Buffer.concat([messageId, body, wrapped, mac]).toString('base64url')}`;
+  const decodeHeader = (text) => {
+    const bytes = Buffer.from(text.slice(5), 'base64url');
+    return { messageId: bytes.subarray(0, 32), body: bytes.subarray(32, 152), wrapped: bytes.subarray(152, 217), mac: bytes.subarray(217, 233) };
+  };
+  const mac = (key, messageId, body, wrapped) => createHmac('sha256', key).update(messageId).update(body).update(wrapped).digest().subarray(0, 16);
+
+  const sealRecord = (i) => {
+    const dataKey = randomBytes(32);
+    const messageId = randomBytes(32);
+    const okm = keysOf(dataKey, messageId);
+    const body = randomBytes(120);
+    const wrapped = Buffer.concat([Buffer.of(2), wrap(kekFrom, dataKey)]);
+    const doc = {
+      id: i,
+      name: `customer ${i}`,
+      email: sealValue(okm.subarray(0, 32), JSON.stringify(`c${i}@example.com`)),
+      ssn: sealValue(okm.subarray(0, 32), JSON.stringify(`078-05-${String(i).padStart(4, '0')}`)),
+      cards: [sealValue(okm.subarray(0, 32), JSON.stringify('4111111111111111'))],
+      _fieldseal: encodeHeader(messageId, body, wrapped, mac(okm.subarray(32, 64), messageId, body, wrapped)),
+    };
+    return JSON.stringify(doc);
+  };
+
+  const rewrapLine = (line) => {
+    const doc = JSON.parse(line);
+    const h = decodeHeader(doc._fieldseal);
+    const dataKey = unwrap(kekFrom, h.wrapped.subarray(1));
+    const okm = keysOf(dataKey, h.messageId);
+    const macKey = okm.subarray(32, 64);
+    if (!timingSafeEqual(mac(macKey, h.messageId, h.body, h.wrapped), h.mac)) throw new Error('header MAC');
+    const wrapped = Buffer.concat([Buffer.of(2), wrap(kekTo, dataKey)]);
+    doc._fieldseal = encodeHeader(h.messageId, h.body, wrapped, mac(macKey, h.messageId, h.body, wrapped));
+    // Verification: what was written opens with the target key to the same data key, MACs and fields.
+    const v = decodeHeader(doc._fieldseal);
+    if (!timingSafeEqual(unwrap(kekTo, v.wrapped.subarray(1)), dataKey)) throw new Error('verify');
+    if (!timingSafeEqual(mac(macKey, v.messageId, v.body, v.wrapped), v.mac)) throw new Error('verify MAC');
+    const key = okm.subarray(0, 32);
+    openValue(key, doc.email);
+    openValue(key, doc.ssn);
+    openValue(key, doc.cards[0]);
+    return JSON.stringify(doc);
+  };
+  return { sealRecord, rewrapLine };
 }
