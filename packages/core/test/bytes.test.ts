@@ -1,11 +1,55 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encodeContext } from '@fieldseal/core';
-import { ByteWriter, allocPublic, utf8Bytes } from '../src/lib/bytes.js';
+import { ByteWriter, allocPublic, utf8Bytes, utf8String } from '../src/lib/bytes.js';
 import { fieldAad, fieldAadPrefix, fieldAads } from '../src/lib/format/document-keys.js';
 import { backends } from './helpers/backends.js';
 
 const reference = new TextEncoder();
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** What a fatal TextDecoder gives: the string, or 'throws'. */
+function decodedOrThrows(decode: (b: Uint8Array) => string, bytes: Uint8Array): string {
+  try {
+    return `ok:${decode(bytes)}`;
+  } catch (err) {
+    expect(err).toBeInstanceOf(TypeError);
+    return 'throws';
+  }
+}
+
+describe('utf8String: the fast UTF-8 decoder equals a fatal TextDecoder', () => {
+  test('edge cases: empty, ASCII, a BOM, invalid and overlong sequences, both sides of the 64-byte switch', () => {
+    const cases = [
+      [],
+      [0x61],
+      [0x00, 0x7f],
+      [0xef, 0xbb, 0xbf, 0x61],
+      [0x80],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0x61, 0xff],
+      Array(64).fill(0x61),
+      Array(65).fill(0x61),
+      [...Array(63).fill(0x61), 0xc3],
+      [...Array(63).fill(0x61), 0xc3, 0xa9],
+    ];
+    for (const c of cases) {
+      const bytes = Uint8Array.from(c);
+      expect(decodedOrThrows(utf8String, bytes), JSON.stringify(c.slice(0, 8))).toBe(decodedOrThrows((b) => fatalDecoder.decode(b), bytes));
+    }
+  });
+
+  test('property: any bytes, and the UTF-8 of any string, decode as the fatal TextDecoder decodes them', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.string({ unit: 'grapheme', maxLength: 80 }).map((s) => reference.encode(s))), (bytes) => {
+        expect(decodedOrThrows(utf8String, bytes)).toBe(decodedOrThrows((b) => fatalDecoder.decode(b), bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe('utf8Bytes: the fast UTF-8 encoder equals TextEncoder.encode', () => {
   test('edge cases: empty, ASCII, 2/3/4-byte sequences, lone surrogates (U+FFFD), both sides of the 256-unit switch', () => {

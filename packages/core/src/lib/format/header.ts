@@ -1,7 +1,7 @@
 import { LimitExceededError, MalformedError, UnsupportedVersionError } from '../../errors.js';
 import type { Limits, WrappedKey } from '../../types.js';
 import type { Backend } from '../backend/types.js';
-import { ByteReader, ByteWriter, allocPublic, compareBytes, utf8Bytes } from '../bytes.js';
+import { ByteReader, ByteWriter, allocPublic, compareBytes, utf8Bytes, utf8String } from '../bytes.js';
 import { RESERVED_CONTEXT_PREFIX, RESERVED_DOCUMENT_CONTEXT_PREFIX, type ContextEntry } from '../context.js';
 import { parsePointer } from '../pointer.js';
 import { COMMITMENT_LENGTH, FORMAT_VERSION, HEADER_PREFIX, MAC_LENGTH, MESSAGE_ID_LENGTH, isKnownSuite } from './constants.js';
@@ -29,11 +29,9 @@ export interface Header {
   readonly macs: readonly Uint8Array[];
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 function str(r: ByteReader, length: number, what: string): string {
   try {
-    return decoder.decode(r.bytes(length));
+    return utf8String(r.bytes(length));
   } catch {
     throw new MalformedError(`header: ${what} is not valid UTF-8`);
   }
@@ -126,8 +124,8 @@ export function decodeHeader(backend: Backend, value: unknown, limits: Limits): 
     const valueBytes = r.bytes(vlen);
     let key: string, val: string;
     try {
-      key = decoder.decode(keyBytes);
-      val = decoder.decode(valueBytes);
+      key = utf8String(keyBytes);
+      val = utf8String(valueBytes);
     } catch {
       throw new MalformedError('header: a context entry is not valid UTF-8');
     }
