@@ -129,7 +129,7 @@ export async function rewrapWith(backend: Backend, sealed: unknown, options: Rew
       const g = header.groups[i]!;
       const target = checked[i]!.target;
       // Rewrap keeps the document's suite (its field keys depend on it), so also its keyring context.
-      const keyringContext = groupKeyringContext(header.suite, ctx.record, g.name);
+      const keyringContext = groupKeyringContext(header.suite, ctx.entries, g.name);
       let wrapped: readonly WrappedKey[] | undefined;
       const service = target as Partial<ServiceRewrapCapable>;
       if (typeof service.rewrapInService === 'function') {

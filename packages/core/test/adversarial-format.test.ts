@@ -58,7 +58,7 @@ async function craft(
     const dek = backend.randomBytes(32);
     // Wrap with the group's name only: what decrypt passes for an empty context (the reserved-key
     // tests fail before any unwrap, and bypass the keyring's own context checks this way).
-    const { wrapped } = await g.keyring.wrap({ dataKey: dek, context: groupKeyringContext(CURRENT_SUITE, {}, g.name) });
+    const { wrapped } = await g.keyring.wrap({ dataKey: dek, context: groupKeyringContext(CURRENT_SUITE, [], g.name) });
     const keys = await deriveGroupKeys(backend, dek, messageId, g.name, CURRENT_SUITE);
     macKeys.push(keys.macKey);
     const prefix = fieldAadPrefix(messageId, g.name, canonical, CURRENT_SUITE);

@@ -41,7 +41,7 @@ async function forgeAsSupport(backend: Backend, sealed: JsonObject, support: Loc
   const bi = header.groups.findIndex((g) => g.name === 'billing');
   const s = header.groups[si]!;
   const b = header.groups[bi]!;
-  const dataKey = await support.unwrap({ wrapped: s.wrapped, context: groupKeyringContext(header.suite, {}, 'support') });
+  const dataKey = await support.unwrap({ wrapped: s.wrapped, context: groupKeyringContext(header.suite, [], 'support') });
   const keys = await deriveGroupKeys(backend, dataKey, header.messageId, 'support', header.suite);
   const moved = Object.keys(forged).map((k) => `/${k}`);
   const supportPointers = [...s.pointers.filter((p) => !moved.includes(p)), ...moved];
@@ -156,7 +156,7 @@ async function relabelAsBilling(backend: Backend, sealed: JsonObject, shared: Lo
   const header = decodeHeader(backend, sealed._fieldseal, DEFAULT_LIMITS);
   const s = header.groups.find((g) => g.name === 'support')!;
   const b = header.groups.find((g) => g.name === 'billing')!;
-  const supportKey = await shared.unwrap({ wrapped: s.wrapped, context: groupKeyringContext(header.suite, {}, 'support') });
+  const supportKey = await shared.unwrap({ wrapped: s.wrapped, context: groupKeyringContext(header.suite, [], 'support') });
   const supportKeys = await deriveGroupKeys(backend, supportKey, header.messageId, 'support', header.suite);
   const billingKeys = await deriveGroupKeys(backend, supportKey, header.messageId, 'billing', header.suite);
   const groups = header.groups.map((g) => (g === b ? { ...b, wrapped: s.wrapped, commitment: billingKeys.commitment } : g));

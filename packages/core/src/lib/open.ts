@@ -1,8 +1,8 @@
 import { ContextMismatchError, DecryptionFailedError, IncompleteError, InvalidArgumentError, InvalidSelectorError, KeyUnavailableError, UnsupportedVersionError } from '../errors.js';
-import type { EncryptionContext, JsonObject, JsonValue, Keyring, Limits } from '../types.js';
+import type { JsonObject, JsonValue, Keyring, Limits } from '../types.js';
 import type { Backend } from './backend/types.js';
 import { zeroize } from './bytes.js';
-import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
+import { encodeEntries, mergeEntries, type ContextEntry } from './context.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { decodeFieldPlaintext, fieldFromString, looksLikeField } from './format/field.js';
 import { decodeHeader, type Header, type HeaderGroup } from './format/header.js';
@@ -16,7 +16,6 @@ import { countFieldLike } from './seal.js';
 export interface DocumentContext {
   readonly entries: readonly ContextEntry[];
   readonly canonical: Uint8Array;
-  readonly record: EncryptionContext;
   readonly required: readonly ContextEntry[];
 }
 
@@ -42,7 +41,7 @@ export function resolveDocumentContext(header: Header, expected: readonly Contex
     if (!required.some((e) => e.key === name)) throw new ContextMismatchError(`the required encryption context key "${name}" was not supplied`, name);
   }
   const entries = mergeEntries(header.storedContext, required);
-  return { entries, canonical: encodeEntries(entries), record: entriesToRecord(entries), required };
+  return { entries, canonical: encodeEntries(entries), required };
 }
 
 /** Unwrap a group's data key and verify its commitment and the header MAC, before any field is opened. */
@@ -55,7 +54,7 @@ export async function unlockGroup(
   control: KeyringCallControl = DEFAULT_CALL_CONTROL,
 ): Promise<{ keys: GroupKeys; dataKey: Uint8Array }> {
   const group = header.groups[groupIndex]!;
-  const dataKey = await unwrapChecked(keyring, group.wrapped, groupKeyringContext(header.suite, ctx.record, group.name), group.name, control);
+  const dataKey = await unwrapChecked(keyring, group.wrapped, groupKeyringContext(header.suite, ctx.entries, group.name), group.name, control);
   let keys: GroupKeys | undefined;
   try {
     keys = await deriveGroupKeys(backend, dataKey, header.messageId, group.name, header.suite);

@@ -50,7 +50,7 @@ export async function verifyRewrapped(backend: Backend, s: RewrappedState): Prom
     const group = fresh.groups[i]!;
     if (group.name !== s.source.groups[i]!.name) throw new DecryptionFailedError();
     const { keys, dataKey } = s.unlocked[i]!;
-    const opened = await unwrapChecked(s.targets[i]!, group.wrapped, groupKeyringContext(fresh.suite, ctx.record, group.name), group.name, s.control);
+    const opened = await unwrapChecked(s.targets[i]!, group.wrapped, groupKeyringContext(fresh.suite, ctx.entries, group.name), group.name, s.control);
     const same = backend.timingSafeEqual(opened, dataKey);
     zeroize(opened);
     if (!same) throw new DecryptionFailedError();

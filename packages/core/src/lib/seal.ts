@@ -2,7 +2,7 @@ import { InvalidArgumentError, InvalidSelectorError, LimitExceededError, Malform
 import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../types.js';
 import type { Backend } from './backend/types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
-import { encodeEntries, entriesToRecord, mergeEntries, type ContextEntry } from './context.js';
+import { encodeEntries, mergeEntries, type ContextEntry } from './context.js';
 import { CURRENT_SUITE, MESSAGE_ID_LENGTH } from './format/constants.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
@@ -142,7 +142,6 @@ export async function sealPlanned(
   }
   const full = mergeEntries(stored, required);
   const canonical = encodeEntries(full);
-  const fullRecord = entriesToRecord(full);
   const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
 
   // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
@@ -153,7 +152,7 @@ export async function sealPlanned(
   try {
     // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
     const settled = await Promise.allSettled(
-      plans.map((plan, i) => wrapChecked(plan.keyring, groupKeyringContext(suite, fullRecord, plan.name), limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
+      plans.map((plan, i) => wrapChecked(plan.keyring, groupKeyringContext(suite, full, plan.name), limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
     );
     for (const r of settled) if (r.status === 'fulfilled') wrappedGroups.push(r.value);
     const failed = settled.find((r) => r.status === 'rejected');
