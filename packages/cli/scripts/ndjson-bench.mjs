@@ -4,7 +4,10 @@
 // then runs the built CLI (a child process per run, as an operator would) alternating the two
 // settings for ROUNDS rounds, and prints per setting the median records/s (wall, start-up
 // included) and CPU µs per record (every thread of the child: process.cpuUsage() read at exit),
-// the ratio workers 2 / workers 1, and the load average. Usage (after `npm run build`):
+// the ratio workers 2 / workers 1, and the load average. Each round also runs both settings on the
+// first SMALL records alone; the difference between the two runs is the throughput without the
+// fixed costs (process and worker start-up, key loading, module compilation), the "steady" figures.
+// Usage (after `npm run build`):
 //   node packages/cli/scripts/ndjson-bench.mjs [RECORDS=50000] [ROUNDS=3] [--workers-b N]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -33,9 +36,14 @@ try {
   const out = createWriteStream(plain);
   for (let i = 0; i < records; i++) if (!out.write(JSON.stringify(customerRecord(i)) + '\n')) await once(out, 'drain');
   await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())));
+  const small = Math.min(1000, Math.floor(records / 10));
+  const plainSmall = join(dir, 'plain-small.ndjson');
+  await writeFile(plainSmall, readFileSync(plain, 'utf8').split('\n').slice(0, small).map((l) => `${l}\n`).join(''));
   const context = Object.entries(CONTEXT).flatMap(([k, v]) => ['--context', `${k}=${v}`]);
   const sealed = join(dir, 'sealed.ndjson');
   run(['encrypt', '--keyring', `local:${keys}`, ...CUSTOMER_PATHS.flatMap((p) => ['--path', p]), ...context, '--ndjson', '--in', plain, '--out', sealed]);
+  const sealedSmall = join(dir, 'sealed-small.ndjson');
+  await writeFile(sealedSmall, readFileSync(sealed, 'utf8').split('\n').slice(0, small).map((l) => `${l}\n`).join(''));
   const commands = {
     encrypt: ['encrypt', '--keyring', `local:${keys}`, ...CUSTOMER_PATHS.flatMap((p) => ['--path', p]), ...context, '--ndjson', '--in', plain, '--out', join(dir, 'out.ndjson')],
     decrypt: ['decrypt', '--keyring', `local:${keys}`, ...context, '--ndjson', '--in', sealed, '--out', join(dir, 'out.ndjson')],
@@ -47,13 +55,15 @@ try {
       // Alternate which setting goes first, so a drift in machine load hits both alike.
       for (const workers of r % 2 === 0 ? settings : [...settings].reverse()) {
         const m = measure([...args, '--workers', String(workers)], join(dir, 'm.json'), probe);
-        (samples[`${name} ${workers}`] ??= []).push(m);
+        const first = args.map((a) => (a === plain ? plainSmall : a === sealed ? sealedSmall : a));
+        const s = measure([...first, '--workers', String(workers)], join(dir, 'm.json'), probe);
+        (samples[`${name} ${workers}`] ??= []).push({ ...m, steady: (records - small) / (m.seconds - s.seconds) });
       }
     }
     loads.push(loadavg()[0]);
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const result = { records, rounds, cores: availableParallelism(), node: process.version, loadavg1: loads.map((l) => +l.toFixed(2)), settings: {} };
+  const result = { records, small, rounds, cores: availableParallelism(), node: process.version, loadavg1: loads.map((l) => +l.toFixed(2)), settings: {} };
   for (const name of Object.keys(commands)) {
     for (const workers of settings) {
       const ms = samples[`${name} ${workers}`];
@@ -62,10 +72,13 @@ try {
         cpuMicrosPerRecord: +median(ms.map((m) => m.cpuMicros / records)).toFixed(1),
         peakRssMiB: +median(ms.map((m) => m.maxRssMiB)).toFixed(1),
         runs: ms.map((m) => Math.round(records / m.seconds)),
+        steadyRecordsPerSecond: Math.round(median(ms.map((m) => m.steady))),
       };
     }
     const [a, b] = settings.map((w) => result.settings[`${name} --workers ${w}`].recordsPerSecond);
     result[`${name} ratio (workers ${settings[1]} / 1, wall)`] = +(b / a).toFixed(2);
+    const [sa, sb] = settings.map((w) => result.settings[`${name} --workers ${w}`].steadyRecordsPerSecond);
+    result[`${name} ratio (workers ${settings[1]} / 1, steady)`] = +(sb / sa).toFixed(2);
   }
   console.log(JSON.stringify(result, null, 2));
 } finally {
