@@ -47,10 +47,12 @@ function workerExecArgv(): string[] {
 }
 
 /**
- * A small young generation per worker, as in @fieldseal/rotation: each isolate otherwise reserves
- * its own 16 MiB semi-spaces, memory that buys a stream of small documents nothing.
+ * The young generation of each worker. 4 MiB (rotation's choice, where a 200 MiB budget holds)
+ * made two workers spend 13–18% more CPU per record than one thread, mostly in scavenges; at 16 MiB
+ * it was 6–9%, at the same peak RSS (about 200 MiB for decrypt), in two alternating idle runs
+ * of `scripts/ndjson-bench.mjs` (issue 18).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16 };
 
 /** A worker with the parent's flags; without them when the parent runs with one a thread cannot take (`node --trace-gc`, a V8 flag). */
 function startWorker(entry: URL, workerData: unknown): Worker {
