@@ -5,6 +5,9 @@
 // (process.cpuUsage covers every thread; PostgreSQL's own CPU is not included) and peak RSS.
 //   DATABASE_URL=postgres://... node packages/rotation/scripts/postgres-bench.mjs ROWS WORKERS [json|rows]
 // Needs `npx tsc -b packages/rotation` first. Creates and drops its own tables.
+// With --no-crypto the job's transform only reverses the header string (same length, no key used):
+// what the store, the engine and PostgreSQL cost per row on this machine, the floor of the store
+// whatever the cryptography costs.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -16,6 +19,13 @@ import { PostgresRowStore, PostgresStore, rowRotation, runRotation } from '@fiel
 const rows = Number(process.argv[2] ?? 20_000);
 const workers = Number(process.argv[3] ?? 0);
 const kind = process.argv[4] ?? 'json';
+const noCrypto = process.argv.includes('--no-crypto');
+/** The --no-crypto job: every row rewritten, with its header reversed (same length); no key is used. */
+const reverseHeader = (name) => ({
+  mode: 'rewrap',
+  transform: async (document) => ({ document: { ...document, [name]: [...document[name]].reverse().join('') }, changed: true }),
+  keysOf: () => [],
+});
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const Client = createRequire(import.meta.url)('pg/lib/client.js');
 const admin = new Client({ connectionString: url });
@@ -41,7 +51,7 @@ try {
     }
     store = new PostgresStore({ connectionString: url, table, column: 'doc' });
     job = workers > 0 ? { mode: 'rewrap', workers: { count: workers, module: setup, data: { keyFile, context: 'rowId-from-id' } } } : (await import('@fieldseal/rotation')).coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: (_r, doc) => ({ rowId: String(doc.id) }) });
-    job = await job;
+    job = noCrypto ? reverseHeader('_fieldseal') : await job;
   } else {
     await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, email text, ssn text, fieldseal text)`);
     for (let start = 0; start < rows; start += 10_000) {
@@ -52,6 +62,7 @@ try {
     await runRotation({ store: new PostgresRowStore({ connectionString: url, table, layout }), ...(await rowRotation({ mode: 'seal', layout, keyring: v1 })), mode: 'seal' });
     store = new PostgresRowStore({ connectionString: url, table, layout });
     job = workers > 0 ? { mode: 'rewrap', workers: { count: workers, module: setup, data: { keyFile, rows: { columns: ['email', 'ssn'], header: 'fieldseal', id: 'id' } } } } : await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: v2 });
+    if (noCrypto) job = reverseHeader('fieldseal');
   }
   const load0 = loadavg()[0];
   const cpu0 = process.cpuUsage();
@@ -59,7 +70,7 @@ try {
   const report = await runRotation({ store, ...job });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ kind, rows, workers, rotated: report.rotated, failed: report.failed, rowsPerSecond: Math.round((rows * 1000) / ms), cpuMicrosPerRow: +((cpu.user + cpu.system) / rows).toFixed(1), peakRssMiB: +((process.resourceUsage().maxRSS * 1024) / 2 ** 20).toFixed(1), loadavg1: +load0.toFixed(1) }));
+  console.log(JSON.stringify({ kind, rows, workers: noCrypto ? 'none (--no-crypto)' : workers, rotated: report.rotated, failed: report.failed, rowsPerSecond: Math.round((rows * 1000) / ms), cpuMicrosPerRow: +((cpu.user + cpu.system) / rows).toFixed(1), peakRssMiB: +((process.resourceUsage().maxRSS * 1024) / 2 ** 20).toFixed(1), loadavg1: +load0.toFixed(1) }));
 } finally {
   await admin.query(`DROP TABLE IF EXISTS ${table}`);
   await admin.end();
