@@ -66,6 +66,29 @@ describe('NDJSON store', () => {
     expect(again).toMatchObject({ scanned: 57, rotated: 0, skipped: 57, skippedByReason: { 'already-current': 57 } });
   });
 
+  test('a transform that changes the document it is given cannot change what verify compares against', async () => {
+    const { v1 } = await keyrings();
+    const path = join(dir, 'data.ndjson');
+    await writeNdjson(path, await sealMany(3, v1));
+    const originals: JsonObject[] = [];
+    const report = await runRotation({
+      store: new NdjsonStore({ path }),
+      // A careless transform: it edits its argument in place and returns it.
+      transform: async (document) => {
+        document.name = 'changed in place';
+        return { document, changed: true };
+      },
+      verify: async (rotated, original) => {
+        originals.push(original);
+        if (rotated === original) throw new Error('the transform was given the original itself');
+      },
+    });
+    expect(report.rotated).toBe(3);
+    expect(originals).toHaveLength(3);
+    for (const o of originals) expect(o.name).not.toBe('changed in place');
+    for (const d of await readNdjson(path)) expect(d.name).toBe('changed in place');
+  });
+
   test('dry run writes nothing and reports what would change', async () => {
     const { v1, v2 } = await keyrings();
     const path = join(dir, 'data.ndjson');
