@@ -1,6 +1,7 @@
 import { CURRENT_SUITE_ID, decrypt, inspect, InvalidArgumentError, LocalKeyring, reencrypt, rewrap, RewrapVerificationError, type EncryptionContext, type InspectResult, type JsonObject, type Keyring, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier } from './engine.js';
 import { VerificationError } from './errors.js';
+import { sameMembers } from './lib/json-equal.js';
 import type { StoreRecord } from './store.js';
 
 /** Options of {@link coreRotation}. */
@@ -44,10 +45,6 @@ export interface CoreRotation {
   readonly targetKeys: readonly string[];
 }
 
-function withoutHeader(document: JsonObject): string {
-  const { _fieldseal: _header, ...rest } = document;
-  return JSON.stringify(rest);
-}
 
 /** JSON with object keys sorted, so two equal documents compare equal whatever their key order. */
 function canonicalJson(value: unknown): string {
@@ -132,7 +129,7 @@ export async function coreRotation(options: CoreRotationOptions): Promise<CoreRo
     if (mode === 'rewrap') {
       // The transform opened `rotated` with the target keyring (rewrap's verify); what is left is
       // that nothing but the header changed.
-      if (withoutHeader(rotated) !== withoutHeader(original)) throw new VerificationError('rewrap changed more than the header');
+      if (!sameMembers(rotated, original, '_fieldseal')) throw new VerificationError('rewrap changed more than the header');
       return;
     }
     let opened: JsonObject;

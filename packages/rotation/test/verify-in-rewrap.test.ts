@@ -25,6 +25,26 @@ function lyingTarget(inner: Keyring): Keyring {
 }
 
 describe('rewrap jobs verify in the same pass', () => {
+  test('a rewrap result that differs from the record outside its header is refused: a changed, added, dropped or moved member', async () => {
+    const { v1, v2 } = await keyrings();
+    const [sealed] = await sealMany(1, v1);
+    const record: StoreRecord = { id: '1', text: JSON.stringify(sealed) };
+    const job = await coreRotation({ mode: 'rewrap', keyring: v2, to: v2, context: contextOf });
+    const original = JSON.parse(record.text) as JsonObject;
+    const { document } = await job.transform(JSON.parse(record.text) as JsonObject, record);
+    expect(document._fieldseal).not.toBe(original._fieldseal);
+    await expect(job.verify!(document, original, record)).resolves.toBeUndefined();
+    const { _fieldseal: header, ...rest } = document;
+    const faults: JsonObject[] = [
+      { ...document, name: 'someone else' },
+      { ...document, extra: true },
+      { _fieldseal: header!, ...Object.fromEntries(Object.entries(rest).slice(1)) },
+      { _fieldseal: header!, ...Object.fromEntries(Object.entries(rest).reverse()) },
+      { ...document, cards: [...(document.cards as string[]), 'x'] },
+    ];
+    for (const fault of faults) await expect(job.verify!(fault, original, record)).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_ROTATION_VERIFY' });
+  });
+
   test('NDJSON: a target keyring that unwraps to another data key fails every record with ERR_FIELDSEAL_ROTATION_VERIFY and writes nothing', async () => {
     const { v1, v2 } = await keyrings();
     const path = join(dir, 'data.ndjson');
