@@ -655,7 +655,12 @@ function exactUnwrapKey(request: UnwrapRequest): string | undefined {
   let chars = context.length;
   for (const w of request.wrapped) chars += w.provider.length + w.keyId.length + Math.ceil((w.ciphertext.length * 4) / 3) + 16;
   if (chars > EXACT_INDEX_MAX_CHARS) return undefined;
-  return 'x' + JSON.stringify([context, ...request.wrapped.map((w) => [w.provider, w.keyId, backend.base64urlEncode(w.ciphertext)])]);
+  // Injective by construction: the context is a JSON array and the provider and key id JSON strings,
+  // each of which ends itself; the ciphertext's base64url is ended by '.', outside its alphabet. One
+  // string built in place: the nested JSON.stringify it replaces was a tenth of a cached decrypt.
+  let key = 'x' + context;
+  for (const w of request.wrapped) key += JSON.stringify(w.provider) + JSON.stringify(w.keyId) + backend.base64urlEncode(w.ciphertext) + '.';
+  return key;
 }
 
 /** The index of a request {@link exactUnwrapKey} found too large (already checked by it). */
