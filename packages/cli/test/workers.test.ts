@@ -136,7 +136,9 @@ describe('encrypt and decrypt --ndjson --workers N', () => {
     lines[121] = JSON.stringify(record(121)); // plaintext: not sealed
     lines[250] = JSON.stringify({ pad: 'x'.repeat(3000) }); // over the limit below
     const tampered = JSON.parse(sealed[280]!);
-    tampered.ssn = (tampered.ssn as string).slice(0, -2) + ((tampered.ssn as string).endsWith('AA') ? 'BB' : 'AA');
+    const ssn = tampered.ssn as string;
+    // One character in the middle: still canonical base64url, so the tag, not the decoder, refuses it.
+    tampered.ssn = ssn.slice(0, -10) + (ssn.at(-10) === 'A' ? 'B' : 'A') + ssn.slice(-9);
     lines[280] = JSON.stringify(tampered);
     const input = lines.join('\n') + '\n';
     writeFileSync(p('mixed.ndjson'), input);
