@@ -5,9 +5,12 @@
 // record (the rotation job's unit, in one thread; benchmarks/scaling.mjs runs it on two).
 // Compares each floor with (a) in CPU time (best of 30 alternating batches).
 //   node benchmarks/floor.mjs
-import { blobRecord, customerPii, customerRecord } from './lib/data.mjs';
+import { blobRecord, CUSTOMER_PATHS, customerPii, customerRecord } from './lib/data.mjs';
 import { makeFloor, makeRewrapFloor } from './lib/floor.mjs';
-import { baseline, baselineEnvelope } from './lib/subjects.mjs';
+import { baseline, baselineEnvelope, fieldseal } from './lib/subjects.mjs';
+import { decodeHeader } from '../packages/core/dist/lib/format/header.js';
+import { backend } from '../packages/core/dist/lib/backend/node.js';
+import { resolveLimits } from '../packages/core/dist/lib/limits.js';
 
 async function cpuPerOp(fn, n) {
   const start = process.cpuUsage();
@@ -36,6 +39,14 @@ for (const [name, a, floor] of [
     console.log(`${name} ${op}: best batch CPU per op: (a) ${bestA.toFixed(1)} µs, mandatory-crypto floor ${bestF.toFixed(1)} µs; floor ratio to (a) ${(bestA / bestF).toFixed(3)}`);
   }
 }
+
+// Every reader must also decode and check the header the floor leaves out (FORMAT.md §4): what
+// core's decoder costs for W1's header, the first piece of non-cryptographic work on top of the floor.
+const w1 = await fieldseal({ shape: 'customer', record, paths: CUSTOMER_PATHS, cached: true });
+const limits = resolveLimits(undefined);
+const headerTimes = [];
+for (let b = 0; b < 31; b++) headerTimes.push(await cpuPerOp(() => decodeHeader(backend, w1.sample._fieldseal, limits), 300));
+console.log(`W1 header decode (${w1.sample._fieldseal.length} characters, core's decodeHeader): best batch CPU per op ${Math.min(...headerTimes.slice(1)).toFixed(1)} µs`);
 
 const rewrapFloor = makeRewrapFloor();
 const lines = Array.from({ length: 1000 }, (_, i) => rewrapFloor.sealRecord(i + 1));
