@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // fieldseal benchmark suite. `npm run bench` from the repository root builds the packages, then runs
 // this. Options:
-//   --out FILE        also write the JSON results to FILE (results/latest.json is always written)
+//   --out FILE        also write the JSON results to FILE (a full run always writes results/latest.json,
+//                     the input of chart.mjs; a run with --only or --quick writes results/partial.tmp.json)
 //   --only W1,W2,...  workloads: W1 W2 W3 W4 W5 sweep sizes (default: all)
 //   --time MS         time per task and operation (default 1500), split over --rounds rounds (default 3)
 //   --quick           short timings, for a quick look (numbers are noisier)
@@ -34,6 +35,8 @@ const started = performance.now();
 const result = await runSuite({ ...DEFAULT_OPTIONS, ...options }, (line) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${line}\n`));
 const json = JSON.stringify(result, null, 2) + '\n';
 await mkdir(path.join(here, 'results'), { recursive: true });
-await writeFile(path.join(here, 'results', 'latest.json'), json);
+// Only a full run replaces latest.json: a partial one would leave chart.mjs without the sweep.
+const partial = values.only !== undefined || values.quick;
+await writeFile(path.join(here, 'results', partial ? 'partial.tmp.json' : 'latest.json'), json);
 if (values.out) await writeFile(path.resolve(values.out), json);
 process.stdout.write(textReport(result) + '\n');
