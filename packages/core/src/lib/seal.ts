@@ -1,9 +1,9 @@
 import { InvalidArgumentError, InvalidSelectorError, LimitExceededError, MalformedError } from '../errors.js';
 import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../types.js';
-import type { Backend } from './backend/types.js';
+import { LARGE_FIELD_BYTES, type Backend, type SealItem } from './backend/types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
 import { encodeEntries, mergeEntries, type ContextEntry } from './context.js';
-import { CURRENT_SUITE, MESSAGE_ID_LENGTH } from './format/constants.js';
+import { CURRENT_SUITE, FIELD_PREFIX, MESSAGE_ID_LENGTH } from './format/constants.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
 import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
@@ -117,6 +117,16 @@ function setAt(doc: JsonObject, tokens: readonly PathToken[], value: JsonValue):
   setOwn(cur as Record<string, unknown>, tokens[tokens.length - 1]!, value);
 }
 
+/** A group's field strings: large plaintexts through the backend's `sealToBase64url`, the rest in one `sealMany`. */
+async function sealFields(backend: Backend, key: Uint8Array, items: readonly SealItem[]): Promise<string[]> {
+  const seal = backend.sealToBase64url;
+  const large = seal === undefined ? undefined : items.map((item) => (item.plaintext.length >= LARGE_FIELD_BYTES ? FIELD_PREFIX + seal.call(backend, key, item) : undefined));
+  const small = large === undefined ? items : items.filter((_, j) => large[j] === undefined);
+  const blobs = small.length === 0 ? [] : await backend.sealMany(key, small);
+  let next = 0;
+  return items.map((_, j) => large?.[j] ?? fieldToString(backend, blobs[next++]!));
+}
+
 /**
  * Encrypt the planned fields of `doc` (a clone we own, modified in place) and add the header.
  * Used by encrypt and reencrypt.
@@ -147,7 +157,7 @@ export async function sealPlanned(
   // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
   // parallel (KMS latency), then derive and seal group by group in a fixed order.
   const encoded = plans.map((plan) => plan.fields.map((f) => encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes)));
-  const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; blobs: Uint8Array[] }[] = [];
+  const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; fields: string[] }[] = [];
   const wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
     // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
@@ -162,11 +172,11 @@ export async function sealPlanned(
       const { dataKey, wrapped } = wrappedGroups[i]!;
       const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name, suite);
       zeroize(dataKey);
-      sealedGroups.push({ plan, wrapped, keys, blobs: [] });
+      sealedGroups.push({ plan, wrapped, keys, fields: [] });
       const prefix = fieldAadPrefix(messageId, plan.name, canonical, suite);
       const aads = fieldAads(prefix, plan.fields.map((f) => f.pointer));
       const items = plan.fields.map((f, j) => ({ aad: aads[j]!, plaintext: encoded[i]![j]! }));
-      sealedGroups[i]!.blobs = await backend.sealMany(keys.encryptionKey, items);
+      sealedGroups[i]!.fields = await sealFields(backend, keys.encryptionKey, items);
     }
   } catch (err) {
     for (const w of wrappedGroups) zeroize(w.dataKey);
@@ -187,7 +197,7 @@ export async function sealPlanned(
     if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
     const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
     throwIfAborted(control);
-    for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, fieldToString(backend, g.blobs[i]!)));
+    for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, g.fields[i]!));
     setOwn(doc as Record<string, unknown>, headerName, headerToString(backend, body, macs));
     return doc;
   } finally {

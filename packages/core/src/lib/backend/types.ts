@@ -32,6 +32,12 @@ export interface Backend {
   hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
   /** AES-256-GCM with a fresh random 96-bit IV per item; returns `iv ‖ ciphertext ‖ tag` per item. */
   sealMany(key: Uint8Array, items: readonly SealItem[]): Promise<Uint8Array[]>;
+  /**
+   * `sealMany` of one item, answered as the base64url of `iv ‖ ciphertext ‖ tag` instead of the
+   * bytes: for a large plaintext the backend can encode the pieces without first copying them into
+   * one blob. Optional; core uses it for fields of {@link LARGE_FIELD_BYTES} or more.
+   */
+  sealToBase64url?(key: Uint8Array, item: SealItem): string;
   /** Inverse of `sealMany`; throws DecryptionFailedError if any item fails authentication. */
   openMany(key: Uint8Array, items: readonly OpenItem[]): Promise<Uint8Array[]>;
   /** Constant-time equality of two byte strings (false when lengths differ). */
@@ -45,6 +51,13 @@ export interface Backend {
   /** Strict UTF-8 decoding. */
   utf8Decode(bytes: Uint8Array): string;
 }
+
+/**
+ * From this plaintext size on, a field is sealed with `sealToBase64url` where the backend has it: one
+ * copy of the ciphertext fewer, which for a 1 MiB field was a copy and a megabyte for the garbage
+ * collector per document (W2, issue 18); below it the blob costs less than the pieces.
+ */
+export const LARGE_FIELD_BYTES = 64 * 1024;
 
 /** AES-GCM parameters shared by both backends (NIST SP 800-38D). */
 export const IV_LENGTH = 12;
