@@ -5,6 +5,7 @@ import type { Backend } from '../lib/backend/types.js';
 import { openRequestFrom, type DecryptOptions } from '../decrypt.js';
 import { contextEntries, refuseInternalContextKeys } from '../lib/context.js';
 import { openSealed, type OpenRequest } from '../lib/open.js';
+import { mapBounded, ROWS_IN_FLIGHT } from '../lib/map-bounded.js';
 import { decodeColumnValue } from '../lib/rows/codec.js';
 import { assertRow, boundContext, classifyCells, copyRow, documentOf, setMember } from '../lib/rows/cells.js';
 import { assertRowLayout, type RowLayout, type RowLayoutColumn } from './layout.js';
@@ -135,7 +136,7 @@ export async function openRowWith(backend: Backend, row: unknown, layout: RowLay
 export async function openRowsWith(backend: Backend, rows: readonly unknown[], layout: RowLayout, options: OpenRowOptions): Promise<Record<string, unknown>[]> {
   if (!Array.isArray(rows)) throw new InvalidArgumentError('openRows takes an array of rows');
   const prepared = prepareOpen(layout, options);
-  return Promise.all(rows.map((row) => openRowPrepared(backend, row, prepared)));
+  return mapBounded(rows, ROWS_IN_FLIGHT, (row) => openRowPrepared(backend, row, prepared));
 }
 
 function partialColumns(row: Record<string, unknown>, layout: RowLayout, columns: unknown): Set<string> {
@@ -175,9 +176,10 @@ export function openRow(row: Record<string, unknown>, layout: RowLayout, options
 }
 
 /**
- * Opens many rows (see {@link openRow}), concurrently, so that rows sharing a data key through a
- * `CachingKeyring` share one unwrap. The options (keyrings, limits, deadline) are read and checked
- * once for the whole call, not once per row. Fails on the first row that fails.
+ * Opens many rows (see {@link openRow}), 64 at a time, so that key-service calls overlap while the
+ * memory in use stays that of 64 rows; rows sharing a data key through a `CachingKeyring` share one
+ * unwrap. The options (keyrings, limits, deadline) are read and checked once for the whole call, not
+ * once per row. Fails on the first row that fails (no row is started after it).
  *
  * Importable from `@fieldseal/core`.
  */

@@ -5,6 +5,7 @@ import type { Backend } from '../lib/backend/types.js';
 import { encryptWith, type KeyGroup } from '../encrypt.js';
 import { CURRENT_SUITE } from '../lib/format/constants.js';
 import { encodeColumnValue } from '../lib/rows/codec.js';
+import { mapBounded, ROWS_IN_FLIGHT } from '../lib/map-bounded.js';
 import { assertRow, boundContext, copyRow, documentOf, ownValue, setMember } from '../lib/rows/cells.js';
 import { assertRowLayout, type RowLayout } from './layout.js';
 
@@ -91,11 +92,13 @@ export function sealRow(row: Record<string, unknown>, layout: RowLayout, options
 }
 
 /**
- * Seals many rows (see {@link sealRow}); with a `CachingKeyring` they share data-key work.
+ * Seals many rows (see {@link sealRow}), 64 at a time (key-service calls overlap, memory stays that
+ * of 64 rows); with a `CachingKeyring` they share data-key work. Fails on the first row that fails
+ * (no row is started after it).
  *
  * Importable from `@fieldseal/core`.
  */
 export function sealRows(rows: readonly Record<string, unknown>[], layout: RowLayout, options: SealRowOptions): Promise<Record<string, unknown>[]> {
   if (!Array.isArray(rows)) return Promise.reject(new InvalidArgumentError('sealRows takes an array of rows'));
-  return Promise.all(rows.map((row) => sealRowWith(defaultBackend, row, layout, options)));
+  return mapBounded(rows, ROWS_IN_FLIGHT, (row) => sealRowWith(defaultBackend, row, layout, options));
 }
