@@ -77,6 +77,16 @@ describe('writes seal, reads open', () => {
     expect(all.map((u) => u.ssn)).toEqual(['ssn-m1', 'ssn-m2', 'ssn-m3', 'ssn-m4']);
   });
 
+  test('createMany of more rows than are sealed at once (64) seals each of them, in order', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `big${String(i).padStart(3, '0')}`);
+    expect(await t.prisma.user.createMany({ data: ids.map((id) => user(id)) })).toEqual({ count: 150 });
+    expect(await dump('users')).not.toMatch(/big\d{3}@example|ssn-big/);
+    const all = await t.prisma.user.findMany({ where: { name: { startsWith: 'n-big' } }, orderBy: { name: 'asc' } });
+    expect(all.map((u) => u.ssn)).toEqual(ids.map((id) => `ssn-${id}`));
+    expect(all.map((u) => u.email)).toEqual(ids.map((id) => `${id}@example.com`));
+    await t.sql(`DELETE FROM $S.users WHERE id = ANY($1)`, [all.map((u) => u.id)]);
+  });
+
   test('update reads the row, reseals every column, and keeps the beacon current', async () => {
     const a = await t.prisma.user.create({ data: user('upd') });
     const [before] = await t.sql('SELECT * FROM $S.users WHERE id = $1', [a.id]);

@@ -6,6 +6,17 @@ import { checkManaged, nestedWrites, notFound, plainChanges, sealCreate, touches
 import { readCurrent, runDirect, type InternalParams } from './internal.js';
 import type { PlaintextReport } from '../types.js';
 
+/**
+ * Rows of a `createMany` sealed 64 at a time, as core's `sealRows` does: with all of them started at
+ * once, every row's intermediate keys and buffers stayed alive until the last finished, and the
+ * garbage collector took a quarter of the CPU of a 1,000-row batch (issue 18).
+ */
+async function sealEach(rows: readonly unknown[], seal: (row: unknown) => Promise<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 0; i < rows.length; i += 64) out.push(...(await Promise.all(rows.slice(i, i + 64).map(seal))));
+  return out;
+}
+
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -76,7 +87,7 @@ export async function handle(plan: Plan, ctx: WriteContext, open: OpenRowOptions
     case 'createMany':
     case 'createManyAndReturn': {
       const data = args.data;
-      args.data = Array.isArray(data) ? await Promise.all(data.map((d) => sealCreate(ctx, model, d, operation))) : await sealCreate(ctx, model, data, operation);
+      args.data = Array.isArray(data) ? await sealEach(data, (d) => sealCreate(ctx, model, d, operation)) : await sealCreate(ctx, model, data, operation);
       if (operation === 'createMany') return query(args);
       const p = await project(plan, model, args);
       return finish(await query(p.args), p.result);
