@@ -20,6 +20,8 @@ step rewrap-main node packages/rotation/scripts/rewrap-bench.mjs 100000 0
 step rewrap-2 node packages/rotation/scripts/rewrap-bench.mjs 100000 2
 step pg-json node packages/rotation/scripts/postgres-bench.mjs 20000 2 json
 step pg-rows node packages/rotation/scripts/postgres-bench.mjs 20000 2 rows
+step pg-json-floor node packages/rotation/scripts/postgres-bench.mjs 20000 2 json --floor
+step pg-rows-floor node packages/rotation/scripts/postgres-bench.mjs 20000 2 rows --floor
 step pg-json-nocrypto node packages/rotation/scripts/postgres-bench.mjs 20000 0 json --no-crypto
 step pg-rows-nocrypto node packages/rotation/scripts/postgres-bench.mjs 20000 0 rows --no-crypto
 step cli node packages/cli/scripts/ndjson-bench.mjs 50000 1

@@ -66,7 +66,7 @@ for (const [name, label] of [['rewrap-main', 'NDJSON rewrap+verify 100k, main th
     return `${r.wallRecordsPerSecond}/s, ${r.cpuMicrosPerRecord} µs, ${r.peakRssMiB} MiB`;
   });
 }
-for (const [name, label] of [['pg-json', 'PostgreSQL JSON column, 2 workers'], ['pg-rows', 'PostgreSQL column layout, 2 workers'], ['pg-json-nocrypto', 'PostgreSQL JSON column, no crypto'], ['pg-rows-nocrypto', 'PostgreSQL column layout, no crypto']]) {
+for (const [name, label] of [['pg-json', 'PostgreSQL JSON column, 2 workers'], ['pg-rows', 'PostgreSQL column layout, 2 workers'], ['pg-json-floor', 'PostgreSQL JSON column, rewrap floor in 2 workers'], ['pg-rows-floor', 'PostgreSQL column layout, rewrap floor in 2 workers'], ['pg-json-nocrypto', 'PostgreSQL JSON column, no crypto'], ['pg-rows-nocrypto', 'PostgreSQL column layout, no crypto']]) {
   add(`${label}: rows/s, CPU µs/row`, (d) => {
     const r = json(d, name);
     return `${r.rowsPerSecond}/s, ${r.cpuMicrosPerRow} µs`;
