@@ -173,15 +173,10 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
       }
       default: {
         if (state === 'plaintext') return skip('not-sealed', row);
-        let result;
-        try {
-          // With verification, core proves the target keyring unwraps the new header to the very data
-          // key the old header was authenticated with, so the verifier need not open the old row.
-          result = await rewrap(headerDocument(row, layout, true), { keyring, to, context: rowContext(row, layout), headerName: layout.header.name, verify: verifying });
-        } catch (err) {
-          if (err instanceof RewrapVerificationError) throw new VerificationError('the new row does not open with the target keyring', { cause: err });
-          throw err;
-        }
+        // Not core's `verify`: the verifier opens the new row with the target keyring (openRow), which
+        // checks all that core's verification would and the row's own rules besides. Both ran before,
+        // a second unwrap, key derivation and set of field opens per row (issue 18).
+        const result = await rewrap(headerDocument(row, layout, true), { keyring, to, context: rowContext(row, layout), headerName: layout.header.name });
         if (!result.changed) return skip('unchanged', row);
         const out = copy(row);
         out[layout.header.property] = result.document[layout.header.name];
@@ -195,9 +190,12 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
     const before = original as Row;
     for (const b of layout.bindings) if (own(after, b.property) !== own(before, b.property)) throw new VerificationError(`the job changed the context column "${b.name}"`);
     if (mode === 'rewrap') {
-      // The transform's rewrap verified that the target unwraps the new header to the same data key
-      // and opens every field; unchanged ciphertext under the same key is the same plaintext. The
-      // row-level checks (no plaintext cell, each column opened by its own group, codecs) are openRow's.
+      // The ciphertexts must be the ones read, and the new row must open with the target keyring as
+      // any reader would open it: the new header, its wrapped keys unwrapped by the target, the key
+      // commitment (which the old header shares, so the target's data key is the one the old header
+      // was authenticated with), the MACs, every cell opened and decoded by its codec, and the row's
+      // own rules (no plaintext cell, each column in its own group). Unchanged ciphertext under the
+      // same data key is the same plaintext, so the old row need not be opened.
       for (const c of layout.columns) if (own(after, c.property) !== own(before, c.property)) throw new VerificationError('rewrap changed a field ciphertext');
       try {
         await openRow(after, layout, { keyring: to });

@@ -148,6 +148,18 @@ describe('PostgresRowStore and row jobs', () => {
     expect(await countRowValues({ connectionString: db.url, table, layout })).toMatchObject({ sealedValues: 0, sealedRows: 0 });
   });
 
+  test('rewrap to a target keyring that unwraps to another data key: every row fails verification and the table is left as it was', async () => {
+    const { v1, v2 } = await keyrings();
+    const table = await usersTable(12);
+    for (let i = 1; i <= 12; i++) await writeSealed(table, i, v1);
+    const before = await readUsers(admin, table);
+    // Wraps as v2 does, but its unwrap answers a random key: a faulty or hostile target.
+    const lying = { wrap: v2.wrap.bind(v2), unwrap: async () => crypto.getRandomValues(new Uint8Array(32)) };
+    const r = await runRotation({ store: store(table), ...(await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: lying })), batchSize: 5 });
+    expect(r).toMatchObject({ complete: true, rotated: 0, failed: 12, failedByReason: { ERR_FIELDSEAL_ROTATION_VERIFY: 12 } });
+    expect(await readUsers(admin, table)).toEqual(before);
+  });
+
   test('a tampered row (ciphertext moved from another row) fails, is reported by id and left exactly as it was', async () => {
     const { v1, v2 } = await keyrings();
     const table = await usersTable(6);

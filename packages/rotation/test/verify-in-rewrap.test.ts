@@ -74,13 +74,17 @@ describe('rewrap jobs verify in the same pass', () => {
     for (const i of [0, 2]) expect(await openRecord(out[i]!, i + 1, v2)).toEqual(plainRecord(i + 1));
   });
 
-  test('rows: a lying target is refused by the row job too', async () => {
+  test('rows: a lying target is refused by the row job too, by its verifier (the one opening of the new row)', async () => {
     const { v1, v2 } = await keyrings();
     const layout = defineRowLayout({ columns: ['email', 'ssn'], header: 'fieldseal', id: 'id' });
     const row = await sealRow({ id: '1', email: 'a@example.com', ssn: '078-05-1120', fieldseal: null }, layout, { keyring: v1 });
     const record: StoreRecord = { id: '1', text: JSON.stringify(row) };
     const bad = await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: lyingTarget(v2) });
-    await expect(bad.transform(structuredClone(row) as JsonObject, record)).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_ROTATION_VERIFY' });
+    const lied = await bad.transform(structuredClone(row) as JsonObject, record);
+    expect(lied.changed).toBe(true);
+    await expect(bad.verify!(lied.document, row as JsonObject, record)).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_ROTATION_VERIFY' });
+    // Without verification the job has no verifier: the check above is what stops the write.
+    expect((await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: lyingTarget(v2), verify: false })).verify).toBeUndefined();
     const good = await rowRotation({ mode: 'rewrap', layout, keyring: v2, to: v2 });
     const result = await good.transform(structuredClone(row) as JsonObject, record);
     expect(result.changed).toBe(true);
