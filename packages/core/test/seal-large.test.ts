@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { LocalKeyring, type JsonObject } from '@fieldseal/core';
+import { LocalKeyring, type JsonObject, type Keyring } from '@fieldseal/core';
 import { LARGE_FIELD_BYTES } from '../src/lib/backend/types.js';
+import { SLICE_UNITS } from '../src/lib/utf8-slices.js';
 import { decryptWith } from '../src/decrypt.js';
 import { encryptWith } from '../src/encrypt.js';
 import { nodeBackend, webBackend } from './helpers/backends.js';
@@ -39,7 +40,68 @@ describe('sealToBase64url: the pieces encode to the blob\'s text', () => {
   });
 });
 
+describe('sealTextToBase64url: a large string sealed slice by slice', () => {
+  const TYPE_STRING = 0x73;
+  test('opens to the type byte and the UTF-8 of the text, on node and WebCrypto, across slice boundaries and surrogate pairs', async () => {
+    const texts = [
+      'a'.repeat(SLICE_UNITS - 1) + '😀' + 'b'.repeat(SLICE_UNITS),
+      'é'.repeat(SLICE_UNITS * 2 + 1),
+      '😀'.repeat(SLICE_UNITS + 1),
+      'x'.repeat(LARGE_FIELD_BYTES) + '€',
+      'y'.repeat(3 * SLICE_UNITS),
+    ];
+    for (const text of texts) {
+      const sealed = nodeBackend.sealTextToBase64url!(key, aad, TYPE_STRING, text);
+      const expected = new Uint8Array([TYPE_STRING, ...new TextEncoder().encode(text)]);
+      for (const backend of [nodeBackend, webBackend]) {
+        const [opened] = await backend.openMany(key, [{ aad, blob: backend.base64urlDecode(sealed)! }]);
+        expect(Buffer.from(opened!).equals(Buffer.from(expected)), `${backend.name}, ${text.length} units`).toBe(true);
+      }
+    }
+  });
+
+  test('each call draws a fresh IV', () => {
+    const text = 'z'.repeat(LARGE_FIELD_BYTES);
+    expect(nodeBackend.sealTextToBase64url!(key, aad, TYPE_STRING, text).slice(0, 16)).not.toBe(nodeBackend.sealTextToBase64url!(key, aad, TYPE_STRING, text).slice(0, 16));
+  });
+});
+
 describe('documents with large fields', () => {
+  test('a large string over maxFieldBytes in UTF-8 (but not in code units) is refused with a typed error before any key is used', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'large' });
+    let wraps = 0;
+    const counting: Keyring = {
+      wrap: (request) => {
+        wraps++;
+        return keyring.wrap(request);
+      },
+      unwrap: (request) => keyring.unwrap(request),
+    };
+    const doc: JsonObject = { big: '€'.repeat(LARGE_FIELD_BYTES) };
+    for (const backend of [nodeBackend, webBackend]) {
+      await expect(encryptWith(backend, doc, { keyring: counting, paths: ['$.big'], limits: { maxFieldBytes: LARGE_FIELD_BYTES * 2 } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_LIMIT_EXCEEDED', limit: 'maxFieldBytes' });
+    }
+    expect(wraps).toBe(0);
+    // Exactly at the limit it is sealed.
+    const sealed = await encryptWith(nodeBackend, doc, { keyring, paths: ['$.big'], limits: { maxFieldBytes: LARGE_FIELD_BYTES * 3 } });
+    expect(await decryptWith(webBackend, sealed, { keyring, limits: { maxFieldBytes: LARGE_FIELD_BYTES * 3 } })).toEqual(doc);
+  });
+
+  test('a keyring is told a large string\'s size in UTF-8 bytes (a caching keyring counts them against its limit)', async () => {
+    const inner = await LocalKeyring.generate({ name: 'large' });
+    const told: (number | undefined)[] = [];
+    const observing: Keyring = {
+      wrap: (request) => {
+        told.push(request.plaintextBytes);
+        return inner.wrap(request);
+      },
+      unwrap: (request) => inner.unwrap(request),
+    };
+    const text = 'é'.repeat(LARGE_FIELD_BYTES) + '😀';
+    for (const backend of [nodeBackend, webBackend]) await encryptWith(backend, { t: text, s: 'ab' }, { keyring: observing, paths: ['$.t', '$.s'] });
+    expect(told).toEqual([LARGE_FIELD_BYTES * 2 + 4 + 2, LARGE_FIELD_BYTES * 2 + 4 + 2]);
+  });
+
   test('sealed on node (large fields through the pieces) open on both backends, and the other way round; tampering is caught', async () => {
     const keyring = await LocalKeyring.generate({ name: 'large' });
     const doc: JsonObject = {

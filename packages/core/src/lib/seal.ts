@@ -3,9 +3,9 @@ import type { JsonObject, JsonValue, Keyring, Limits, WrappedKey } from '../type
 import { LARGE_FIELD_BYTES, type Backend, type SealItem } from './backend/types.js';
 import { utf8Bytes, zeroize } from './bytes.js';
 import { encodeEntries, mergeEntries, type ContextEntry } from './context.js';
-import { CURRENT_SUITE, FIELD_PREFIX, MESSAGE_ID_LENGTH } from './format/constants.js';
+import { CURRENT_SUITE, FIELD_PREFIX, MESSAGE_ID_LENGTH, TYPE_STRING } from './format/constants.js';
 import { deriveGroupKeys, fieldAads, fieldAadPrefix, groupKeyringContext, headerMac, type GroupKeys } from './format/document-keys.js';
-import { encodeFieldPlaintext, fieldToString, looksLikeField } from './format/field.js';
+import { encodeFieldPlaintext, fieldToString, looksLikeField, textPlaintext, type TextPlaintext } from './format/field.js';
 import { encodeHeaderBody, headerToString, type HeaderGroup } from './format/header.js';
 import { DEFAULT_CALL_CONTROL, throwIfAborted, wrapChecked, type KeyringCallControl } from './keyring-call.js';
 import { setOwn, toPointer, type PathToken } from './pointer.js';
@@ -117,14 +117,32 @@ function setAt(doc: JsonObject, tokens: readonly PathToken[], value: JsonValue):
   setOwn(cur as Record<string, unknown>, tokens[tokens.length - 1]!, value);
 }
 
-/** A group's field strings: large plaintexts through the backend's `sealToBase64url`, the rest in one `sealMany`. */
-async function sealFields(backend: Backend, key: Uint8Array, items: readonly SealItem[]): Promise<string[]> {
+/** A field's plaintext as planned: encoded bytes, or a large string the backend encodes as it seals. */
+type PlannedPlaintext = Uint8Array | TextPlaintext;
+
+/** The plaintext's UTF-8 length without the type byte. */
+function valueBytes(p: PlannedPlaintext): number {
+  return p instanceof Uint8Array ? p.length - 1 : p.bytes;
+}
+
+/**
+ * A group's field strings: large strings through the backend's `sealTextToBase64url`, other large
+ * plaintexts through its `sealToBase64url`, the rest in one `sealMany`.
+ */
+async function sealFields(backend: Backend, key: Uint8Array, items: readonly { aad: Uint8Array; plaintext: PlannedPlaintext }[]): Promise<string[]> {
   const seal = backend.sealToBase64url;
-  const large = seal === undefined ? undefined : items.map((item) => (item.plaintext.length >= LARGE_FIELD_BYTES ? FIELD_PREFIX + seal.call(backend, key, item) : undefined));
-  const small = large === undefined ? items : items.filter((_, j) => large[j] === undefined);
+  const large = items.map((item) => {
+    const p = item.plaintext;
+    if (!(p instanceof Uint8Array)) return FIELD_PREFIX + backend.sealTextToBase64url!(key, item.aad, TYPE_STRING, p.text);
+    return seal !== undefined && p.length >= LARGE_FIELD_BYTES ? FIELD_PREFIX + seal.call(backend, key, { aad: item.aad, plaintext: p }) : undefined;
+  });
+  const small: SealItem[] = [];
+  items.forEach((item, j) => {
+    if (large[j] === undefined) small.push(item as SealItem);
+  });
   const blobs = small.length === 0 ? [] : await backend.sealMany(key, small);
   let next = 0;
-  return items.map((_, j) => large?.[j] ?? fieldToString(backend, blobs[next++]!));
+  return items.map((_, j) => large[j] ?? fieldToString(backend, blobs[next++]!));
 }
 
 /**
@@ -156,13 +174,17 @@ export async function sealPlanned(
 
   // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
   // parallel (KMS latency), then derive and seal group by group in a fixed order.
-  const encoded = plans.map((plan) => plan.fields.map((f) => encodeFieldPlaintext(getAt(doc, f.tokens), limits.maxFieldBytes)));
+  // Large strings stay text where the backend can seal text (node): it encodes them a slice at a time.
+  const utf8Length = backend.sealTextToBase64url !== undefined ? backend.utf8Length?.bind(backend) : undefined;
+  const planPlaintext = (value: JsonValue): PlannedPlaintext =>
+    (utf8Length !== undefined ? textPlaintext(value, LARGE_FIELD_BYTES, limits.maxFieldBytes, utf8Length) : undefined) ?? encodeFieldPlaintext(value, limits.maxFieldBytes);
+  const encoded = plans.map((plan) => plan.fields.map((f) => planPlaintext(getAt(doc, f.tokens))));
   const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; fields: string[] }[] = [];
   const wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
     // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
     const settled = await Promise.allSettled(
-      plans.map((plan, i) => wrapChecked(plan.keyring, groupKeyringContext(suite, full, plan.name), limits, undefined, encoded[i]!.reduce((n, p) => n + p.length - 1, 0), control)),
+      plans.map((plan, i) => wrapChecked(plan.keyring, groupKeyringContext(suite, full, plan.name), limits, undefined, encoded[i]!.reduce((n, p) => n + valueBytes(p), 0), control)),
     );
     for (const r of settled) if (r.status === 'fulfilled') wrappedGroups.push(r.value);
     const failed = settled.find((r) => r.status === 'rejected');
@@ -184,7 +206,7 @@ export async function sealPlanned(
     throw err;
   } finally {
     // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
-    for (const group of encoded) for (const p of group) p.fill(0);
+    for (const group of encoded) for (const p of group) if (p instanceof Uint8Array) p.fill(0);
   }
   try {
     const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({

@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync, timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 import { DecryptionFailedError } from '../../errors.js';
 import { IV_LENGTH, TAG_LENGTH, type Backend, type OpenItem, type SealItem } from './types.js';
+import { eachUtf8Slice } from '../utf8-slices.js';
 
 // IVs come from a pooled CSPRNG buffer: one randomFillSync per 4 KiB instead of one call per
 // field. Each IV is handed out once; the pool is refilled, never rewound. A process or VM snapshot
@@ -120,6 +121,22 @@ export const backend: Backend = {
     // 0-2 body bytes go with the tag. The body is encoded where it lies, not copied into a blob.
     const cut = body.length - (body.length % 3);
     return iv.toString('base64url') + body.toString('base64url', 0, cut) + Buffer.concat([body.subarray(cut), final, tag]).toString('base64url');
+  },
+  sealTextToBase64url(key, aad, tag, text) {
+    const iv = Buffer.allocUnsafe(IV_LENGTH);
+    takeRandomInto(iv, IV_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+    cipher.setAAD(aad);
+    // GCM's update answers as many bytes as it is given, so the pieces are the ciphertext in order.
+    const pieces: Buffer[] = [iv, cipher.update(Uint8Array.of(tag))];
+    eachUtf8Slice(text, (bytes) => {
+      pieces.push(cipher.update(bytes));
+    });
+    pieces.push(cipher.final(), cipher.getAuthTag());
+    return Buffer.concat(pieces).toString('base64url');
+  },
+  utf8Length(text) {
+    return eachUtf8Slice(text);
   },
   async openMany(key, items: readonly OpenItem[]) {
     // A raw key goes straight to OpenSSL; a KeyObject per call would only add an allocation. The

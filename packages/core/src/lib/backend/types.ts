@@ -38,6 +38,16 @@ export interface Backend {
    * one blob. Optional; core uses it for fields of {@link LARGE_FIELD_BYTES} or more.
    */
   sealToBase64url?(key: Uint8Array, item: SealItem): string;
+  /**
+   * Seal a large string field (type byte `tag`, then the UTF-8 of `text`) without first encoding it
+   * into one buffer: the text is encoded slice by slice into a reused buffer and fed to the cipher as
+   * it goes; answered as the base64url of `iv ‖ ciphertext ‖ tag`, the same text `sealMany` and
+   * `base64urlEncode` give. Optional; core uses it for string fields of {@link LARGE_FIELD_BYTES} code
+   * units or more. `text` must be well-formed.
+   */
+  sealTextToBase64url?(key: Uint8Array, aad: Uint8Array, tag: number, text: string): string;
+  /** The UTF-8 length of a well-formed string, without encoding it into one buffer. Present with `sealTextToBase64url`. */
+  utf8Length?(text: string): number;
   /** Inverse of `sealMany`; throws DecryptionFailedError if any item fails authentication. */
   openMany(key: Uint8Array, items: readonly OpenItem[]): Promise<Uint8Array[]>;
   /** Constant-time equality of two byte strings (false when lengths differ). */

@@ -47,6 +47,30 @@ export function encodeFieldPlaintext(value: JsonValue, maxBytes: number): Uint8A
   return out.subarray(0, 1 + written);
 }
 
+/**
+ * A large string field's plaintext, left as text: the backend encodes it slice by slice while it
+ * seals (`sealTextToBase64url`), so no megabyte-sized copy of it is made. `bytes` is its exact UTF-8
+ * length, for the limits and a caching keyring's byte count; the type byte is `TYPE_STRING`.
+ */
+export interface TextPlaintext {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/**
+ * The plaintext of `value` as {@link TextPlaintext} when it is a well-formed string of at least
+ * `minUnits` code units, else undefined (encode it with {@link encodeFieldPlaintext}). `utf8Length`
+ * is the backend's (node only: the browser bundle does without the slice encoder).
+ * @throws {LimitExceededError} when its UTF-8 exceeds `maxBytes`.
+ */
+export function textPlaintext(value: JsonValue, minUnits: number, maxBytes: number, utf8Length: (text: string) => number): TextPlaintext | undefined {
+  if (typeof value !== 'string' || value.length < minUnits || !value.isWellFormed()) return undefined;
+  if (value.length > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
+  const bytes = utf8Length(value);
+  if (bytes > maxBytes) throw new LimitExceededError(`a selected value exceeds ${maxBytes} bytes`, 'maxFieldBytes');
+  return { text: value, bytes };
+}
+
 /** Inverse of encodeFieldPlaintext, on authenticated bytes. */
 export function decodeFieldPlaintext(backend: Backend, bytes: Uint8Array): JsonValue {
   let text: string;
