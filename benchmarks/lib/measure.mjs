@@ -1,7 +1,18 @@
 // Timing: tinybench collects per-call latency samples; we run a workload's tasks in several
 // interleaved rounds (task order rotated each round) and pool the samples, so slow drift on a shared
 // machine hits the baseline and the subjects alike instead of whichever task ran last.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
+
+/**
+ * A full garbage collection, run before each task's warmup and timed phase (outside the timing):
+ * otherwise the garbage one task leaves is collected while the next is timed. At megabyte sizes
+ * (W2) that moved 20-35% of the time between subjects: (a) timed twice in one run differed by up
+ * to 1.35x. Each task still pays for the garbage it makes while it is timed.
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
 
 /**
  * @typedef {{ id: string, fn: () => Promise<unknown> }} TimedTask
@@ -67,6 +78,7 @@ export async function measureTasks(tasks, { timeMs, warmupMs, rounds, minIterati
         {
           async: true,
           beforeAll(mode) {
+            collectGarbage();
             if (mode !== 'run') return;
             counting = true;
             start = process.cpuUsage();
