@@ -14,6 +14,7 @@ step() {
 }
 step rows node benchmarks/rows.mjs
 step run node benchmarks/run.mjs --only W1,W2,W3
+step w2-processes node benchmarks/w2-processes.mjs 6
 step floor node benchmarks/floor.mjs
 step scaling node benchmarks/scaling.mjs 5
 step rewrap-main node packages/rotation/scripts/rewrap-bench.mjs 100000 0

@@ -55,6 +55,11 @@ add('W1 decrypt floor / with header decode', (d) => {
 add('W1 encrypt vs (a) (run.mjs)', (d) => runRatios(read(d, 'run'), 'W1', 'encrypt'));
 add('W2 encrypt vs (a) (run.mjs)', (d) => runRatios(read(d, 'run'), 'W2', 'encrypt'));
 add('W2 decrypt vs (a) (run.mjs)', (d) => runRatios(read(d, 'run'), 'W2', 'decrypt'));
+add('W2 encrypt: (a) against itself in run.mjs (the control)', (d) => match(read(d, 'run'), /W2 encrypt, \(a\) against itself \(the control\)\s+about 1x\s+([\d.]+)/, 'W2 control')[1] + 'x');
+add('W2 encrypt, one process per subject (w2-processes.mjs): median (range); control', (d) => {
+  const r = json(d, 'w2-processes');
+  return `${r.fieldseal.median}x (${r.fieldseal.min}-${r.fieldseal.max}); control ${r.control.median}x`;
+});
 add('W3 decrypt vs (a) (run.mjs)', (d) => runRatios(read(d, 'run'), 'W3', 'decrypt'));
 add('W3 decrypt floor', (d) => match(read(d, 'floor'), /W3 decrypt: .*floor ratio to \(a\) ([\d.]+)/, 'W3 floor')[1]);
 add('rewrap floor, one thread (best batch)', (d) => match(read(d, 'floor'), /verified rewrap[^:]*: best batch CPU per record ([\d.]+) µs, so at most (\d+)/, 'rewrap floor').slice(1).join(' µs, ') + '/s');
