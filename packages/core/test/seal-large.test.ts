@@ -67,6 +67,28 @@ describe('sealTextToBase64url: a large string sealed slice by slice', () => {
 });
 
 describe('documents with large fields', () => {
+  test('the header is built and checked before any field is sealed: a header over maxHeaderBytes costs no encryption, and an abort before the seal costs none either', async () => {
+    const keyring = await LocalKeyring.generate({ name: 'large' });
+    let seals = 0;
+    const counting = {
+      ...nodeBackend,
+      sealMany: (k: Uint8Array, items: Parameters<typeof nodeBackend.sealMany>[1]) => {
+        seals++;
+        return nodeBackend.sealMany(k, items);
+      },
+      sealTextToBase64url: (k: Uint8Array, a: Uint8Array, tag: number, text: string) => {
+        seals++;
+        return nodeBackend.sealTextToBase64url!(k, a, tag, text);
+      },
+    };
+    const doc: JsonObject = { big: 'x'.repeat(LARGE_FIELD_BYTES), small: 'y' };
+    await expect(encryptWith(counting, doc, { keyring, paths: ['$.big', '$.small'], limits: { maxHeaderBytes: 64 } })).rejects.toMatchObject({ code: 'ERR_FIELDSEAL_LIMIT_EXCEEDED', limit: 'maxHeaderBytes' });
+    expect(seals).toBe(0);
+    const sealed = await encryptWith(counting, doc, { keyring, paths: ['$.big', '$.small'] });
+    expect(seals).toBe(2);
+    expect(await decryptWith(webBackend, sealed, { keyring })).toEqual(doc);
+  });
+
   test('a large string over maxFieldBytes in UTF-8 (but not in code units) is refused with a typed error before any key is used', async () => {
     const keyring = await LocalKeyring.generate({ name: 'large' });
     let wraps = 0;

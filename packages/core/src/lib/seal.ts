@@ -125,24 +125,15 @@ function valueBytes(p: PlannedPlaintext): number {
   return p instanceof Uint8Array ? p.length - 1 : p.bytes;
 }
 
-/**
- * A group's field strings: large strings through the backend's `sealTextToBase64url`, other large
- * plaintexts through its `sealToBase64url`, the rest in one `sealMany`.
- */
-async function sealFields(backend: Backend, key: Uint8Array, items: readonly { aad: Uint8Array; plaintext: PlannedPlaintext }[]): Promise<string[]> {
-  const seal = backend.sealToBase64url;
-  const large = items.map((item) => {
-    const p = item.plaintext;
-    if (!(p instanceof Uint8Array)) return FIELD_PREFIX + backend.sealTextToBase64url!(key, item.aad, TYPE_STRING, p.text);
-    return seal !== undefined && p.length >= LARGE_FIELD_BYTES ? FIELD_PREFIX + seal.call(backend, key, { aad: item.aad, plaintext: p }) : undefined;
-  });
-  const small: SealItem[] = [];
-  items.forEach((item, j) => {
-    if (large[j] === undefined) small.push(item as SealItem);
-  });
-  const blobs = small.length === 0 ? [] : await backend.sealMany(key, small);
-  let next = 0;
-  return items.map((_, j) => large[j] ?? fieldToString(backend, blobs[next++]!));
+/** Whether a field is sealed by the backend's large-field path (`sealTextToBase64url` or `sealToBase64url`). */
+function isLarge(backend: Backend, p: PlannedPlaintext): boolean {
+  return !(p instanceof Uint8Array) || (backend.sealToBase64url !== undefined && p.length >= LARGE_FIELD_BYTES);
+}
+
+/** A large field's string, sealed synchronously: large strings as text, other large plaintexts from their bytes. */
+function sealLargeField(backend: Backend, key: Uint8Array, aad: Uint8Array, p: PlannedPlaintext): string {
+  if (!(p instanceof Uint8Array)) return FIELD_PREFIX + backend.sealTextToBase64url!(key, aad, TYPE_STRING, p.text);
+  return FIELD_PREFIX + backend.sealToBase64url!(key, { aad, plaintext: p });
 }
 
 /**
@@ -179,7 +170,7 @@ export async function sealPlanned(
   const planPlaintext = (value: JsonValue): PlannedPlaintext =>
     (utf8Length !== undefined ? textPlaintext(value, LARGE_FIELD_BYTES, limits.maxFieldBytes, utf8Length) : undefined) ?? encodeFieldPlaintext(value, limits.maxFieldBytes);
   const encoded = plans.map((plan) => plan.fields.map((f) => planPlaintext(getAt(doc, f.tokens))));
-  const sealedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys; fields: string[] }[] = [];
+  const keyedGroups: { plan: GroupPlan; wrapped: WrappedKey[]; keys: GroupKeys }[] = [];
   const wrappedGroups: { dataKey: Uint8Array; wrapped: WrappedKey[] }[] = [];
   try {
     // allSettled, not all: when one group fails, the data keys the others got must still be zeroed.
@@ -190,26 +181,14 @@ export async function sealPlanned(
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     for (let i = 0; i < plans.length; i++) {
-      const plan = plans[i]!;
       const { dataKey, wrapped } = wrappedGroups[i]!;
-      const keys = await deriveGroupKeys(backend, dataKey, messageId, plan.name, suite);
+      const keys = await deriveGroupKeys(backend, dataKey, messageId, plans[i]!.name, suite);
       zeroize(dataKey);
-      sealedGroups.push({ plan, wrapped, keys, fields: [] });
-      const prefix = fieldAadPrefix(messageId, plan.name, canonical, suite);
-      const aads = fieldAads(prefix, plan.fields.map((f) => f.pointer));
-      const items = plan.fields.map((f, j) => ({ aad: aads[j]!, plaintext: encoded[i]![j]! }));
-      sealedGroups[i]!.fields = await sealFields(backend, keys.encryptionKey, items);
+      keyedGroups.push({ plan: plans[i]!, wrapped, keys });
     }
-  } catch (err) {
-    for (const w of wrappedGroups) zeroize(w.dataKey);
-    for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
-    throw err;
-  } finally {
-    // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
-    for (const group of encoded) for (const p of group) if (p instanceof Uint8Array) p.fill(0);
-  }
-  try {
-    const headerGroups: HeaderGroup[] = sealedGroups.map((g) => ({
+    // The header depends on the keys and the field list, not on the ciphertexts, so it is built and
+    // MAC'd before any field is sealed, and large fields are sealed last, with no await after them.
+    const headerGroups: HeaderGroup[] = keyedGroups.map((g) => ({
       name: g.plan.name,
       wrapped: g.wrapped as readonly WrappedKey[],
       commitment: g.keys.commitment,
@@ -217,12 +196,34 @@ export async function sealPlanned(
     }));
     const body = encodeHeaderBody({ suite, messageId, storedContext: stored, requiredKeys: required.map((e) => e.key), groups: headerGroups });
     if (body.length > limits.maxHeaderBytes) throw new LimitExceededError(`the header would exceed ${limits.maxHeaderBytes} bytes`, 'maxHeaderBytes');
-    const macs = await Promise.all(sealedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
+    const macs = await Promise.all(keyedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
+    const aads = keyedGroups.map((g) => fieldAads(fieldAadPrefix(messageId, g.plan.name, canonical, suite), g.plan.fields.map((f) => f.pointer)));
+    // Small fields first, one sealMany per group; then the large ones, synchronously.
+    const small = await Promise.all(
+      keyedGroups.map((g, i) => {
+        const items: SealItem[] = [];
+        encoded[i]!.forEach((p, j) => {
+          if (!isLarge(backend, p)) items.push({ aad: aads[i]![j]!, plaintext: p as Uint8Array });
+        });
+        return items.length === 0 ? [] : backend.sealMany(g.keys.encryptionKey, items);
+      }),
+    );
     throwIfAborted(control);
-    for (const g of sealedGroups) g.plan.fields.forEach((f, i) => setAt(doc, f.tokens, g.fields[i]!));
+    keyedGroups.forEach((g, i) => {
+      let next = 0;
+      encoded[i]!.forEach((p, j) => {
+        const field = isLarge(backend, p) ? sealLargeField(backend, g.keys.encryptionKey, aads[i]![j]!, p) : fieldToString(backend, small[i]![next++]!);
+        setAt(doc, g.plan.fields[j]!.tokens, field);
+      });
+    });
     setOwn(doc as Record<string, unknown>, headerName, headerToString(backend, body, macs));
     return doc;
+  } catch (err) {
+    for (const w of wrappedGroups) zeroize(w.dataKey);
+    throw err;
   } finally {
-    for (const g of sealedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
+    for (const g of keyedGroups) zeroize(g.keys.encryptionKey, g.keys.macKey);
+    // A loop, not zeroize(...group): spreading 125,000+ arguments overflows the call stack.
+    for (const group of encoded) for (const p of group) if (p instanceof Uint8Array) p.fill(0);
   }
 }
