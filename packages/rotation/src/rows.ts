@@ -1,4 +1,4 @@
-import { inspect, inspectRow, InvalidArgumentError, openRow, rewrap, RewrapVerificationError, sealRow, type JsonObject, type Keyring, type RowLayout, type WrappedKey } from '@fieldseal/core';
+import { inspect, inspectRow, InvalidArgumentError, openRow, rewrap, sealRow, type JsonObject, type Keyring, type RowLayout, type WrappedKey } from '@fieldseal/core';
 import type { RecordTransform, RecordVerifier, TransformResult } from './engine.js';
 import { CloakImportError, looksLikeCloak, type CloakKeychain } from './cloak.js';
 import { VerificationError } from './errors.js';
@@ -146,7 +146,6 @@ export async function rowRotation(options: RowRotationOptions): Promise<RowRotat
     return opened;
   };
 
-  const verifying = options.verify !== false;
   const skip = (reason: string, row: Row): TransformResult => ({ document: row as JsonObject, changed: false, reason });
 
   const transform: RecordTransform = async (document) => {

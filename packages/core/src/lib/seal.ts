@@ -164,7 +164,7 @@ export async function sealPlanned(
   const messageId = backend.randomBytes(MESSAGE_ID_LENGTH);
 
   // Encode every field first (a caching keyring's byte limit needs the size), wrap the groups in
-  // parallel (KMS latency), then derive and seal group by group in a fixed order.
+  // parallel (KMS latency), derive each group's keys, MAC the header, then seal the fields.
   // Large strings stay text where the backend can seal text (node): it encodes them a slice at a time.
   const utf8Length = backend.sealTextToBase64url !== undefined ? backend.utf8Length?.bind(backend) : undefined;
   const planPlaintext = (value: JsonValue): PlannedPlaintext =>
@@ -199,11 +199,12 @@ export async function sealPlanned(
     const macs = await Promise.all(keyedGroups.map((g) => headerMac(backend, g.keys.macKey, body, canonical)));
     const aads = keyedGroups.map((g) => fieldAads(fieldAadPrefix(messageId, g.plan.name, canonical, suite), g.plan.fields.map((f) => f.pointer)));
     // Small fields first, one sealMany per group; then the large ones, synchronously.
+    const large = encoded.map((group) => group.map((p) => isLarge(backend, p)));
     const small = await Promise.all(
       keyedGroups.map((g, i) => {
         const items: SealItem[] = [];
         encoded[i]!.forEach((p, j) => {
-          if (!isLarge(backend, p)) items.push({ aad: aads[i]![j]!, plaintext: p as Uint8Array });
+          if (!large[i]![j]) items.push({ aad: aads[i]![j]!, plaintext: p as Uint8Array });
         });
         return items.length === 0 ? [] : backend.sealMany(g.keys.encryptionKey, items);
       }),
@@ -212,7 +213,7 @@ export async function sealPlanned(
     keyedGroups.forEach((g, i) => {
       let next = 0;
       encoded[i]!.forEach((p, j) => {
-        const field = isLarge(backend, p) ? sealLargeField(backend, g.keys.encryptionKey, aads[i]![j]!, p) : fieldToString(backend, small[i]![next++]!);
+        const field = large[i]![j] ? sealLargeField(backend, g.keys.encryptionKey, aads[i]![j]!, p) : fieldToString(backend, small[i]![next++]!);
         setAt(doc, g.plan.fields[j]!.tokens, field);
       });
     });
