@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { LocalKeyring, type JsonObject, type Keyring } from '@fieldseal/core';
 import { LARGE_FIELD_BYTES } from '../src/lib/backend/types.js';
 import { SLICE_UNITS } from '../src/lib/utf8-slices.js';
+import { ASSEMBLY_MAX_BYTES } from '../src/lib/backend/node.js';
 import { decryptWith } from '../src/decrypt.js';
 import { encryptWith } from '../src/encrypt.js';
 import { nodeBackend, webBackend } from './helpers/backends.js';
@@ -58,6 +59,25 @@ describe('sealTextToBase64url: a large string sealed slice by slice', () => {
         expect(Buffer.from(opened!).equals(Buffer.from(expected)), `${backend.name}, ${text.length} units`).toBe(true);
       }
     }
+  });
+
+  test('the reused assembly buffer: results made before a later, smaller or larger one are unchanged, and outputs past its size (not kept) open too', async () => {
+    const open = async (sealed: string) => {
+      const [opened] = await nodeBackend.openMany(key, [{ aad, blob: nodeBackend.base64urlDecode(sealed)! }]);
+      return Buffer.from(opened!).subarray(1).toString('utf8');
+    };
+    // Growing, shrinking, then past ASSEMBLY_MAX_BYTES and back: each result is checked after all
+    // the others were made, so a later call that wrote over an earlier one's bytes is caught.
+    const texts = [
+      'a'.repeat(LARGE_FIELD_BYTES),
+      'b'.repeat(3 * LARGE_FIELD_BYTES + 7),
+      'c'.repeat(LARGE_FIELD_BYTES + 1),
+      'd'.repeat(ASSEMBLY_MAX_BYTES),
+      'é'.repeat(ASSEMBLY_MAX_BYTES / 2 + 5),
+      'e'.repeat(LARGE_FIELD_BYTES + 2),
+    ];
+    const sealed = texts.map((t) => nodeBackend.sealTextToBase64url!(key, aad, TYPE_STRING, t));
+    for (let i = 0; i < texts.length; i++) expect(await open(sealed[i]!), `text ${i}`).toBe(texts[i]);
   });
 
   test('each call draws a fresh IV', () => {
