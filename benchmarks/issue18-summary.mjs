@@ -60,6 +60,14 @@ add('W2 encrypt, one process per subject (w2-processes.mjs): median (range); con
   const r = json(d, 'w2-processes');
   return `${r.fieldseal.median}x (${r.fieldseal.min}-${r.fieldseal.max}); control ${r.control.median}x`;
 });
+add('W2 encrypt floor, one process (w2-processes.mjs): median (range)', (d) => {
+  const r = json(d, 'w2-processes');
+  return r.floor === undefined ? 'not measured' : `${r.floor.median}x (${r.floor.min}-${r.floor.max})`;
+});
+add('W2 encrypt per document (medians): page faults, blocking waits, (a) / fieldseal', (d) => {
+  const r = json(d, 'w2-processes');
+  return r.perDoc === undefined ? 'not measured' : `${r.perDoc.aFaults} / ${r.perDoc.fieldsealFaults}; ${r.perDoc.aWaits} / ${r.perDoc.fieldsealWaits}`;
+});
 add('W3 decrypt vs (a) (run.mjs)', (d) => runRatios(read(d, 'run'), 'W3', 'decrypt'));
 add('W3 decrypt floor', (d) => match(read(d, 'floor'), /W3 decrypt: .*floor ratio to \(a\) ([\d.]+)/, 'W3 floor')[1]);
 add('rewrap floor, one thread (best batch)', (d) => match(read(d, 'floor'), /verified rewrap[^:]*: best batch CPU per record ([\d.]+) µs, so at most (\d+)/, 'rewrap floor').slice(1).join(' µs, ') + '/s');
