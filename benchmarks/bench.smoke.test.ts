@@ -94,3 +94,19 @@ describe('benchmark suite (smoke run, tiny iteration counts)', () => {
     expect(md).toContain('| subject | op |');
   }, 120_000);
 });
+
+describe('the W2 floor (lib/floor.mjs makeTextFloor)', () => {
+  it('seals the type byte and the text: an AES-GCM blob of IV, 1 + UTF-8 length and tag, per call a fresh one', async () => {
+    // @ts-expect-error -- plain ESM JavaScript without type declarations
+    const { makeTextFloor } = await import('./lib/floor.mjs');
+    const record = { id: 'x', data: 'é'.repeat(1000) + 'abc' };
+    const floor = makeTextFloor(record);
+    const a = await floor.encrypt();
+    const b = await floor.encrypt();
+    expect(a.id).toBe('x');
+    expect(a.data.startsWith('fs1.')).toBe(true);
+    expect(Buffer.from(a.data.slice(4), 'base64url').length).toBe(12 + 1 + Buffer.byteLength(record.data) + 16);
+    expect(a.data).not.toBe(b.data);
+    expect(record.data.startsWith('é')).toBe(true);
+  });
+});
