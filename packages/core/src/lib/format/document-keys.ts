@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/types.js';
-import { ByteWriter, allocPublic, utf8Bytes, zeroize } from '../bytes.js';
+import { ByteWriter, allocPublic, utf8Bytes } from '../bytes.js';
 import type { EncryptionContext } from '../../types.js';
 import type { ContextEntry } from '../context.js';
 import { COMMITMENT_LENGTH, DATA_KEY_LENGTH, GROUP_CONTEXT_KEY, LABEL_FIELD, LABEL_HEADER, LABEL_KEYS, MAC_LENGTH, SUITE_V1 } from './constants.js';
@@ -53,13 +53,14 @@ export function groupKeyringContext(suite: number, full: readonly ContextEntry[]
 export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string, suite: number): Promise<GroupKeys> {
   const info = keysInfo(suite, groupName);
   const okm = await backend.hkdfSha256(dataKey, messageId, info, DATA_KEY_LENGTH * 2 + COMMITMENT_LENGTH);
-  const keys = {
-    encryptionKey: okm.slice(0, 32),
-    macKey: okm.slice(32, 64),
+  // The two keys are views of the derivation's own output, not copies: every caller zeroes both
+  // when it is done, which zeroes those bytes, and a copy per key is two more buffers per document
+  // that Node's crypto must give memory of their own (issue 18). The commitment is public.
+  return {
+    encryptionKey: okm.subarray(0, 32),
+    macKey: okm.subarray(32, 64),
     commitment: okm.slice(64, 96),
   };
-  zeroize(okm);
-  return keys;
 }
 
 /**
