@@ -53,13 +53,13 @@ export function groupKeyringContext(suite: number, full: readonly ContextEntry[]
 export async function deriveGroupKeys(backend: Backend, dataKey: Uint8Array, messageId: Uint8Array, groupName: string, suite: number): Promise<GroupKeys> {
   const info = keysInfo(suite, groupName);
   const okm = await backend.hkdfSha256(dataKey, messageId, info, DATA_KEY_LENGTH * 2 + COMMITMENT_LENGTH);
-  // The two keys are views of the derivation's own output, not copies: every caller zeroes both
-  // when it is done, which zeroes those bytes, and a copy per key is two more buffers per document
-  // that Node's crypto must give memory of their own (issue 18). The commitment is public.
+  // Views of the derivation's own output, not copies: every caller zeroes both keys when it is
+  // done, which zeroes those bytes and leaves only the public commitment, and a copy each is three
+  // more buffers per document that Node's crypto must give memory of their own (issue 18).
   return {
     encryptionKey: okm.subarray(0, 32),
     macKey: okm.subarray(32, 64),
-    commitment: okm.slice(64, 96),
+    commitment: okm.subarray(64, 96),
   };
 }
 
@@ -104,5 +104,6 @@ export function fieldAads(prefix: Uint8Array, pointers: readonly string[]): Uint
  */
 export async function headerMac(backend: Backend, macKey: Uint8Array, body: Uint8Array, canonicalContext: Uint8Array): Promise<Uint8Array> {
   const input = new ByteWriter(LABEL_HEADER.length + body.length + 4 + canonicalContext.length).bytes(LABEL_HEADER).bytes(body).u32(canonicalContext.length).bytes(canonicalContext).finish();
-  return (await backend.hmacSha256(macKey, input)).slice(0, MAC_LENGTH);
+  // A view of the HMAC's own output (public), not a copy.
+  return (await backend.hmacSha256(macKey, input)).subarray(0, MAC_LENGTH);
 }
