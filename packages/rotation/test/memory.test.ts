@@ -43,7 +43,7 @@ describe('bounded memory', () => {
     const large = await rotate(75_000);
     expect(small).toMatchObject({ scanned: 25_000, rotated: 25_000 });
     expect(large).toMatchObject({ scanned: 75_000, rotated: 75_000 });
-    // 50,000 more records: keeping them (as text, let alone parsed) would add well over 100 MiB.
+    // 50,000 more records: keeping each one's text adds about 97 MiB (measured), parsed more.
     const grownFile = large.fileBytes - small.fileBytes;
     const grownRss = large.maxRssBytes - small.maxRssBytes;
     expect(grownFile).toBeGreaterThan(25 * 2 ** 20);
